@@ -1,0 +1,279 @@
+"""The command line: parse, call the Python API, render, map errors to exit codes.
+
+Exit codes: 0 success; 1 internal error; 2 bad usage or configuration; 3 an input path that
+does not exist or cannot be read; 4 no document could be processed; 130 interrupted (Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from enum import Enum
+from typing import IO, Annotated, Any
+
+import typer
+
+from .config import Config, dump_yaml, load_config
+from .dedup import write_corpus
+from .errors import ConfigError, DedupeError
+from .output import atomic_write
+from .pipeline import Detector
+from .records import Document
+from .report import write_report
+from .result import Result
+from .sources import read_sources
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Find near-duplicate and syndicated texts, with the scores and passages that explain each match.",
+)
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+class ShingleKind(str, Enum):
+    word = "word"
+    char = "char"
+
+
+class Representative(str, Enum):
+    longest = "longest"
+    earliest = "earliest"
+
+
+ConfigOpt = Annotated[str | None, typer.Option("--config", "-c", help="YAML config file.", show_default=False)]
+JaccardOpt = Annotated[float | None, typer.Option(help="verify.jaccard_threshold: accept pairs with Jaccard >= this.", show_default=False)]
+ContainOpt = Annotated[float | None, typer.Option(help="verify.containment_threshold: accept pairs where one text is this much contained in the other.", show_default=False)]
+LshOpt = Annotated[float | None, typer.Option(help="lsh.threshold: Jaccard level LSH candidates are tuned for.", show_default=False)]
+SizeOpt = Annotated[int | None, typer.Option(help="shingle.size: words (or characters) per shingle.", show_default=False)]
+KindOpt = Annotated[ShingleKind | None, typer.Option(help="shingle.kind: word or char n-grams.", show_default=False)]
+PermOpt = Annotated[int | None, typer.Option(help="minhash.num_perm: signature length.", show_default=False)]
+SeedOpt = Annotated[int | None, typer.Option(help="minhash.seed.", show_default=False)]
+RepOpt = Annotated[Representative | None, typer.Option(help="cluster.representative: longest or earliest.", show_default=False)]
+WorkersOpt = Annotated[int | None, typer.Option(help="run.workers: processes for the per-document stages.", show_default=False)]
+IdOpt = Annotated[str | None, typer.Option(help="input.id_field for JSONL/CSV/Parquet.", show_default=False)]
+TextOpt = Annotated[str | None, typer.Option(help="input.text_field for JSONL/CSV/Parquet.", show_default=False)]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr.")]
+PathsArg = Annotated[list[str], typer.Argument(help="Directories, files (.txt .md .jsonl .csv .parquet) or - for JSONL on stdin.", show_default=False)]
+
+
+def _config(config_path: str | None, **flags: Any) -> Config:
+    keys = {
+        "jaccard_threshold": "verify.jaccard_threshold",
+        "containment_threshold": "verify.containment_threshold",
+        "lsh_threshold": "lsh.threshold",
+        "shingle_size": "shingle.size",
+        "shingle_kind": "shingle.kind",
+        "num_perm": "minhash.num_perm",
+        "seed": "minhash.seed",
+        "representative": "cluster.representative",
+        "workers": "run.workers",
+        "id_field": "input.id_field",
+        "text_field": "input.text_field",
+    }
+    overrides = {}
+    for name, value in flags.items():
+        if value is not None:
+            overrides[keys[name]] = value.value if isinstance(value, Enum) else value
+    return load_config(config_path, overrides)
+
+
+class _Progress:
+    """A rich progress bar on stderr, only when stderr is a terminal."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.bar = None
+        self.tasks: dict[str, Any] = {}
+        if enabled and sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if self.bar is None:
+            return
+        if stage not in self.tasks:
+            self.tasks[stage] = self.bar.add_task(stage, total=total)
+        self.bar.update(self.tasks[stage], completed=done, total=total)
+
+    def __enter__(self) -> _Progress:
+        if self.bar is not None:
+            self.bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+@contextlib.contextmanager
+def _output(path: str | None) -> Iterator[IO[str]]:
+    if path is None or path == "-":
+        yield sys.stdout
+        sys.stdout.flush()
+    else:
+        with atomic_write(path, newline="" if path.lower().endswith(".csv") else None) as fh:
+            yield fh
+
+
+def _note(quiet: bool, message: str) -> None:
+    if not quiet:
+        typer.echo(message, err=True)
+
+
+def _detect(paths: list[str], config: Config, quiet: bool) -> tuple[Result, list[Document]]:
+    records = list(read_sources(paths, config.input))
+    with _Progress(not quiet) as progress:
+        result = Detector(config, progress=progress).run(records)
+    return result, [r for r in records if isinstance(r, Document)]
+
+
+@app.command()
+def scan(
+    paths: PathsArg,
+    config: ConfigOpt = None,
+    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    output: Annotated[str | None, typer.Option("--output", "-o", help="Output file (default: stdout).", show_default=False)] = None,
+    jaccard_threshold: JaccardOpt = None,
+    containment_threshold: ContainOpt = None,
+    lsh_threshold: LshOpt = None,
+    shingle_size: SizeOpt = None,
+    shingle_kind: KindOpt = None,
+    num_perm: PermOpt = None,
+    seed: SeedOpt = None,
+    representative: RepOpt = None,
+    workers: WorkersOpt = None,
+    id_field: IdOpt = None,
+    text_field: TextOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Find near-duplicate clusters and report them with their scores."""
+    cfg = _config(config, jaccard_threshold=jaccard_threshold, containment_threshold=containment_threshold,
+                  lsh_threshold=lsh_threshold, shingle_size=shingle_size, shingle_kind=shingle_kind,
+                  num_perm=num_perm, seed=seed, representative=representative, workers=workers,
+                  id_field=id_field, text_field=text_field)
+    result, _ = _detect(paths, cfg, quiet)
+    to_terminal = output in (None, "-") and sys.stdout.isatty()
+    with _output(output) as fh:
+        write_report(result, format.value, fh, color=to_terminal,
+                     width=os.get_terminal_size().columns if to_terminal else None)
+    if format is not Format.table or output not in (None, "-"):
+        _note(quiet, result.summary_line())
+
+
+@app.command()
+def dedup(
+    paths: PathsArg,
+    output: Annotated[str, typer.Option("--output", "-o", help="Deduplicated corpus: a .jsonl or .csv file, or a directory.")],
+    mapping: Annotated[str | None, typer.Option(help="Where to write removed -> kept (.jsonl or .csv; default OUTPUT.mapping.jsonl).", show_default=False)] = None,
+    report: Annotated[str | None, typer.Option(help="Also write the full JSON report (clusters, pairs, skipped) here.", show_default=False)] = None,
+    config: ConfigOpt = None,
+    jaccard_threshold: JaccardOpt = None,
+    containment_threshold: ContainOpt = None,
+    lsh_threshold: LshOpt = None,
+    shingle_size: SizeOpt = None,
+    shingle_kind: KindOpt = None,
+    num_perm: PermOpt = None,
+    seed: SeedOpt = None,
+    representative: RepOpt = None,
+    workers: WorkersOpt = None,
+    id_field: IdOpt = None,
+    text_field: TextOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Write the corpus back with one representative per cluster, and a mapping of each removed document to the one kept."""
+    cfg = _config(config, jaccard_threshold=jaccard_threshold, containment_threshold=containment_threshold,
+                  lsh_threshold=lsh_threshold, shingle_size=shingle_size, shingle_kind=shingle_kind,
+                  num_perm=num_perm, seed=seed, representative=representative, workers=workers,
+                  id_field=id_field, text_field=text_field)
+    result, documents = _detect(paths, cfg, quiet)
+    summary = write_corpus(result, documents, output, mapping)
+    if report:
+        with _output(report) as fh:
+            write_report(result, "json", fh)
+    for s in result.skipped[:20]:
+        _note(quiet, f"skipped {s.source}: {s.reason}")
+    if len(result.skipped) > 20:
+        _note(quiet, f"... and {len(result.skipped) - 20} more skipped (see --report)")
+    _note(quiet, f"{result.summary_line()}.\nkept {summary.kept}, removed {summary.removed}: "
+                 f"corpus written to {summary.output}, mapping to {summary.mapping}")
+
+
+@app.command("config")
+def config_cmd(
+    init: Annotated[str | None, typer.Option("--init", help="Write a commented default config to this file (- for stdout).", show_default=False)] = None,
+    show: Annotated[bool, typer.Option("--show", help="Print the effective config (file plus flags).")] = False,
+    config: ConfigOpt = None,
+    jaccard_threshold: JaccardOpt = None,
+    containment_threshold: ContainOpt = None,
+    lsh_threshold: LshOpt = None,
+    shingle_size: SizeOpt = None,
+    shingle_kind: KindOpt = None,
+    num_perm: PermOpt = None,
+    seed: SeedOpt = None,
+    representative: RepOpt = None,
+    workers: WorkersOpt = None,
+    force: Annotated[bool, typer.Option(help="With --init: overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented default config (--init), or print the effective one (--show)."""
+    if init is None and not show:
+        raise ConfigError("config: give --init FILE to write a default config, or --show to print the effective one")
+    if init is not None:
+        text = dump_yaml(Config(), comments=True)
+        if init == "-":
+            typer.echo(text, nl=False)
+        else:
+            if os.path.exists(init) and not force:
+                raise ConfigError(f"config --init: {init} exists (use --force to overwrite)")
+            with atomic_write(init) as fh:
+                fh.write(text)
+            typer.echo(f"wrote {init}", err=True)
+    if show:
+        cfg = _config(config, jaccard_threshold=jaccard_threshold, containment_threshold=containment_threshold,
+                      lsh_threshold=lsh_threshold, shingle_size=shingle_size, shingle_kind=shingle_kind,
+                      num_perm=num_perm, seed=seed, representative=representative, workers=workers)
+        detector = Detector(cfg)
+        typer.echo(dump_yaml(cfg, comments=False), nl=False)
+        typer.echo(f"# lsh bands x rows in use: {detector.bands} x {detector.rows}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns (and, as a console script, exits with) the exit code."""
+    command = typer.main.get_command(app)
+    try:
+        rv = command.main(args=argv, prog_name="dedupe", standalone_mode=False)
+    except DedupeError as err:
+        typer.echo(f"dedupe: error: {err}", err=True)
+        return err.exit_code
+    except typer.TyperException as err:  # usage errors: bad option, missing argument, bad value
+        typer.echo(f"dedupe: error: {err.format_message()}", err=True)
+        return getattr(err, "exit_code", 2)
+    except (typer.Abort, KeyboardInterrupt):
+        rv = 130
+    except BrokenPipeError:
+        # the reader went away (e.g. `| head`): stop quietly, without a second error at exit
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except MemoryError:
+        typer.echo("dedupe: error: out of memory", err=True)
+        return 1
+    code = rv if isinstance(rv, int) else 0
+    if code == 130:
+        typer.echo("dedupe: interrupted", err=True)
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,114 @@
+"""Writing a deduplicated corpus: one representative per cluster, and the mapping of what was removed.
+
+The corpus format follows the output path: ``.jsonl`` (records with ``id``, ``text`` and
+``date`` when known), ``.csv`` (columns ``id``, ``text``), otherwise a directory of text
+files (a document whose id is a safe relative path keeps it, others are named after their id).
+The mapping has one record per removed document: ``removed``, ``kept`` (its cluster's
+representative), ``cluster`` and the removed document's scores against the kept one; it is
+JSON Lines, or CSV when its path ends in ``.csv``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from .errors import InputError
+from .output import atomic_write
+from .records import Document
+from .result import Result
+
+MAPPING_COLUMNS = ["removed", "kept", "cluster", "jaccard", "jaccard_estimate", "containment_in_kept", "kept_contained"]
+
+
+@dataclass(frozen=True)
+class DedupSummary:
+    kept: int
+    removed: int
+    output: str
+    mapping: str
+
+
+def default_mapping_path(output: str) -> str:
+    p = Path(output)
+    stem = p.with_suffix("") if p.suffix.lower() in (".jsonl", ".csv", ".ndjson") else p
+    return f"{stem}.mapping.jsonl"
+
+
+def _safe_relpath(doc_id: str) -> str:
+    """A relative path inside the output directory for a document id."""
+    pure = PurePosixPath(doc_id)
+    if doc_id and not pure.is_absolute() and ".." not in pure.parts and pure.suffix and "\\" not in doc_id:
+        return str(pure)
+    name = re.sub(r"[^\w.-]+", "_", doc_id).strip("._") or "document"
+    return f"{name[:200]}.txt"
+
+
+def write_corpus(result: Result, documents: Iterable[Document], output: str, mapping: str | None = None) -> DedupSummary:
+    removed = result.removed()
+    kept_docs = [d for d in documents if d.id not in removed]
+    out = Path(output)
+    suffix = out.suffix.lower()
+    if suffix in (".jsonl", ".ndjson"):
+        with atomic_write(out) as fh:
+            for d in kept_docs:
+                rec = {"id": d.id, "text": d.text, **({"date": d.meta["date"]} if "date" in d.meta else {})}
+                fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    elif suffix == ".csv":
+        with atomic_write(out, newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["id", "text"])
+            for d in kept_docs:
+                writer.writerow([d.id, d.text])
+    else:
+        if out.exists() and not out.is_dir():
+            raise InputError(f"output {output} exists and is not a directory (use a .jsonl or .csv name for a file)")
+        used: set[str] = set()
+        for d in kept_docs:
+            rel = _safe_relpath(d.id)
+            base, n = rel, 1
+            while rel in used:
+                n += 1
+                root, ext = os.path.splitext(base)
+                rel = f"{root}.{n}{ext}"
+            used.add(rel)
+            target = out / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with atomic_write(target) as fh:
+                fh.write(d.text)
+    mapping = mapping or default_mapping_path(output)
+    write_mapping(result, mapping)
+    return DedupSummary(kept=len(kept_docs), removed=len(removed), output=output, mapping=mapping)
+
+
+def mapping_rows(result: Result) -> list[dict]:
+    rows = []
+    for c in result.clusters:
+        for s in c.scores:
+            if s.id != c.representative:
+                rows.append({
+                    "removed": s.id, "kept": c.representative, "cluster": c.id,
+                    "jaccard": round(s.jaccard, 6), "jaccard_estimate": round(s.jaccard_estimate, 6),
+                    "containment_in_kept": round(s.containment_in_representative, 6),
+                    "kept_contained": round(s.representative_contained, 6),
+                })
+    rows.sort(key=lambda r: r["removed"])
+    return rows
+
+
+def write_mapping(result: Result, path: str) -> None:
+    rows = mapping_rows(result)
+    if path.lower().endswith(".csv"):
+        with atomic_write(path, newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=MAPPING_COLUMNS)
+            writer.writeheader()
+            writer.writerows(rows)
+    else:
+        with atomic_write(path) as fh:
+            for r in rows:
+                fh.write(json.dumps(r, ensure_ascii=False) + "\n")

@@ -1,0 +1,34 @@
+"""The local engine: the map stage in this process, or on a pool of local processes."""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from typing import TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class LocalEngine:
+    """Maps a function over batches, preserving order. ``workers > 1`` uses a process pool."""
+
+    def __init__(self, workers: int = 1) -> None:
+        self.workers = workers
+
+    def map(self, fn: Callable[[T], R], batches: Iterable[T]) -> Iterator[R]:
+        if self.workers <= 1:
+            yield from map(fn, batches)
+            return
+        ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+        with ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx) as pool:
+            # bounded read-ahead keeps memory flat: at most 2 batches per worker in flight
+            pending = []
+            it = iter(batches)
+            for batch in it:
+                pending.append(pool.submit(fn, batch))
+                if len(pending) >= 2 * self.workers:
+                    yield pending.pop(0).result()
+            for fut in pending:
+                yield fut.result()

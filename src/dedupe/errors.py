@@ -1,0 +1,31 @@
+"""One exception family for everything a user can get wrong.
+
+The CLI turns a :class:`DedupeError` into a one-line message on stderr and the
+exit code stored on the class (documented in the README).
+"""
+
+from __future__ import annotations
+
+
+class DedupeError(Exception):
+    """Root of dedupe's exceptions; ``exit_code`` is what the CLI exits with."""
+
+    exit_code = 1
+
+
+class ConfigError(DedupeError):
+    """A bad configuration file, key, type or value."""
+
+    exit_code = 2
+
+
+class InputError(DedupeError):
+    """A path that does not exist or cannot be read as input."""
+
+    exit_code = 3
+
+
+class NoDocumentsError(DedupeError):
+    """The inputs held no document that could be processed."""
+
+    exit_code = 4

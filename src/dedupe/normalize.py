@@ -1,0 +1,136 @@
+"""Normalisation: the text that shingles are taken from, and the way back to the original.
+
+Steps, each switchable in :class:`~dedupe.config.NormalizeConfig`, in this order:
+
+1. Unicode NFKC (ligatures, full-width and compatibility forms fold to their plain form);
+2. casefold;
+3. punctuation folding: characters of the Unicode categories P (punctuation), S (symbols) and
+   Cc/Cs/Co/Cn (control, surrogate, private, unassigned) become spaces, Cf (format characters such
+   as the soft hyphen and zero-width joiner) are removed;
+4. whitespace folding: runs of whitespace become one space.
+
+Two entry points give the same words:
+
+* :func:`normalize_text` / :func:`words` work on the whole string at C speed; they feed the
+  signatures.
+* :func:`tokenize` also returns, for each word, its ``[start, end)`` character span in the
+  *original* text, so that ``text[start:end]`` is the word as printed. It works per
+  whitespace-separated run: NFKC never composes across whitespace, so the runs normalise to the
+  same words as the whole text.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from .config import NormalizeConfig
+
+_RUN = re.compile(r"\S+")
+
+
+class _FoldTable(dict):
+    """``str.translate`` table for punctuation folding, filled lazily per code point."""
+
+    def __missing__(self, code: int) -> str | None:
+        cat = unicodedata.category(chr(code))
+        if cat == "Cf":
+            value: str | None = ""
+        elif cat[0] in "PS" or cat in ("Cc", "Cs", "Co", "Cn"):
+            value = " " if not chr(code).isspace() else chr(code)
+        else:
+            value = chr(code)
+        self[code] = value
+        return value
+
+
+_FOLD = _FoldTable()
+
+
+def normalize_text(text: str, cfg: NormalizeConfig) -> str:
+    """The normalised form of ``text`` (whitespace folding included when configured)."""
+    if cfg.nfkc and not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    if cfg.casefold:
+        text = text.casefold()
+    if cfg.fold_punctuation:
+        text = text.translate(_FOLD)
+    if cfg.fold_whitespace:
+        text = " ".join(text.split())
+    return text
+
+
+def words(text: str, cfg: NormalizeConfig) -> list[str]:
+    """The normalised words of ``text``: what word shingles are built from."""
+    return normalize_text(text, cfg).split()
+
+
+@dataclass(frozen=True, slots=True)
+class Tokens:
+    """Normalised words with their spans in the original text: ``original[starts[i]:ends[i]]``."""
+
+    words: list[str]
+    starts: list[int]
+    ends: list[int]
+
+
+def _norm_piece(piece: str, cfg: NormalizeConfig) -> str:
+    if cfg.nfkc and not piece.isascii():
+        piece = unicodedata.normalize("NFKC", piece)
+    if cfg.casefold:
+        piece = piece.casefold()
+    if cfg.fold_punctuation:
+        piece = piece.translate(_FOLD)
+    return piece
+
+
+def _clusters(run: str) -> list[tuple[int, int]]:
+    """Split a run before every character that does not combine with the one before it."""
+    bounds = [0]
+    for i in range(1, len(run)):
+        if not unicodedata.combining(run[i]):
+            bounds.append(i)
+    bounds.append(len(run))
+    return list(zip(bounds, bounds[1:]))
+
+
+def tokenize(text: str, cfg: NormalizeConfig) -> Tokens:
+    """Normalised words of ``text`` with their original character spans."""
+    out_words: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    if text.isascii():
+        # ASCII casefold and punctuation folding map one character to one: spans carry over as they are.
+        norm = _norm_piece(text, cfg)
+        for m in _RUN.finditer(norm):
+            out_words.append(m.group())
+            starts.append(m.start())
+            ends.append(m.end())
+        return Tokens(out_words, starts, ends)
+    for m in _RUN.finditer(text):
+        run, base = m.group(), m.start()
+        norm = _norm_piece(run, cfg)
+        if len(norm) == len(run) and (run.isascii() or _one_to_one(run, norm, cfg)):
+            origin_start = list(range(base, base + len(run)))
+            origin_end = [i + 1 for i in origin_start]
+        else:
+            origin_start, origin_end = [], []
+            pieces = [(a, b, _norm_piece(run[a:b], cfg)) for a, b in _clusters(run)]
+            if "".join(p for _, _, p in pieces) == norm:
+                for a, b, p in pieces:
+                    origin_start.extend([base + a] * len(p))
+                    origin_end.extend([base + b] * len(p))
+            else:  # a composition across clusters (rare): every word of the run spans the whole run
+                origin_start = [base] * len(norm)
+                origin_end = [base + len(run)] * len(norm)
+        for w in _RUN.finditer(norm):
+            out_words.append(w.group())
+            starts.append(origin_start[w.start()])
+            ends.append(origin_end[w.end() - 1])
+    return Tokens(out_words, starts, ends)
+
+
+def _one_to_one(run: str, norm: str, cfg: NormalizeConfig) -> bool:
+    """True when each character of ``run`` normalises on its own to the character at its position."""
+    return all(_norm_piece(c, cfg) == n for c, n in zip(run, norm))

@@ -1,0 +1,261 @@
+"""The Detector: the pipeline's stages, in order, over one batch of documents.
+
+::
+
+    intake        Document | Skipped | str  ->  documents (unique ids, sorted) + skipped
+    fingerprint   (map)      text -> shingle hashes -> MinHash signature
+    identical     (group-by) documents with the same shingle set
+    lsh           (group-by) band keys -> candidate pairs
+    verify        candidate pair -> PairScore (exact Jaccard, containment both ways)
+    cluster       accepted pairs -> union-find -> scored clusters
+
+The fingerprint stage is a map over batches run by an engine (in process, or on a process
+pool); everything after it is a group-by and runs here. Nothing reaches back upstream.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import xxhash
+
+from .cluster import build_clusters
+from .config import Config
+from .engines import LocalEngine
+from .errors import NoDocumentsError
+from .lsh import band_keys, candidate_pairs, optimal_params
+from .minhash import MinHasher
+from .records import Document, DocumentInfo, PairScore, Skipped
+from .result import Result
+from .shingle import Shingler
+from .verify import score_pair
+
+Progress = Callable[[str, int, int], None]
+InputItem = Document | Skipped | str | tuple[str, str]
+
+
+class Fingerprinter:
+    """The map stage: a batch of texts -> (shingle sets, signature matrix). Picklable for process pools."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self._shingler: Shingler | None = None
+        self._hasher: MinHasher | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"config": self.config, "_shingler": None, "_hasher": None}
+
+    def __call__(self, texts: list[str]) -> tuple[list[np.ndarray], np.ndarray]:
+        if self._shingler is None:
+            mh = self.config.minhash
+            self._shingler = Shingler(self.config)
+            self._hasher = MinHasher(mh.num_perm, mh.seed, mh.scheme)
+        sets = [self._shingler.hashes(t) for t in texts]
+        return sets, self._hasher.signatures(sets)
+
+
+@dataclass
+class _Intake:
+    documents: list[Document]
+    skipped: list[Skipped]
+
+
+def intake(items: Iterable[InputItem]) -> _Intake:
+    """Documents with unique, non-empty ids and non-blank text, sorted by id; everything else skipped.
+
+    A plain string becomes a document whose id is its position; a ``(id, text)`` tuple, a document.
+    When two documents share an id, the first one read is kept and the later ones are skipped
+    with a reason naming the first one's source.
+    """
+    docs: dict[str, Document] = {}
+    skipped: list[Skipped] = []
+    for pos, item in enumerate(items):
+        if isinstance(item, Skipped):
+            skipped.append(item)
+            continue
+        if isinstance(item, str):
+            item = Document(id=str(pos), text=item, source=f"item {pos}")
+        elif isinstance(item, tuple):
+            item = Document(id=str(item[0]), text=item[1], source=f"item {pos}")
+        if item.id in docs:
+            skipped.append(Skipped(item.source, f"duplicate id (first read from {docs[item.id].source})", item.id))
+        elif not item.text.strip():
+            skipped.append(Skipped(item.source, "empty document (no text)", item.id))
+        else:
+            docs[item.id] = item
+    skipped.sort(key=lambda s: (s.source, s.id or ""))
+    return _Intake([docs[k] for k in sorted(docs)], skipped)
+
+
+def _batches(texts: list[str], size: int) -> Iterator[list[str]]:
+    for i in range(0, len(texts), size):
+        yield texts[i : i + size]
+
+
+class Detector:
+    """Finds near-duplicate clusters in a batch of documents.
+
+    >>> from dedupe import Detector, load_config
+    >>> result = Detector(load_config()).run(["some text ...", "some other text ..."])
+    """
+
+    def __init__(self, config: Config | None = None, engine: LocalEngine | None = None,
+                 progress: Progress | None = None) -> None:
+        self.config = config or Config()
+        self.engine = engine or LocalEngine(self.config.run.workers)
+        self.progress = progress
+        lsh = self.config.lsh
+        if lsh.bands is not None and lsh.rows is not None:
+            self.bands, self.rows = lsh.bands, lsh.rows
+        else:
+            self.bands, self.rows = optimal_params(
+                lsh.threshold, self.config.minhash.num_perm, lsh.false_positive_weight, lsh.false_negative_weight
+            )
+
+    def params(self) -> dict[str, Any]:
+        """The effective config, with the bands and rows in use: a valid config that reproduces the run."""
+        params = self.config.to_dict()
+        params["lsh"]["bands"], params["lsh"]["rows"] = self.bands, self.rows
+        return params
+
+    def _tick(self, stage: str, done: int, total: int) -> None:
+        if self.progress:
+            self.progress(stage, done, total)
+
+    def run(self, items: Iterable[InputItem]) -> Result:
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        taken = intake(items)
+        docs = taken.documents
+        if not docs:
+            raise NoDocumentsError(
+                f"no documents to process ({len(taken.skipped)} inputs skipped"
+                + (f", first: {taken.skipped[0].source}: {taken.skipped[0].reason})" if taken.skipped else ")")
+            )
+        timings["read"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        sets, signatures = self._fingerprint([d.text for d in docs])
+        timings["fingerprint"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        ids = [d.id for d in docs]
+        cfg = self.config
+        scores: dict[tuple[int, int], PairScore] = {}
+
+        def scored(i: int, j: int) -> PairScore:
+            key = (i, j) if i < j else (j, i)
+            s = scores.get(key)
+            if s is None:
+                s = score_pair(ids[i], ids[j], sets[i], sets[j], signatures[i], signatures[j], cfg.verify)
+                scores[key] = s
+            return s
+
+        accepted: list[tuple[int, int]] = []
+        leaders, identical_groups = self._identical(sets)
+        for group in identical_groups:
+            for other in group[1:]:
+                scored(group[0], other)
+                accepted.append((group[0], other))
+        timings["identical"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        keys = band_keys(signatures[leaders], self.bands, self.rows)
+        local_pairs, cstats = candidate_pairs(keys, cfg.lsh.max_bucket_size)
+        pairs = leaders[local_pairs] if len(local_pairs) else local_pairs
+        timings["lsh"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        rejected = 0
+        for n, (i, j) in enumerate(pairs.tolist()):
+            if scored(i, j).match:
+                accepted.append((i, j))
+            else:
+                rejected += 1
+            if n % 5000 == 0:
+                self._tick("verify", n, len(pairs))
+        timings["verify"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        chars = [len(d.text) for d in docs]
+        dates = [d.meta.get("date") for d in docs]
+
+        def member_scores(m: int, rep: int) -> tuple[float, float, float, float]:
+            s = scored(m, rep)
+            m_is_a = ids[m] == s.a
+            return (
+                s.jaccard_estimate,
+                s.jaccard,
+                s.containment_a_in_b if m_is_a else s.containment_b_in_a,
+                s.containment_b_in_a if m_is_a else s.containment_a_in_b,
+            )
+
+        clusters = build_clusters(len(docs), accepted, ids, chars, dates, cfg.cluster.representative,
+                                  member_scores, signatures)
+        timings["cluster"] = time.perf_counter() - t0
+
+        accepted_scores = sorted((scores[(min(i, j), max(i, j))] for i, j in accepted), key=lambda p: (p.a, p.b))
+        size = cfg.shingle.size
+        infos = []
+        for d, s in zip(docs, sets):
+            notes = list(d.meta.get("notes", ()))
+            if not len(s):
+                notes.append(f"shorter than one shingle ({size} {cfg.shingle.kind}s): never matched")
+            infos.append(DocumentInfo(d.id, d.source, len(d.text), len(s), tuple(notes)))
+        stats = {
+            "too_short": sum(1 for s in sets if not len(s)),
+            "identical_groups": len(identical_groups),
+            "lsh_buckets": cstats.buckets,
+            "largest_bucket": cstats.largest_bucket,
+            "oversized_buckets": cstats.oversized_buckets,
+            "candidate_pairs": cstats.candidate_pairs,
+            "rejected_pairs": rejected,
+            "seconds": {k: round(v, 4) for k, v in timings.items()},
+        }
+        return Result(
+            params=self.params(),
+            documents=infos,
+            skipped=taken.skipped,
+            clusters=clusters,
+            pairs=accepted_scores,
+            stats=stats,
+        )
+
+    def _fingerprint(self, texts: list[str]) -> tuple[list[np.ndarray], np.ndarray]:
+        fp = Fingerprinter(self.config)
+        sets: list[np.ndarray] = []
+        sigs: list[np.ndarray] = []
+        for k, (s, g) in enumerate(self.engine.map(fp, _batches(texts, self.config.run.batch_size))):
+            sets.extend(s)
+            sigs.append(g)
+            self._tick("fingerprint", min((k + 1) * self.config.run.batch_size, len(texts)), len(texts))
+        return sets, np.concatenate(sigs)
+
+    @staticmethod
+    def _identical(sets: list[np.ndarray]) -> tuple[np.ndarray, list[list[int]]]:
+        """Group documents with equal non-empty shingle sets.
+
+        Returns the indices LSH still has to look at (one per group, and no empty set) and the
+        groups of two or more, each led by its smallest index.
+        """
+        by_digest: dict[bytes, list[int]] = {}
+        for i, s in enumerate(sets):
+            if len(s):
+                by_digest.setdefault(xxhash.xxh3_128_digest(s.tobytes()), []).append(i)
+        groups = []
+        leaders = []
+        for members in by_digest.values():
+            # a digest collision between different sets is split back apart by exact comparison
+            while members:
+                head, rest = members[0], members[1:]
+                same = [m for m in rest if np.array_equal(sets[m], sets[head])]
+                if same:
+                    groups.append([head, *same])
+                leaders.append(head)
+                members = [m for m in rest if m not in same]
+        return np.array(sorted(leaders), dtype=np.int64), sorted(groups)
+

@@ -1,0 +1,28 @@
+"""Reports: one module per output format, each writing a Result to a text stream."""
+
+from __future__ import annotations
+
+from typing import IO
+
+from ..result import Result
+from . import csv as csv_report
+from . import json as json_report
+from . import table as table_report
+
+FORMATS = ("table", "json", "jsonl", "csv")
+
+
+def write_report(result: Result, fmt: str, stream: IO[str], *, color: bool = False, width: int | None = None) -> None:
+    if fmt == "table":
+        table_report.write(result, stream, color=color, width=width)
+    elif fmt == "json":
+        json_report.write_json(result, stream)
+    elif fmt == "jsonl":
+        json_report.write_jsonl(result, stream)
+    elif fmt == "csv":
+        csv_report.write(result, stream)
+    else:  # the CLI validates formats; this guards the API
+        raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+
+
+__all__ = ["FORMATS", "write_report"]

@@ -1,0 +1,96 @@
+"""The result of a run: documents, skipped inputs, clusters, pairs and the parameters used."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from .records import Cluster, DocumentInfo, PairScore, Skipped
+
+SCHEMA_VERSION = "1.0"
+
+
+def _round(x: float) -> float:
+    return round(float(x), 6)
+
+
+@dataclass(frozen=True)
+class Result:
+    """Everything a report needs. Lists are sorted: documents, clusters and pairs by id."""
+
+    params: dict[str, Any]
+    documents: list[DocumentInfo]
+    skipped: list[Skipped]
+    clusters: list[Cluster]
+    pairs: list[PairScore]
+    passages: list[Any] = field(default_factory=list)
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def documents_read(self) -> int:
+        return len(self.documents) + len(self.skipped)
+
+    @property
+    def clustered(self) -> int:
+        return sum(len(c.members) for c in self.clusters)
+
+    def cluster_of(self) -> dict[str, str]:
+        """Document id -> cluster id, for clustered documents."""
+        return {m: c.id for c in self.clusters for m in c.members}
+
+    def removed(self) -> dict[str, str]:
+        """For dedup: each clustered document that is not its cluster's representative -> the representative."""
+        return {m: c.representative for c in self.clusters for m in c.members if m != c.representative}
+
+    def summary_line(self) -> str:
+        return (
+            f"{self.documents_read} documents read: {len(self.documents)} processed, {len(self.skipped)} skipped; "
+            f"{self.clustered} in {len(self.clusters)} near-duplicate clusters"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The documented JSON structure (see README, 'JSON output')."""
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "params": self.params,
+            "summary": {
+                "documents_read": self.documents_read,
+                "documents": len(self.documents),
+                "skipped": len(self.skipped),
+                "clustered": self.clustered,
+                "clusters": len(self.clusters),
+                "pairs": len(self.pairs),
+                "passage_groups": len(self.passages),
+            },
+            "documents": [
+                {"id": d.id, "source": d.source, "chars": d.chars, "shingles": d.shingles, **({"notes": list(d.notes)} if d.notes else {})}
+                for d in self.documents
+            ],
+            "skipped": [{"source": s.source, "id": s.id, "reason": s.reason} for s in self.skipped],
+            "clusters": [cluster_dict(c) for c in self.clusters],
+            "pairs": [pair_dict(p) for p in self.pairs],
+            "passages": [p.to_dict() if hasattr(p, "to_dict") else p for p in self.passages],
+            "stats": self.stats,
+        }
+
+
+def cluster_dict(c: Cluster) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "size": len(c.members),
+        "members": list(c.members),
+        "representative": c.representative,
+        "cohesion": {
+            "min_jaccard": _round(c.cohesion.min_jaccard),
+            "mean_jaccard": _round(c.cohesion.mean_jaccard),
+            "exact": c.cohesion.exact,
+        },
+        "scores": [
+            {k: (_round(v) if isinstance(v, float) else v) for k, v in dataclasses.asdict(s).items()} for s in c.scores
+        ],
+    }
+
+
+def pair_dict(p: PairScore) -> dict[str, Any]:
+    return {k: (_round(v) if isinstance(v, float) else v) for k, v in dataclasses.asdict(p).items()}

@@ -1,0 +1,94 @@
+"""Shingling: normalised text -> the sorted set of its n-gram hashes.
+
+Each distinct token (a word, or a character for char shingles) is hashed once with
+xxhash (XXH64, seeded from the config) and cached; the hash of an n-gram is then
+computed for all windows at once with numpy, as a polynomial in the token hashes
+(mod 2^64, so order matters) followed by the MurmurHash3 64-bit finaliser. The
+result is a sorted, duplicate-free ``numpy`` array: 32-bit for the ``affine32``
+and ``legacy`` MinHash schemes (their hash functions take 32-bit inputs), 64-bit
+for ``affine64``.
+
+A text with fewer tokens than the shingle size has no shingle: it is kept as a
+document but never matched (see the README on short documents).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xxhash
+
+from .config import Config
+from .normalize import normalize_text
+
+_MULT = np.uint64(0x9E3779B97F4A7C15)  # odd: the polynomial base for combining token hashes
+_M1 = np.uint64(0xFF51AFD7ED558CCD)
+_M2 = np.uint64(0xC4CEB9FE1A85EC53)
+_S33 = np.uint64(33)
+_S32 = np.uint64(32)
+
+
+def fmix64(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 64-bit finaliser: an avalanching bijection on uint64 arrays."""
+    h = h ^ (h >> _S33)
+    h = h * _M1
+    h = h ^ (h >> _S33)
+    h = h * _M2
+    return h ^ (h >> _S33)
+
+
+def hash_width(scheme: str) -> int:
+    """Bits of the shingle hashes a MinHash scheme takes."""
+    return 64 if scheme == "affine64" else 32
+
+
+class Shingler:
+    """Turns texts into shingle-hash sets under one config. Keeps a bounded cache of token hashes."""
+
+    max_cache = 2_000_000
+
+    def __init__(self, config: Config) -> None:
+        self.normalize = config.normalize
+        self.kind = config.shingle.kind
+        self.size = config.shingle.size
+        self.seed = config.minhash.seed
+        self.width = hash_width(config.minhash.scheme)
+        self._cache: dict[str, int] = {}
+
+    def tokens(self, text: str) -> list[str] | str:
+        """The tokens shingles are made of: words, or the characters of the normalised text."""
+        norm = normalize_text(text, self.normalize)
+        return norm.split() if self.kind == "word" else norm
+
+    def token_hashes(self, tokens: list[str] | str) -> np.ndarray:
+        cache = self._cache
+        try:
+            values = list(map(cache.__getitem__, tokens))
+        except KeyError:
+            if len(cache) > self.max_cache:
+                cache.clear()
+            seed = self.seed
+            h = xxhash.xxh64_intdigest
+            for t in {t for t in tokens if t not in cache}:
+                cache[t] = h(t.encode("utf-8", "surrogatepass"), seed)
+            values = list(map(cache.__getitem__, tokens))
+        return np.array(values, dtype=np.uint64)
+
+    def hashes(self, text: str) -> np.ndarray:
+        """Sorted unique shingle hashes of ``text`` (uint32 or uint64 by scheme)."""
+        return self.hashes_of_tokens(self.tokens(text))
+
+    def hashes_of_tokens(self, tokens: list[str] | str) -> np.ndarray:
+        n = self.size
+        dtype = np.uint32 if self.width == 32 else np.uint64
+        if len(tokens) < n:
+            return np.empty(0, dtype=dtype)
+        th = self.token_hashes(tokens)
+        windows = len(th) - n + 1
+        acc = th[:windows].copy()
+        for i in range(1, n):
+            acc *= _MULT
+            acc += th[i : i + windows]
+        acc = fmix64(acc ^ np.uint64(n))
+        if self.width == 32:
+            acc = (acc >> _S32).astype(np.uint32)
+        return np.unique(acc)

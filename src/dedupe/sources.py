@@ -1,0 +1,233 @@
+"""Sources: paths, JSONL, CSV, Parquet and stdin -> :class:`Document` or :class:`Skipped`.
+
+Every record read becomes exactly one of the two, so a run can account for its whole input.
+
+* A directory is walked recursively (symlinked directories are not followed, so a link loop
+  cannot trap the walk) for files whose ending is in ``input.extensions``; a document's id is
+  its path relative to the directory given, with ``/`` separators.
+* A file given by name is read by its ending: ``.jsonl``/``.ndjson`` as JSON Lines, ``.csv`` as
+  CSV, ``.parquet`` as Parquet (extra ``dedupe[parquet]``), anything else as one text document
+  whose id is the path as given.
+* ``-`` reads JSON Lines from standard input.
+
+Text files are decoded as UTF-8 (a UTF-8 or UTF-16 byte order mark is honoured); bytes that
+are not valid UTF-8 are replaced with U+FFFD and the document carries a note saying so. A file
+that looks binary (NUL bytes or many control bytes near its start) is skipped.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from .config import InputConfig
+from .errors import InputError
+from .records import Document, Skipped
+
+Record = Document | Skipped
+
+_SNIFF = 8192
+_TEXT_CONTROLS = set(b"\t\n\r\f\v\x1b")
+
+
+def check_paths(paths: Iterable[str]) -> None:
+    """Fail with one line for the first path that does not exist (``-`` is stdin)."""
+    for p in paths:
+        if p != "-" and not os.path.lexists(p):
+            raise InputError(f"path not found: {p}")
+
+
+def read_sources(paths: Iterable[str], cfg: InputConfig, stdin: IO[str] | None = None) -> Iterator[Record]:
+    """Documents and skipped records from every path, in a stable order."""
+    paths = list(paths)
+    check_paths(paths)
+    for p in paths:
+        if p == "-":
+            yield from read_jsonl_stream(stdin if stdin is not None else sys.stdin, "<stdin>", cfg)
+        elif os.path.isdir(p):
+            yield from read_directory(Path(p), cfg)
+        else:
+            yield from read_file(Path(p), p, cfg)
+
+
+def read_directory(root: Path, cfg: InputConfig) -> Iterator[Record]:
+    exts = tuple(e.lower() for e in cfg.extensions)
+    found: list[tuple[str, Path]] = []
+    errors: list[Skipped] = []
+
+    def on_error(err: OSError) -> None:
+        errors.append(Skipped(source=str(err.filename or root), reason=f"unreadable directory: {err.strerror}"))
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=on_error, followlinks=False):
+        dirnames.sort()
+        for name in filenames:
+            if name.lower().endswith(exts):
+                path = Path(dirpath) / name
+                found.append((path.relative_to(root).as_posix(), path))
+    yield from errors
+    for doc_id, path in sorted(found):
+        yield read_text_file(path, doc_id, str(path))
+
+
+def read_file(path: Path, given: str, cfg: InputConfig) -> Iterator[Record]:
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".ndjson"):
+        try:
+            with open(path, "rb") as fh:
+                yield from read_jsonl_stream(io.TextIOWrapper(fh, encoding="utf-8", errors="replace"), given, cfg)
+        except OSError as err:
+            yield Skipped(source=given, reason=f"unreadable file: {err.strerror or err}")
+    elif suffix == ".csv":
+        yield from read_csv(path, given, cfg)
+    elif suffix == ".parquet":
+        yield from read_parquet(path, given, cfg)
+    else:
+        yield read_text_file(path, given, given)
+
+
+def decode_bytes(data: bytes) -> tuple[str, list[str]]:
+    """Text from bytes: BOMs honoured, invalid UTF-8 replaced. Returns (text, notes)."""
+    notes: list[str] = []
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+        notes.append("utf-8 byte order mark removed")
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        notes.append("decoded as UTF-16")
+        text = data.decode("utf-16", errors="replace")
+        if "\ufffd" in text:
+            notes.append("invalid UTF-16 replaced with U+FFFD")
+        return text, notes
+    try:
+        return data.decode("utf-8"), notes
+    except UnicodeDecodeError:
+        notes.append("invalid UTF-8 replaced with U+FFFD")
+        return data.decode("utf-8", errors="replace"), notes
+
+
+def looks_binary(head: bytes) -> bool:
+    """NUL bytes or more than 10% control bytes in the first bytes (after any BOM check)."""
+    if not head or head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return False
+    if b"\x00" in head:
+        nul_share = head.count(0) / len(head)
+        if nul_share > 0.01:
+            return True
+    controls = sum(1 for b in head if b < 32 and b not in _TEXT_CONTROLS)
+    return controls / len(head) > 0.10
+
+
+def read_text_file(path: Path, doc_id: str, source: str) -> Record:
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as err:
+        return Skipped(source=source, id=doc_id, reason=f"unreadable file: {err.strerror or err}")
+    if looks_binary(data[:_SNIFF]):
+        return Skipped(source=source, id=doc_id, reason="binary file")
+    text, notes = decode_bytes(data)
+    meta: dict[str, Any] = {"notes": notes} if notes else {}
+    return Document(id=doc_id, text=text, source=source, meta=meta)
+
+
+def _record_to_doc(rec: Any, source: str, default_id: str, cfg: InputConfig) -> Record:
+    if not isinstance(rec, dict):
+        return Skipped(source=source, reason=f"record is a JSON {type(rec).__name__}, not an object")
+    raw_id = rec.get(cfg.id_field)
+    notes: list[str] = []
+    if raw_id is None or raw_id == "":
+        doc_id = default_id
+        notes.append(f"no '{cfg.id_field}' field: id taken from the source position")
+    elif isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool):
+        doc_id = str(raw_id)
+    else:
+        return Skipped(source=source, reason=f"id field '{cfg.id_field}' is a {type(raw_id).__name__}, not a string")
+    if cfg.text_field not in rec:
+        return Skipped(source=source, id=doc_id, reason=f"missing text field '{cfg.text_field}'")
+    text = rec[cfg.text_field]
+    if not isinstance(text, str):
+        kind = "null" if text is None else type(text).__name__
+        return Skipped(source=source, id=doc_id, reason=f"text field '{cfg.text_field}' is {kind}, not a string")
+    meta: dict[str, Any] = {}
+    date = rec.get(cfg.date_field)
+    if isinstance(date, str) and date:
+        meta["date"] = date
+    if notes:
+        meta["notes"] = notes
+    return Document(id=doc_id, text=text, source=source, meta=meta)
+
+
+def read_jsonl_stream(stream: IO[str], name: str, cfg: InputConfig) -> Iterator[Record]:
+    lineno = 0
+    for lineno, line in enumerate(stream, 1):  # noqa: B007
+        if not line.strip():
+            continue
+        source = f"{name}:{lineno}"
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as err:
+            yield Skipped(source=source, reason=f"malformed JSON on line {lineno}: {err.msg} (column {err.colno})")
+            continue
+        except RecursionError:
+            yield Skipped(source=source, reason=f"malformed JSON on line {lineno}: nested too deeply")
+            continue
+        yield _record_to_doc(rec, source, f"{Path(name).name}:{lineno}", cfg)
+
+
+def read_csv(path: Path, given: str, cfg: InputConfig) -> Iterator[Record]:
+    csv.field_size_limit(sys.maxsize)
+    try:
+        fh = open(path, encoding="utf-8-sig", errors="replace", newline="")
+    except OSError as err:
+        yield Skipped(source=given, reason=f"unreadable file: {err.strerror or err}")
+        return
+    with fh:
+        reader = csv.DictReader(fh)
+        if reader.fieldnames is None or cfg.text_field not in reader.fieldnames:
+            yield Skipped(source=given, reason=f"CSV has no '{cfg.text_field}' column")
+            return
+        row_no = 0
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as err:
+                row_no += 1
+                yield Skipped(source=f"{given}:{reader.line_num}", reason=f"malformed CSV: {err}")
+                continue
+            row_no += 1
+            source = f"{given}:{reader.line_num}"
+            if None in row:  # more cells than header columns
+                row.pop(None)
+            yield _record_to_doc(row, source, f"{path.name}:{row_no}", cfg)
+
+
+def read_parquet(path: Path, given: str, cfg: InputConfig) -> Iterator[Record]:
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise InputError(f"reading {given} needs pyarrow: pip install 'dedupe[parquet]'") from None
+    try:
+        pf = pq.ParquetFile(path)
+    except Exception as err:  # pyarrow raises several types for a bad file
+        yield Skipped(source=given, reason=f"unreadable Parquet file: {err}")
+        return
+    names = set(pf.schema_arrow.names)
+    if cfg.text_field not in names:
+        yield Skipped(source=given, reason=f"Parquet file has no '{cfg.text_field}' column")
+        return
+    columns = [c for c in (cfg.id_field, cfg.text_field, cfg.date_field) if c in names]
+    row_no = 0
+    for batch in pf.iter_batches(columns=columns, batch_size=4096):
+        for rec in batch.to_pylist():
+            row_no += 1
+            if cfg.date_field in rec and rec[cfg.date_field] is not None and not isinstance(rec[cfg.date_field], str):
+                rec[cfg.date_field] = str(rec[cfg.date_field])
+            yield _record_to_doc(rec, f"{given}:{row_no}", f"{path.name}:{row_no}", cfg)
