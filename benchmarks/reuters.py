@@ -19,11 +19,15 @@ from datetime import datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_DIR = Path(os.environ.get("DEDUPE_REUTERS", HERE.parent.parent / "shared" / "corpora" / "reuters21578"))
+DEFAULT_DIR = Path(
+    os.environ.get("DEDUPE_REUTERS", HERE.parent.parent / "shared" / "corpora" / "reuters21578")
+)
 
 _STORY = re.compile(r"<REUTERS\b([^>]*)>(.*?)</REUTERS>", re.S)
 _NEWID = re.compile(r'NEWID="(\d+)"')
-_FIELDS = {name: re.compile(rf"<{name}>(.*?)</{name}>", re.S) for name in ("DATE", "TITLE", "DATELINE", "BODY")}
+_FIELDS = {
+    name: re.compile(rf"<{name}>(.*?)</{name}>", re.S) for name in ("DATE", "TITLE", "DATELINE", "BODY")
+}
 _TEXT = re.compile(r"<TEXT[^>]*>(.*?)</TEXT>", re.S)
 _TAG = re.compile(r"<[^>]+>")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -37,9 +41,13 @@ def _clean(raw: str) -> str:
     return _CONTROL.sub("", html.unescape(raw)).strip()
 
 
+_DATE = re.compile(r"(\d{1,2}-[A-Za-z]{3}-\d{4} \d{2}:\d{2}:\d{2})")
+
+
 def _iso(date: str) -> str | None:
+    m = _DATE.search(date)
     try:
-        return datetime.strptime(date.strip()[:20], "%d-%b-%Y %H:%M:%S").isoformat()
+        return datetime.strptime(m.group(1), "%d-%b-%Y %H:%M:%S").isoformat() if m else None
     except ValueError:
         return None
 
@@ -54,7 +62,7 @@ def stories(directory: Path = DEFAULT_DIR, limit: int | None = None) -> Iterator
             fields = {k: (_clean(r.group(1)) if (r := rx.search(inner)) else "") for k, rx in _FIELDS.items()}
             if not fields["BODY"] and not fields["TITLE"] and (t := _TEXT.search(inner)):
                 fields["BODY"] = _clean(_TAG.sub("", t.group(1)))  # TYPE="UNPROC": the text is not tagged
-            body = re.sub(r"\s*Reuter\s*$", "", fields["BODY"])
+            body = re.sub(r"\s*reuter\s*$", "", fields["BODY"], flags=re.I)
             parts = [fields["TITLE"], (fields["DATELINE"] + " " + body).strip()]
             text = "\n".join(p for p in parts if p)
             if not text:

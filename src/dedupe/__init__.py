@@ -18,6 +18,18 @@ from .sources import read_sources
 __version__ = "0.1.0"
 
 __all__ = [
-    "SCHEMA_VERSION", "Cluster", "Config", "ConfigError", "DedupeError", "Detector", "Document",
-    "InputError", "NoDocumentsError", "PairScore", "Result", "Skipped", "load_config", "read_sources",
+    "SCHEMA_VERSION",
+    "Cluster",
+    "Config",
+    "ConfigError",
+    "DedupeError",
+    "Detector",
+    "Document",
+    "InputError",
+    "NoDocumentsError",
+    "PairScore",
+    "Result",
+    "Skipped",
+    "load_config",
+    "read_sources",
 ]

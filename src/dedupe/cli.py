@@ -50,20 +50,50 @@ class Representative(str, Enum):
     earliest = "earliest"
 
 
-ConfigOpt = Annotated[str | None, typer.Option("--config", "-c", help="YAML config file.", show_default=False)]
-JaccardOpt = Annotated[float | None, typer.Option(help="verify.jaccard_threshold: accept pairs with Jaccard >= this.", show_default=False)]
-ContainOpt = Annotated[float | None, typer.Option(help="verify.containment_threshold: accept pairs where one text is this much contained in the other.", show_default=False)]
-LshOpt = Annotated[float | None, typer.Option(help="lsh.threshold: Jaccard level LSH candidates are tuned for.", show_default=False)]
-SizeOpt = Annotated[int | None, typer.Option(help="shingle.size: words (or characters) per shingle.", show_default=False)]
-KindOpt = Annotated[ShingleKind | None, typer.Option(help="shingle.kind: word or char n-grams.", show_default=False)]
+ConfigOpt = Annotated[
+    str | None, typer.Option("--config", "-c", help="YAML config file.", show_default=False)
+]
+JaccardOpt = Annotated[
+    float | None,
+    typer.Option(help="verify.jaccard_threshold: accept pairs with Jaccard >= this.", show_default=False),
+]
+ContainOpt = Annotated[
+    float | None,
+    typer.Option(
+        help="verify.containment_threshold: accept pairs where one text is this much contained in the other.",
+        show_default=False,
+    ),
+]
+LshOpt = Annotated[
+    float | None,
+    typer.Option(help="lsh.threshold: Jaccard level LSH candidates are tuned for.", show_default=False),
+]
+SizeOpt = Annotated[
+    int | None, typer.Option(help="shingle.size: words (or characters) per shingle.", show_default=False)
+]
+KindOpt = Annotated[
+    ShingleKind | None, typer.Option(help="shingle.kind: word or char n-grams.", show_default=False)
+]
 PermOpt = Annotated[int | None, typer.Option(help="minhash.num_perm: signature length.", show_default=False)]
 SeedOpt = Annotated[int | None, typer.Option(help="minhash.seed.", show_default=False)]
-RepOpt = Annotated[Representative | None, typer.Option(help="cluster.representative: longest or earliest.", show_default=False)]
-WorkersOpt = Annotated[int | None, typer.Option(help="run.workers: processes for the per-document stages.", show_default=False)]
+RepOpt = Annotated[
+    Representative | None,
+    typer.Option(help="cluster.representative: longest or earliest.", show_default=False),
+]
+WorkersOpt = Annotated[
+    int | None, typer.Option(help="run.workers: processes for the per-document stages.", show_default=False)
+]
 IdOpt = Annotated[str | None, typer.Option(help="input.id_field for JSONL/CSV/Parquet.", show_default=False)]
-TextOpt = Annotated[str | None, typer.Option(help="input.text_field for JSONL/CSV/Parquet.", show_default=False)]
+TextOpt = Annotated[
+    str | None, typer.Option(help="input.text_field for JSONL/CSV/Parquet.", show_default=False)
+]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr.")]
-PathsArg = Annotated[list[str], typer.Argument(help="Directories, files (.txt .md .jsonl .csv .parquet) or - for JSONL on stdin.", show_default=False)]
+PathsArg = Annotated[
+    list[str],
+    typer.Argument(
+        help="Directories, files (.txt .md .jsonl .csv .parquet) or - for JSONL on stdin.", show_default=False
+    ),
+]
 
 
 def _config(config_path: str | None, **flags: Any) -> Config:
@@ -97,8 +127,14 @@ class _Progress:
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+            self.bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         if self.bar is None:
@@ -144,7 +180,9 @@ def scan(
     paths: PathsArg,
     config: ConfigOpt = None,
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
-    output: Annotated[str | None, typer.Option("--output", "-o", help="Output file (default: stdout).", show_default=False)] = None,
+    output: Annotated[
+        str | None, typer.Option("--output", "-o", help="Output file (default: stdout).", show_default=False)
+    ] = None,
     jaccard_threshold: JaccardOpt = None,
     containment_threshold: ContainOpt = None,
     lsh_threshold: LshOpt = None,
@@ -159,15 +197,30 @@ def scan(
     quiet: QuietOpt = False,
 ) -> None:
     """Find near-duplicate clusters and report them with their scores."""
-    cfg = _config(config, jaccard_threshold=jaccard_threshold, containment_threshold=containment_threshold,
-                  lsh_threshold=lsh_threshold, shingle_size=shingle_size, shingle_kind=shingle_kind,
-                  num_perm=num_perm, seed=seed, representative=representative, workers=workers,
-                  id_field=id_field, text_field=text_field)
+    cfg = _config(
+        config,
+        jaccard_threshold=jaccard_threshold,
+        containment_threshold=containment_threshold,
+        lsh_threshold=lsh_threshold,
+        shingle_size=shingle_size,
+        shingle_kind=shingle_kind,
+        num_perm=num_perm,
+        seed=seed,
+        representative=representative,
+        workers=workers,
+        id_field=id_field,
+        text_field=text_field,
+    )
     result, _ = _detect(paths, cfg, quiet)
     to_terminal = output in (None, "-") and sys.stdout.isatty()
     with _output(output) as fh:
-        write_report(result, format.value, fh, color=to_terminal,
-                     width=os.get_terminal_size().columns if to_terminal else None)
+        write_report(
+            result,
+            format.value,
+            fh,
+            color=to_terminal,
+            width=os.get_terminal_size().columns if to_terminal else None,
+        )
     if format is not Format.table or output not in (None, "-"):
         _note(quiet, result.summary_line())
 
@@ -175,9 +228,23 @@ def scan(
 @app.command()
 def dedup(
     paths: PathsArg,
-    output: Annotated[str, typer.Option("--output", "-o", help="Deduplicated corpus: a .jsonl or .csv file, or a directory.")],
-    mapping: Annotated[str | None, typer.Option(help="Where to write removed -> kept (.jsonl or .csv; default OUTPUT.mapping.jsonl).", show_default=False)] = None,
-    report: Annotated[str | None, typer.Option(help="Also write the full JSON report (clusters, pairs, skipped) here.", show_default=False)] = None,
+    output: Annotated[
+        str,
+        typer.Option("--output", "-o", help="Deduplicated corpus: a .jsonl or .csv file, or a directory."),
+    ],
+    mapping: Annotated[
+        str | None,
+        typer.Option(
+            help="Where to write removed -> kept (.jsonl or .csv; default OUTPUT.mapping.jsonl).",
+            show_default=False,
+        ),
+    ] = None,
+    report: Annotated[
+        str | None,
+        typer.Option(
+            help="Also write the full JSON report (clusters, pairs, skipped) here.", show_default=False
+        ),
+    ] = None,
     config: ConfigOpt = None,
     jaccard_threshold: JaccardOpt = None,
     containment_threshold: ContainOpt = None,
@@ -193,10 +260,20 @@ def dedup(
     quiet: QuietOpt = False,
 ) -> None:
     """Write the corpus back with one representative per cluster, and a mapping of each removed document to the one kept."""
-    cfg = _config(config, jaccard_threshold=jaccard_threshold, containment_threshold=containment_threshold,
-                  lsh_threshold=lsh_threshold, shingle_size=shingle_size, shingle_kind=shingle_kind,
-                  num_perm=num_perm, seed=seed, representative=representative, workers=workers,
-                  id_field=id_field, text_field=text_field)
+    cfg = _config(
+        config,
+        jaccard_threshold=jaccard_threshold,
+        containment_threshold=containment_threshold,
+        lsh_threshold=lsh_threshold,
+        shingle_size=shingle_size,
+        shingle_kind=shingle_kind,
+        num_perm=num_perm,
+        seed=seed,
+        representative=representative,
+        workers=workers,
+        id_field=id_field,
+        text_field=text_field,
+    )
     result, documents = _detect(paths, cfg, quiet)
     summary = write_corpus(result, documents, output, mapping)
     if report:
@@ -206,14 +283,24 @@ def dedup(
         _note(quiet, f"skipped {s.source}: {s.reason}")
     if len(result.skipped) > 20:
         _note(quiet, f"... and {len(result.skipped) - 20} more skipped (see --report)")
-    _note(quiet, f"{result.summary_line()}.\nkept {summary.kept}, removed {summary.removed}: "
-                 f"corpus written to {summary.output}, mapping to {summary.mapping}")
+    _note(
+        quiet,
+        f"{result.summary_line()}.\nkept {summary.kept}, removed {summary.removed}: "
+        f"corpus written to {summary.output}, mapping to {summary.mapping}",
+    )
 
 
 @app.command("config")
 def config_cmd(
-    init: Annotated[str | None, typer.Option("--init", help="Write a commented default config to this file (- for stdout).", show_default=False)] = None,
-    show: Annotated[bool, typer.Option("--show", help="Print the effective config (file plus flags).")] = False,
+    init: Annotated[
+        str | None,
+        typer.Option(
+            "--init", help="Write a commented default config to this file (- for stdout).", show_default=False
+        ),
+    ] = None,
+    show: Annotated[
+        bool, typer.Option("--show", help="Print the effective config (file plus flags).")
+    ] = False,
     config: ConfigOpt = None,
     jaccard_threshold: JaccardOpt = None,
     containment_threshold: ContainOpt = None,
@@ -228,7 +315,9 @@ def config_cmd(
 ) -> None:
     """Write a commented default config (--init), or print the effective one (--show)."""
     if init is None and not show:
-        raise ConfigError("config: give --init FILE to write a default config, or --show to print the effective one")
+        raise ConfigError(
+            "config: give --init FILE to write a default config, or --show to print the effective one"
+        )
     if init is not None:
         text = dump_yaml(Config(), comments=True)
         if init == "-":
@@ -240,9 +329,18 @@ def config_cmd(
                 fh.write(text)
             typer.echo(f"wrote {init}", err=True)
     if show:
-        cfg = _config(config, jaccard_threshold=jaccard_threshold, containment_threshold=containment_threshold,
-                      lsh_threshold=lsh_threshold, shingle_size=shingle_size, shingle_kind=shingle_kind,
-                      num_perm=num_perm, seed=seed, representative=representative, workers=workers)
+        cfg = _config(
+            config,
+            jaccard_threshold=jaccard_threshold,
+            containment_threshold=containment_threshold,
+            lsh_threshold=lsh_threshold,
+            shingle_size=shingle_size,
+            shingle_kind=shingle_kind,
+            num_perm=num_perm,
+            seed=seed,
+            representative=representative,
+            workers=workers,
+        )
         detector = Detector(cfg)
         typer.echo(dump_yaml(cfg, comments=False), nl=False)
         typer.echo(f"# lsh bands x rows in use: {detector.bands} x {detector.rows}")

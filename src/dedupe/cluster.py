@@ -48,8 +48,9 @@ class UnionFind:
         return [g for g in groups.values() if len(g) > 1]
 
 
-def choose_representative(members: Sequence[int], ids: Sequence[str], chars: Sequence[int],
-                          dates: Sequence[str | None], rule: str) -> int:
+def choose_representative(
+    members: Sequence[int], ids: Sequence[str], chars: Sequence[int], dates: Sequence[str | None], rule: str
+) -> int:
     """The member a cluster is represented by (and dedup keeps), by a deterministic rule.
 
     ``longest``: most characters, then smallest id. ``earliest``: smallest date (documents

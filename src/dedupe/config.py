@@ -40,13 +40,17 @@ def _opt(
 class InputConfig:
     id_field: str = _opt("id", "JSONL/CSV/Parquet field holding the document id")
     text_field: str = _opt("text", "JSONL/CSV/Parquet field holding the document text")
-    date_field: str = _opt("date", "field holding a sortable date (ISO 8601), used by representative: earliest")
+    date_field: str = _opt(
+        "date", "field holding a sortable date (ISO 8601), used by representative: earliest"
+    )
     extensions: list[str] = _opt([".txt", ".md"], "file endings read when a directory is scanned")
 
 
 @dataclass(frozen=True)
 class NormalizeConfig:
-    nfkc: bool = _opt(True, "apply Unicode NFKC (folds ligatures, full-width forms, compatibility characters)")
+    nfkc: bool = _opt(
+        True, "apply Unicode NFKC (folds ligatures, full-width forms, compatibility characters)"
+    )
     casefold: bool = _opt(True, "fold case (Unicode casefold)")
     fold_punctuation: bool = _opt(
         True, "treat punctuation, symbols and control characters as word separators"
@@ -85,8 +89,12 @@ class LSHConfig:
     )
     bands: int | None = _opt(None, "number of bands; null derives bands and rows from threshold", lo=1)
     rows: int | None = _opt(None, "rows per band; set together with bands", lo=1)
-    false_positive_weight: float = _opt(0.5, "weight of false positives in the bands x rows optimisation", lo=0.0, hi=1.0)
-    false_negative_weight: float = _opt(0.5, "weight of false negatives in the bands x rows optimisation", lo=0.0, hi=1.0)
+    false_positive_weight: float = _opt(
+        0.5, "weight of false positives in the bands x rows optimisation", lo=0.0, hi=1.0
+    )
+    false_negative_weight: float = _opt(
+        0.5, "weight of false negatives in the bands x rows optimisation", lo=0.0, hi=1.0
+    )
     max_bucket_size: int = _opt(
         500,
         "an LSH bucket holding more documents is split into chunks of this size (avoids quadratic work "
@@ -98,7 +106,11 @@ class LSHConfig:
 @dataclass(frozen=True)
 class VerifyConfig:
     jaccard_threshold: float = _opt(
-        0.7, "accept a pair whose exact Jaccard of shingle sets is at least this", lo=0.0, hi=1.0, lo_open=True
+        0.7,
+        "accept a pair whose exact Jaccard of shingle sets is at least this",
+        lo=0.0,
+        hi=1.0,
+        lo_open=True,
     )
     containment_threshold: float = _opt(
         0.8,
@@ -324,7 +336,12 @@ def describe_keys() -> list[tuple[str, Any, str, str]]:
         defaults = cls()
         for f in dataclasses.fields(cls):
             rows.append(
-                (f"{name}.{f.name}", getattr(defaults, f.name), _range_text(f.metadata, hints[f.name]), f.metadata["doc"])
+                (
+                    f"{name}.{f.name}",
+                    getattr(defaults, f.name),
+                    _range_text(f.metadata, hints[f.name]),
+                    f.metadata["doc"],
+                )
             )
     return rows
 

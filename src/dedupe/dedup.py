@@ -23,7 +23,15 @@ from .output import atomic_write
 from .records import Document
 from .result import Result
 
-MAPPING_COLUMNS = ["removed", "kept", "cluster", "jaccard", "jaccard_estimate", "containment_in_kept", "kept_contained"]
+MAPPING_COLUMNS = [
+    "removed",
+    "kept",
+    "cluster",
+    "jaccard",
+    "jaccard_estimate",
+    "containment_in_kept",
+    "kept_contained",
+]
 
 
 @dataclass(frozen=True)
@@ -49,7 +57,9 @@ def _safe_relpath(doc_id: str) -> str:
     return f"{name[:200]}.txt"
 
 
-def write_corpus(result: Result, documents: Iterable[Document], output: str, mapping: str | None = None) -> DedupSummary:
+def write_corpus(
+    result: Result, documents: Iterable[Document], output: str, mapping: str | None = None
+) -> DedupSummary:
     removed = result.removed()
     kept_docs = [d for d in documents if d.id not in removed]
     out = Path(output)
@@ -67,7 +77,9 @@ def write_corpus(result: Result, documents: Iterable[Document], output: str, map
                 writer.writerow([d.id, d.text])
     else:
         if out.exists() and not out.is_dir():
-            raise InputError(f"output {output} exists and is not a directory (use a .jsonl or .csv name for a file)")
+            raise InputError(
+                f"output {output} exists and is not a directory (use a .jsonl or .csv name for a file)"
+            )
         used: set[str] = set()
         for d in kept_docs:
             rel = _safe_relpath(d.id)
@@ -91,12 +103,17 @@ def mapping_rows(result: Result) -> list[dict]:
     for c in result.clusters:
         for s in c.scores:
             if s.id != c.representative:
-                rows.append({
-                    "removed": s.id, "kept": c.representative, "cluster": c.id,
-                    "jaccard": round(s.jaccard, 6), "jaccard_estimate": round(s.jaccard_estimate, 6),
-                    "containment_in_kept": round(s.containment_in_representative, 6),
-                    "kept_contained": round(s.representative_contained, 6),
-                })
+                rows.append(
+                    {
+                        "removed": s.id,
+                        "kept": c.representative,
+                        "cluster": c.id,
+                        "jaccard": round(s.jaccard, 6),
+                        "jaccard_estimate": round(s.jaccard_estimate, 6),
+                        "containment_in_kept": round(s.containment_in_representative, 6),
+                        "kept_contained": round(s.representative_contained, 6),
+                    }
+                )
     rows.sort(key=lambda r: r["removed"])
     return rows
 

@@ -27,7 +27,9 @@ _MULT = np.uint64(0x9E3779B97F4A7C15)
 
 
 @lru_cache(maxsize=64)
-def optimal_params(threshold: float, num_perm: int, fp_weight: float = 0.5, fn_weight: float = 0.5) -> tuple[int, int]:
+def optimal_params(
+    threshold: float, num_perm: int, fp_weight: float = 0.5, fn_weight: float = 0.5
+) -> tuple[int, int]:
     """(bands, rows) for a Jaccard threshold, from datasketch's optimisation."""
     return _optimal_param(threshold, num_perm, fp_weight, fn_weight)
 

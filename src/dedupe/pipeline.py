@@ -82,7 +82,9 @@ def intake(items: Iterable[InputItem]) -> _Intake:
         elif isinstance(item, tuple):
             item = Document(id=str(item[0]), text=item[1], source=f"item {pos}")
         if item.id in docs:
-            skipped.append(Skipped(item.source, f"duplicate id (first read from {docs[item.id].source})", item.id))
+            skipped.append(
+                Skipped(item.source, f"duplicate id (first read from {docs[item.id].source})", item.id)
+            )
         elif not item.text.strip():
             skipped.append(Skipped(item.source, "empty document (no text)", item.id))
         else:
@@ -103,8 +105,12 @@ class Detector:
     >>> result = Detector(load_config()).run(["some text ...", "some other text ..."])
     """
 
-    def __init__(self, config: Config | None = None, engine: LocalEngine | None = None,
-                 progress: Progress | None = None) -> None:
+    def __init__(
+        self,
+        config: Config | None = None,
+        engine: LocalEngine | None = None,
+        progress: Progress | None = None,
+    ) -> None:
         self.config = config or Config()
         self.engine = engine or LocalEngine(self.config.run.workers)
         self.progress = progress
@@ -113,7 +119,10 @@ class Detector:
             self.bands, self.rows = lsh.bands, lsh.rows
         else:
             self.bands, self.rows = optimal_params(
-                lsh.threshold, self.config.minhash.num_perm, lsh.false_positive_weight, lsh.false_negative_weight
+                lsh.threshold,
+                self.config.minhash.num_perm,
+                lsh.false_positive_weight,
+                lsh.false_negative_weight,
             )
 
     def params(self) -> dict[str, Any]:
@@ -134,7 +143,11 @@ class Detector:
         if not docs:
             raise NoDocumentsError(
                 f"no documents to process ({len(taken.skipped)} inputs skipped"
-                + (f", first: {taken.skipped[0].source}: {taken.skipped[0].reason})" if taken.skipped else ")")
+                + (
+                    f", first: {taken.skipped[0].source}: {taken.skipped[0].reason})"
+                    if taken.skipped
+                    else ")"
+                )
             )
         timings["read"] = time.perf_counter() - t0
 
@@ -194,11 +207,14 @@ class Detector:
                 s.containment_b_in_a if m_is_a else s.containment_a_in_b,
             )
 
-        clusters = build_clusters(len(docs), accepted, ids, chars, dates, cfg.cluster.representative,
-                                  member_scores, signatures)
+        clusters = build_clusters(
+            len(docs), accepted, ids, chars, dates, cfg.cluster.representative, member_scores, signatures
+        )
         timings["cluster"] = time.perf_counter() - t0
 
-        accepted_scores = sorted((scores[(min(i, j), max(i, j))] for i, j in accepted), key=lambda p: (p.a, p.b))
+        accepted_scores = sorted(
+            (scores[(min(i, j), max(i, j))] for i, j in accepted), key=lambda p: (p.a, p.b)
+        )
         size = cfg.shingle.size
         infos = []
         for d, s in zip(docs, sets):
@@ -258,4 +274,3 @@ class Detector:
                 leaders.append(head)
                 members = [m for m in rest if m not in same]
         return np.array(sorted(leaders), dtype=np.int64), sorted(groups)
-

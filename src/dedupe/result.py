@@ -64,7 +64,13 @@ class Result:
                 "passage_groups": len(self.passages),
             },
             "documents": [
-                {"id": d.id, "source": d.source, "chars": d.chars, "shingles": d.shingles, **({"notes": list(d.notes)} if d.notes else {})}
+                {
+                    "id": d.id,
+                    "source": d.source,
+                    "chars": d.chars,
+                    "shingles": d.shingles,
+                    **({"notes": list(d.notes)} if d.notes else {}),
+                }
                 for d in self.documents
             ],
             "skipped": [{"source": s.source, "id": s.id, "reason": s.reason} for s in self.skipped],
@@ -87,7 +93,8 @@ def cluster_dict(c: Cluster) -> dict[str, Any]:
             "exact": c.cohesion.exact,
         },
         "scores": [
-            {k: (_round(v) if isinstance(v, float) else v) for k, v in dataclasses.asdict(s).items()} for s in c.scores
+            {k: (_round(v) if isinstance(v, float) else v) for k, v in dataclasses.asdict(s).items()}
+            for s in c.scores
         ],
     }
 

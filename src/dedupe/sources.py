@@ -63,7 +63,9 @@ def read_directory(root: Path, cfg: InputConfig) -> Iterator[Record]:
     errors: list[Skipped] = []
 
     def on_error(err: OSError) -> None:
-        errors.append(Skipped(source=str(err.filename or root), reason=f"unreadable directory: {err.strerror}"))
+        errors.append(
+            Skipped(source=str(err.filename or root), reason=f"unreadable directory: {err.strerror}")
+        )
 
     for dirpath, dirnames, filenames in os.walk(root, onerror=on_error, followlinks=False):
         dirnames.sort()
@@ -81,7 +83,9 @@ def read_file(path: Path, given: str, cfg: InputConfig) -> Iterator[Record]:
     if suffix in (".jsonl", ".ndjson"):
         try:
             with open(path, "rb") as fh:
-                yield from read_jsonl_stream(io.TextIOWrapper(fh, encoding="utf-8", errors="replace"), given, cfg)
+                yield from read_jsonl_stream(
+                    io.TextIOWrapper(fh, encoding="utf-8", errors="replace"), given, cfg
+                )
         except OSError as err:
             yield Skipped(source=given, reason=f"unreadable file: {err.strerror or err}")
     elif suffix == ".csv":
@@ -147,13 +151,17 @@ def _record_to_doc(rec: Any, source: str, default_id: str, cfg: InputConfig) -> 
     elif isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool):
         doc_id = str(raw_id)
     else:
-        return Skipped(source=source, reason=f"id field '{cfg.id_field}' is a {type(raw_id).__name__}, not a string")
+        return Skipped(
+            source=source, reason=f"id field '{cfg.id_field}' is a {type(raw_id).__name__}, not a string"
+        )
     if cfg.text_field not in rec:
         return Skipped(source=source, id=doc_id, reason=f"missing text field '{cfg.text_field}'")
     text = rec[cfg.text_field]
     if not isinstance(text, str):
         kind = "null" if text is None else type(text).__name__
-        return Skipped(source=source, id=doc_id, reason=f"text field '{cfg.text_field}' is {kind}, not a string")
+        return Skipped(
+            source=source, id=doc_id, reason=f"text field '{cfg.text_field}' is {kind}, not a string"
+        )
     meta: dict[str, Any] = {}
     date = rec.get(cfg.date_field)
     if isinstance(date, str) and date:
@@ -172,7 +180,9 @@ def read_jsonl_stream(stream: IO[str], name: str, cfg: InputConfig) -> Iterator[
         try:
             rec = json.loads(line)
         except json.JSONDecodeError as err:
-            yield Skipped(source=source, reason=f"malformed JSON on line {lineno}: {err.msg} (column {err.colno})")
+            yield Skipped(
+                source=source, reason=f"malformed JSON on line {lineno}: {err.msg} (column {err.colno})"
+            )
             continue
         except RecursionError:
             yield Skipped(source=source, reason=f"malformed JSON on line {lineno}: nested too deeply")
@@ -228,6 +238,10 @@ def read_parquet(path: Path, given: str, cfg: InputConfig) -> Iterator[Record]:
     for batch in pf.iter_batches(columns=columns, batch_size=4096):
         for rec in batch.to_pylist():
             row_no += 1
-            if cfg.date_field in rec and rec[cfg.date_field] is not None and not isinstance(rec[cfg.date_field], str):
+            if (
+                cfg.date_field in rec
+                and rec[cfg.date_field] is not None
+                and not isinstance(rec[cfg.date_field], str)
+            ):
                 rec[cfg.date_field] = str(rec[cfg.date_field])
             yield _record_to_doc(rec, f"{given}:{row_no}", f"{path.name}:{row_no}", cfg)

@@ -31,7 +31,9 @@ def intersection_size(a: np.ndarray, b: np.ndarray) -> int:
     return int(np.count_nonzero(b[idx] == a))
 
 
-def accept(jaccard: float, c_ab: float, c_ba: float, size_a: int, size_b: int, cfg: VerifyConfig) -> str | None:
+def accept(
+    jaccard: float, c_ab: float, c_ba: float, size_a: int, size_b: int, cfg: VerifyConfig
+) -> str | None:
     """The rule that accepts a pair (``"jaccard"`` or ``"containment"``), or None."""
     if jaccard >= cfg.jaccard_threshold:
         return "jaccard"

@@ -21,7 +21,9 @@ class LocalEngine:
         if self.workers <= 1:
             yield from map(fn, batches)
             return
-        ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+        ctx = multiprocessing.get_context(
+            "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        )
         with ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx) as pool:
             # bounded read-ahead keeps memory flat: at most 2 batches per worker in flight
             pending = []

@@ -12,7 +12,9 @@ from . import table as table_report
 FORMATS = ("table", "json", "jsonl", "csv")
 
 
-def write_report(result: Result, fmt: str, stream: IO[str], *, color: bool = False, width: int | None = None) -> None:
+def write_report(
+    result: Result, fmt: str, stream: IO[str], *, color: bool = False, width: int | None = None
+) -> None:
     if fmt == "table":
         table_report.write(result, stream, color=color, width=width)
     elif fmt == "json":

@@ -8,9 +8,17 @@ from typing import IO
 from ..result import Result
 
 COLUMNS = [
-    "cluster_id", "cluster_size", "document_id", "is_representative", "representative",
-    "jaccard_estimate", "jaccard", "containment_in_representative", "representative_contained",
-    "cohesion_min_jaccard", "cohesion_mean_jaccard",
+    "cluster_id",
+    "cluster_size",
+    "document_id",
+    "is_representative",
+    "representative",
+    "jaccard_estimate",
+    "jaccard",
+    "containment_in_representative",
+    "representative_contained",
+    "cohesion_min_jaccard",
+    "cohesion_mean_jaccard",
 ]
 
 
@@ -19,8 +27,18 @@ def write(result: Result, stream: IO[str]) -> None:
     writer.writerow(COLUMNS)
     for c in result.clusters:
         for s in c.scores:
-            writer.writerow([
-                c.id, len(c.members), s.id, int(s.id == c.representative), c.representative,
-                f"{s.jaccard_estimate:.6f}", f"{s.jaccard:.6f}", f"{s.containment_in_representative:.6f}",
-                f"{s.representative_contained:.6f}", f"{c.cohesion.min_jaccard:.6f}", f"{c.cohesion.mean_jaccard:.6f}",
-            ])
+            writer.writerow(
+                [
+                    c.id,
+                    len(c.members),
+                    s.id,
+                    int(s.id == c.representative),
+                    c.representative,
+                    f"{s.jaccard_estimate:.6f}",
+                    f"{s.jaccard:.6f}",
+                    f"{s.containment_in_representative:.6f}",
+                    f"{s.representative_contained:.6f}",
+                    f"{c.cohesion.min_jaccard:.6f}",
+                    f"{c.cohesion.mean_jaccard:.6f}",
+                ]
+            )

@@ -23,8 +23,13 @@ def write_jsonl(result: Result, stream: IO[str]) -> None:
         stream.write("\n")
 
     emit("header", {"schema_version": SCHEMA_VERSION, "params": data["params"]})
-    for key, kind in (("documents", "document"), ("skipped", "skipped"), ("clusters", "cluster"),
-                      ("pairs", "pair"), ("passages", "passage")):
+    for key, kind in (
+        ("documents", "document"),
+        ("skipped", "skipped"),
+        ("clusters", "cluster"),
+        ("pairs", "pair"),
+        ("passages", "passage"),
+    ):
         for record in data[key]:
             emit(kind, record)
     emit("summary", {**data["summary"], "stats": data["stats"]})

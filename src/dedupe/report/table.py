@@ -18,8 +18,14 @@ def _pct(x: float) -> str:
 
 
 def write(result: Result, stream: IO[str], *, color: bool = False, width: int | None = None) -> None:
-    console = Console(file=stream, force_terminal=color, no_color=not color, width=width or 100,
-                      highlight=False, soft_wrap=False)
+    console = Console(
+        file=stream,
+        force_terminal=color,
+        no_color=not color,
+        width=width or 100,
+        highlight=False,
+        soft_wrap=False,
+    )
     p = result.params
     console.print(
         f"[bold]dedupe[/] {p['shingle']['kind']} {p['shingle']['size']}-grams, num_perm {p['minhash']['num_perm']}, "
@@ -45,8 +51,13 @@ def write(result: Result, stream: IO[str], *, color: bool = False, width: int | 
             if s.id == c.representative:
                 table.add_row(name, "", "", "", "")
             else:
-                table.add_row(name, _pct(s.jaccard), _pct(s.jaccard_estimate),
-                              _pct(s.containment_in_representative), _pct(s.representative_contained))
+                table.add_row(
+                    name,
+                    _pct(s.jaccard),
+                    _pct(s.jaccard_estimate),
+                    _pct(s.containment_in_representative),
+                    _pct(s.representative_contained),
+                )
         console.print(table)
     if len(clusters) > MAX_CLUSTERS:
         console.print(f"\n... and {len(clusters) - MAX_CLUSTERS} more clusters (use --format json for all).")

@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+
+from typer.testing import CliRunner
+
+from dedupe.cli import app, main
+from dedupe.config import Config, load_config
+
+runner = CliRunner()
+
+
+def corpus(tmp_path):
+    """Three copies of a story (one trimmed) and an unrelated one, as JSONL."""
+    base = " ".join(f"word{i % 97} token{i % 13}" for i in range(200))
+    recs = [
+        {"id": "a", "text": base},
+        {"id": "b", "text": base + " with a new ending paragraph"},
+        {"id": "c", "text": " ".join(base.split()[:200])},
+        {"id": "d", "text": " ".join(f"other{i}" for i in range(300))},
+    ]
+    p = tmp_path / "c.jsonl"
+    p.write_text("".join(json.dumps(r) + "\n" for r in recs), encoding="utf-8")
+    return p
+
+
+def test_scan_seeds_table(seeds_dir):
+    res = runner.invoke(app, ["scan", str(seeds_dir)])
+    assert res.exit_code == 0, res.output
+    assert "5 documents read: 5 processed, 0 skipped" in res.output
+
+
+def test_scan_json_schema(seeds_dir):
+    res = runner.invoke(app, ["scan", str(seeds_dir), "--format", "json", "--quiet"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert set(data) >= {"schema_version", "params", "documents", "skipped", "clusters", "pairs", "passages"}
+    assert data["params"]["lsh"]["bands"] and data["params"]["lsh"]["rows"]
+    assert data["params"]["minhash"]["seed"] == 1
+    assert len(data["documents"]) == 5
+    for d in data["documents"]:
+        assert set(d) >= {"id", "source", "chars", "shingles"}
+    # the params are themselves a valid config that reproduces the run
+    assert Config().replace({}) == load_config() and isinstance(data["params"], dict)
+
+
+def test_scan_formats_and_clusters(tmp_path):
+    p = corpus(tmp_path)
+    res = runner.invoke(app, ["scan", str(p), "-f", "json", "-q"])
+    data = json.loads(res.stdout)
+    (cluster,) = data["clusters"]
+    assert cluster["members"] == ["a", "b", "c"] and cluster["id"] == "a" and cluster["representative"] == "b"
+    assert set(cluster["cohesion"]) == {"min_jaccard", "mean_jaccard", "exact"}
+    for pair in data["pairs"]:
+        assert set(pair) >= {
+            "a",
+            "b",
+            "jaccard_estimate",
+            "jaccard",
+            "containment_a_in_b",
+            "containment_b_in_a",
+        }
+
+    res = runner.invoke(app, ["scan", str(p), "-f", "jsonl", "-q"])
+    kinds = [json.loads(line)["kind"] for line in res.stdout.splitlines()]
+    assert kinds[0] == "header" and kinds[-1] == "summary" and "cluster" in kinds and "pair" in kinds
+
+    res = runner.invoke(app, ["scan", str(p), "-f", "csv", "-q"])
+    rows = list(csv.DictReader(io.StringIO(res.stdout)))
+    assert [(r["cluster_id"], r["document_id"], r["is_representative"]) for r in rows] == [
+        ("a", "a", "0"),
+        ("a", "b", "1"),
+        ("a", "c", "0"),
+    ]
+
+    out = tmp_path / "report.json"
+    res = runner.invoke(app, ["scan", str(p), "-f", "json", "-o", str(out), "-q"])
+    assert res.exit_code == 0 and json.loads(out.read_text())["clusters"]
+
+
+def test_flag_overrides_yaml(tmp_path):
+    p = corpus(tmp_path)
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("verify:\n  jaccard_threshold: 0.99\n  containment_threshold: 0.99\n")
+    data = json.loads(runner.invoke(app, ["scan", str(p), "-c", str(cfg), "-f", "json", "-q"]).stdout)
+    assert data["params"]["verify"]["jaccard_threshold"] == 0.99
+    data = json.loads(
+        runner.invoke(
+            app, ["scan", str(p), "-c", str(cfg), "--jaccard-threshold", "0.5", "-f", "json", "-q"]
+        ).stdout
+    )
+    assert data["params"]["verify"]["jaccard_threshold"] == 0.5
+
+
+def test_config_init_and_show(tmp_path):
+    target = tmp_path / "dedupe.yaml"
+    assert runner.invoke(app, ["config", "--init", str(target)]).exit_code == 0
+    assert load_config(target) == Config()
+    res = runner.invoke(app, ["config", "--show", "-c", str(target), "--shingle-size", "3"])
+    assert res.exit_code == 0 and "size: 3" in res.stdout and "bands x rows in use" in res.stdout
+
+
+def test_dedup_writes_corpus_and_mapping(tmp_path):
+    p = corpus(tmp_path)
+    out = tmp_path / "out.jsonl"
+    res = runner.invoke(app, ["dedup", str(p), "--output", str(out), "-q"])
+    assert res.exit_code == 0, res.output
+    kept = [json.loads(line)["id"] for line in out.read_text().splitlines()]
+    assert kept == ["b", "d"]
+    mapping = [json.loads(line) for line in (tmp_path / "out.mapping.jsonl").read_text().splitlines()]
+    assert [(m["removed"], m["kept"], m["cluster"]) for m in mapping] == [("a", "b", "a"), ("c", "b", "a")]
+
+
+def test_dedup_to_directory(tmp_path, seeds_dir):
+    out = tmp_path / "outdir"
+    res = runner.invoke(
+        app, ["dedup", str(seeds_dir), "--output", str(out), "--mapping", str(tmp_path / "m.csv"), "-q"]
+    )
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in seeds_dir.iterdir())
+    assert (tmp_path / "m.csv").read_text().startswith("removed,kept,cluster")
+
+
+def test_errors_are_one_line_with_exit_codes(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("verify:\n  jacard_threshold: 0.5\n")
+    cases = [
+        (["scan", str(tmp_path / "missing")], 3, "path not found"),
+        (["scan", str(tmp_path), "-c", str(bad)], 2, "did you mean 'verify.jaccard_threshold'"),
+        (
+            ["scan", str(tmp_path), "--jaccard-threshold", "1.5"],
+            2,
+            "verify.jaccard_threshold: must be <= 1.0",
+        ),
+        (["scan", str(tmp_path), "--format", "xml"], 2, "xml"),
+        (["scan", str(tmp_path)], 4, "no documents to process"),
+    ]
+    for argv, code, needle in cases:
+        assert main(argv) == code, argv
+        err = capsys.readouterr().err.strip()
+        assert needle in err and len(err.splitlines()) == 1, err
+
+
+def test_console_script_runs(seeds_dir):
+    proc = subprocess.run(
+        [sys.executable, "-m", "dedupe.cli", "scan", str(seeds_dir), "-f", "json", "-q"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["schema_version"]

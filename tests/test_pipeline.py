@@ -1,0 +1,165 @@
+from __future__ import annotations
+
+import random
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dedupe import Config, Detector, Document, Skipped
+from dedupe.config import load_config
+
+WORDS = (
+    "tariff call canada trade minister election vote market oil price bank rate share profit "
+    "dividend quarter company said would year government talks week agreement export import steel "
+    "auto workers union strike court ruling policy budget deficit growth"
+).split()
+
+
+def article(rng: random.Random, n: int = 120) -> str:
+    return " ".join(
+        rng.choice(WORDS) + (str(rng.randrange(1000)) if rng.random() < 0.3 else "") for _ in range(n)
+    )
+
+
+def clusters_as_sets(result) -> set[frozenset[str]]:
+    return {frozenset(c.members) for c in result.clusters}
+
+
+def test_identical_trimmed_and_edited_copies_cluster():
+    rng = random.Random(1)
+    base = article(rng, 300)
+    words = base.split()
+    docs = [
+        Document("orig", base),
+        Document("copy", base),
+        Document("trimmed", " ".join(words[:140])),  # Jaccard ~0.46, contained in orig
+        Document("edited", " ".join(w if i % 40 else "x" for i, w in enumerate(words))),
+        Document("other", article(rng, 300)),
+    ]
+    result = Detector().run(docs)
+    assert clusters_as_sets(result) == {frozenset({"orig", "copy", "trimmed", "edited"})}
+    (cluster,) = result.clusters
+    assert cluster.id == "copy"  # the smallest member id
+    assert cluster.representative == "copy"  # longest, ties broken by smallest id
+    by_pair = {(p.a, p.b): p for p in result.pairs}
+    trimmed = next(p for k, p in by_pair.items() if "trimmed" in k)
+    assert trimmed.match == "containment" and trimmed.jaccard < 0.7
+    assert max(trimmed.containment_a_in_b, trimmed.containment_b_in_a) > 0.95
+    assert 0.0 < cluster.cohesion.min_jaccard <= cluster.cohesion.mean_jaccard <= 1.0
+    assert result.documents_read == 5
+
+
+def test_representative_earliest():
+    rng = random.Random(2)
+    base = article(rng)
+    docs = [
+        Document("a", base + " extra words here", meta={"date": "1987-03-02"}),
+        Document("b", base, meta={"date": "1987-03-01"}),
+        Document("c", base),
+    ]
+    result = Detector(load_config(overrides={"cluster.representative": "earliest"})).run(docs)
+    assert result.clusters[0].representative == "b"
+
+
+def test_skips_empty_and_duplicate_ids_and_keeps_short_unmatched():
+    docs = [
+        Document("a", "   \n"),
+        Document("b", "tiny text"),
+        Document("c", "tiny text"),
+        Document("b", "other"),
+        Skipped("x.bin", "binary file"),
+    ]
+    result = Detector().run(docs)
+    assert sorted(d.id for d in result.documents) == ["b", "c"]
+    assert {s.reason.split(" (")[0] for s in result.skipped} == {
+        "empty document",
+        "duplicate id",
+        "binary file",
+    }
+    assert result.clusters == [] and result.documents_read == 5
+    assert all(d.shingles == 0 and d.notes for d in result.documents)
+
+
+def test_plain_strings_and_tuples():
+    result = Detector().run(["same words in this text here now", "same words in this text here now"])
+    assert clusters_as_sets(result) == {frozenset({"0", "1"})}
+    result = Detector().run(
+        [("x", "alpha beta gamma delta epsilon zeta"), ("y", "alpha beta gamma delta epsilon zeta")]
+    )
+    assert clusters_as_sets(result) == {frozenset({"x", "y"})}
+
+
+corpora = st.lists(st.integers(0, 2**16), min_size=2, max_size=10).map(
+    lambda seeds: [article(random.Random(s), 40 + s % 80) for s in seeds]
+)
+
+
+def make_docs(texts: list[str], dup_plan: list[int]) -> list[Document]:
+    docs = [Document(f"d{i:02d}", t) for i, t in enumerate(texts)]
+    for k, src in enumerate(dup_plan):
+        t = texts[src % len(texts)].split()
+        cut = t[: max(6, len(t) * (3 + k % 3) // 5)]
+        docs.append(Document(f"x{k:02d}", " ".join(cut)))
+    return docs
+
+
+@given(corpora, st.lists(st.integers(0, 100), max_size=5), st.randoms(use_true_random=False))
+def test_result_invariant_under_input_order(texts, plan, rnd):
+    docs = make_docs(texts, plan)
+    shuffled = docs[:]
+    rnd.shuffle(shuffled)
+    a, b = Detector().run(docs), Detector().run(shuffled)
+    assert a.clusters == b.clusters
+    assert a.pairs == b.pairs
+
+
+@given(corpora, st.integers(0, 9))
+def test_identical_documents_always_share_a_cluster(texts, which):
+    docs = [Document(f"d{i}", t) for i, t in enumerate(texts)]
+    docs.append(Document("twin", texts[which % len(texts)]))
+    cluster_of = Detector().run(docs).cluster_of()
+    assert cluster_of["twin"] == cluster_of[f"d{which % len(texts)}"]
+
+
+@given(corpora, st.lists(st.integers(0, 100), max_size=5), st.floats(0.3, 0.9), st.floats(0.05, 0.3))
+def test_raising_thresholds_never_merges_clusters(texts, plan, low, step):
+    docs = make_docs(texts, plan)
+    cfg_low = Config().replace({"verify.jaccard_threshold": low, "verify.containment_threshold": low})
+    high = min(1.0, low + step)
+    cfg_high = Config().replace({"verify.jaccard_threshold": high, "verify.containment_threshold": high})
+    low_of = Detector(cfg_low).run(docs).cluster_of()
+    for c in Detector(cfg_high).run(docs).clusters:
+        # every high-threshold cluster lies inside one low-threshold cluster
+        assert len({low_of.get(m) for m in c.members}) == 1 and low_of.get(c.members[0]) is not None
+
+
+def test_near_empty_documents_never_form_a_cluster():
+    docs = [Document(f"e{i}", t) for i, t in enumerate(["a", "the", "Reuters", ".", "x y", "ok"] * 50)]
+    result = Detector().run(docs)
+    assert result.clusters == []
+
+
+def test_workers_give_the_same_result():
+    rng = random.Random(5)
+    texts = [article(rng) for _ in range(30)]
+    docs = make_docs(texts, [1, 2, 3, 4])
+    one = Detector(Config().replace({"run.workers": 1, "run.batch_size": 4})).run(docs)
+    two = Detector(Config().replace({"run.workers": 2, "run.batch_size": 4})).run(docs)
+    assert one.clusters == two.clusters and one.pairs == two.pairs
+
+
+def test_reuters_repeats_are_found(reuters_stories):
+    result = Detector().run([(s["id"], s["text"]) for s in reuters_stories])
+    assert len(result.clusters) > 50
+    texts = {s["id"]: s["text"] for s in reuters_stories}
+    for p in result.pairs:  # every accepted pair passes a threshold by its exact score
+        assert p.jaccard >= 0.7 or max(p.containment_a_in_b, p.containment_b_in_a) >= 0.8
+    # an exact repeat in the corpus: every pair of stories with the same text shares a cluster
+    by_text: dict[str, list[str]] = {}
+    for doc_id, text in texts.items():
+        by_text.setdefault(text, []).append(doc_id)
+    repeats = [ids for ids in by_text.values() if len(ids) > 1 and len(texts[ids[0]].split()) >= 5]
+    assert repeats
+    cluster_of = result.cluster_of()
+    for ids in repeats:
+        assert len({cluster_of[i] for i in ids}) == 1

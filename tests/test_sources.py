@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import codecs
+import io
+import json
+
+import pytest
+
+from dedupe.config import InputConfig
+from dedupe.errors import InputError
+from dedupe.records import Document, Skipped
+from dedupe.sources import read_sources
+
+CFG = InputConfig()
+
+
+def read(paths, cfg=CFG, stdin=None):
+    return list(read_sources([str(p) for p in paths], cfg, stdin=stdin))
+
+
+def test_directory_recursive_with_relative_ids(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "one.txt").write_text("first", encoding="utf-8")
+    (tmp_path / "two.md").write_text("second", encoding="utf-8")
+    (tmp_path / "skip.bin").write_bytes(b"\x00\x01")
+    recs = read([tmp_path])
+    assert [(r.id, r.text) for r in recs] == [("a/one.txt", "first"), ("two.md", "second")]
+
+
+def test_single_text_file_id_is_path_as_given(tmp_path):
+    p = tmp_path / "story.txt"
+    p.write_text("hello", encoding="utf-8")
+    (rec,) = read([p])
+    assert rec.id == str(p)
+
+
+def test_jsonl_fields_and_bad_lines(tmp_path):
+    p = tmp_path / "d.jsonl"
+    lines = [
+        json.dumps({"doc": "a", "body": "text a", "date": "2020-01-01"}),
+        "{not json",
+        json.dumps({"doc": "b"}),
+        json.dumps({"doc": "c", "body": 5}),
+        json.dumps({"body": "no id"}),
+        json.dumps([1, 2]),
+        "",
+    ]
+    p.write_text("\n".join(lines), encoding="utf-8")
+    recs = read([p], InputConfig(id_field="doc", text_field="body"))
+    docs = [r for r in recs if isinstance(r, Document)]
+    skipped = [r for r in recs if isinstance(r, Skipped)]
+    assert [(d.id, d.text) for d in docs] == [("a", "text a"), ("d.jsonl:5", "no id")]
+    assert docs[0].meta["date"] == "2020-01-01"
+    reasons = [s.reason for s in skipped]
+    assert reasons[0].startswith("malformed JSON on line 2")
+    assert "missing text field 'body'" in reasons[1]
+    assert "is int, not a string" in reasons[2]
+    assert "not an object" in reasons[3]
+
+
+def test_stdin_jsonl():
+    recs = read(["-"], stdin=io.StringIO('{"id": 1, "text": "from stdin"}\n'))
+    assert [(r.id, r.text, r.source) for r in recs] == [("1", "from stdin", "<stdin>:1")]
+
+
+def test_csv_with_quoted_newlines(tmp_path):
+    p = tmp_path / "d.csv"
+    p.write_text('id,text\n1,"line one\nline two"\n2,plain\n', encoding="utf-8")
+    recs = read([p])
+    assert [(r.id, r.text) for r in recs] == [("1", "line one\nline two"), ("2", "plain")]
+
+
+def test_csv_without_text_column(tmp_path):
+    p = tmp_path / "d.csv"
+    p.write_text("id,body\n1,x\n", encoding="utf-8")
+    (rec,) = read([p])
+    assert isinstance(rec, Skipped) and "no 'text' column" in rec.reason
+
+
+def test_parquet(tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    p = tmp_path / "d.parquet"
+    pq.write_table(pa.table({"id": ["a", "b"], "text": ["alpha", None]}), p)
+    recs = read([p])
+    assert isinstance(recs[0], Document) and recs[0].text == "alpha"
+    assert isinstance(recs[1], Skipped) and "is null" in recs[1].reason
+
+
+def test_encodings_and_binary(tmp_path):
+    (tmp_path / "bom8.txt").write_bytes(codecs.BOM_UTF8 + "café".encode())
+    (tmp_path / "bom16.txt").write_bytes("café".encode("utf-16"))
+    (tmp_path / "bad.txt").write_bytes(b"caf\xe9 ok")
+    (tmp_path / "bin.txt").write_bytes(bytes(range(256)) * 10)
+    recs = {r.id: r for r in read([tmp_path])}
+    assert recs["bom8.txt"].text == "café"
+    assert recs["bom16.txt"].text == "café"
+    assert recs["bad.txt"].text == "caf\ufffd ok" and "invalid UTF-8" in recs["bad.txt"].meta["notes"][0]
+    assert isinstance(recs["bin.txt"], Skipped) and recs["bin.txt"].reason == "binary file"
+
+
+def test_missing_path_is_an_error(tmp_path):
+    with pytest.raises(InputError, match="path not found"):
+        read([tmp_path / "nope"])
