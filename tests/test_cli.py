@@ -31,7 +31,7 @@ def corpus(tmp_path):
 def test_scan_seeds_table(seeds_dir):
     res = runner.invoke(app, ["scan", str(seeds_dir)])
     assert res.exit_code == 0, res.output
-    assert "5 documents read: 5 processed, 0 skipped" in res.output
+    assert "5 documents read (5 processed, 0 skipped)" in res.output
 
 
 def test_scan_json_schema(seeds_dir):

@@ -138,6 +138,45 @@ class ClusterConfig:
 
 
 @dataclass(frozen=True)
+class PassagesConfig:
+    enabled: bool = _opt(True, "find shared passages (text reused across documents) and reuse clusters")
+    ngram: int = _opt(3, "seed size: words in the shared n-grams that start an alignment", lo=2, hi=16)
+    min_words: int = _opt(
+        8, "shortest passage reported, in words shared by both sides, outside quotation marks", lo=2
+    )
+    min_quote_words: int = _opt(
+        4,
+        "shortest passage reported (shared words) when it lies inside quotation marks in both documents",
+        lo=2,
+    )
+    max_gap: int = _opt(
+        10, "words an alignment may skip on either side between two seeds (edits, insertions)", lo=0, hi=100
+    )
+    min_similarity: float = _opt(
+        0.6,
+        "lowest word-level similarity (2 x matched / total words) of an aligned pair of spans",
+        lo=0.0,
+        hi=1.0,
+        lo_open=True,
+    )
+    max_name_share: float = _opt(
+        0.6,
+        "largest share of a passage's shared words that may be Titlecase (names, titles): strings of names "
+        "and titles are stock phrases, not reuse; 1 turns the check off",
+        lo=0.0,
+        hi=1.0,
+    )
+    max_ngram_docs: int = _opt(
+        50, "a seed n-gram found in more documents than this is boilerplate and ignored", lo=2
+    )
+    reuse_min_chars: int = _opt(
+        100,
+        "two documents join a reuse cluster when their shared passages cover this many characters of each",
+        lo=1,
+    )
+
+
+@dataclass(frozen=True)
 class RunConfig:
     workers: int = _opt(1, "processes for the per-document stages", lo=1, hi=256)
     batch_size: int = _opt(512, "documents per batch in the per-document stages", lo=1)
@@ -152,6 +191,7 @@ class Config:
     lsh: LSHConfig = field(default_factory=LSHConfig)
     verify: VerifyConfig = field(default_factory=VerifyConfig)
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
+    passages: PassagesConfig = field(default_factory=PassagesConfig)
     run: RunConfig = field(default_factory=RunConfig)
 
     def to_dict(self) -> dict[str, Any]:

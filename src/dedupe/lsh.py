@@ -21,6 +21,7 @@ from functools import lru_cache
 import numpy as np
 from datasketch.lsh import _optimal_param
 
+from .grouping import GroupStats, pairs_in_groups, unique_pairs
 from .shingle import fmix64
 
 _MULT = np.uint64(0x9E3779B97F4A7C15)
@@ -61,52 +62,14 @@ class CandidateStats:
 def candidate_pairs(keys: np.ndarray, max_bucket_size: int) -> tuple[np.ndarray, CandidateStats]:
     """Unique pairs ``(i, j)``, i < j, of rows that share a band key; ``m x 2`` int64, sorted.
 
-    A bucket with more than ``max_bucket_size`` members would cost a quadratic number of
-    pairs. It is split, in row order, into chunks of ``max_bucket_size`` members whose
-    pairs are generated, and consecutive chunks are bridged by pairing each chunk's first
-    member with the next chunk's members, so the bucket stays connected for clustering while
-    its cost stays linear in its size.
+    Buckets larger than ``max_bucket_size`` are split and bridged (see :mod:`dedupe.grouping`),
+    so boilerplate that lands thousands of documents in one bucket costs linear, not quadratic, work.
     """
     n, bands = keys.shape
-    chunks: list[np.ndarray] = []
-    buckets = largest = oversized = 0
+    found, stats = [], GroupStats()
     for band in range(bands):
-        col = keys[:, band]
-        order = np.argsort(col, kind="stable")
-        sorted_keys = col[order]
-        starts = np.flatnonzero(np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1])))
-        sizes = np.diff(np.append(starts, n))
-        multi = np.flatnonzero(sizes > 1)
-        buckets += len(multi)
-        if not len(multi):
-            continue
-        largest = max(largest, int(sizes[multi].max()))
-        # all buckets of size 2 at once: the common case
-        twos = starts[multi[sizes[multi] == 2]]
-        if len(twos):
-            chunks.append(np.stack([order[twos], order[twos + 1]], axis=1))
-        for k in multi[sizes[multi] > 2]:
-            members = np.sort(order[starts[k] : starts[k] + sizes[k]])
-            if len(members) > max_bucket_size:
-                oversized += 1
-                for c in range(0, len(members), max_bucket_size):
-                    part = members[c : c + max_bucket_size]
-                    chunks.append(_all_pairs(part))
-                    nxt = members[c + max_bucket_size : c + 2 * max_bucket_size]
-                    if len(nxt):
-                        chunks.append(np.stack([np.full(len(nxt), part[0]), nxt], axis=1))
-            else:
-                chunks.append(_all_pairs(members))
-    if chunks:
-        pairs = np.concatenate(chunks).astype(np.int64)
-        pairs.sort(axis=1)
-        codes = np.unique(pairs[:, 0] * np.int64(n) + pairs[:, 1])
-        pairs = np.stack([codes // n, codes % n], axis=1)
-    else:
-        pairs = np.empty((0, 2), dtype=np.int64)
-    return pairs, CandidateStats(buckets, largest, oversized, len(pairs))
-
-
-def _all_pairs(members: np.ndarray) -> np.ndarray:
-    i, j = np.triu_indices(len(members), 1)
-    return np.stack([members[i], members[j]], axis=1)
+        pairs, band_stats = pairs_in_groups(keys[:, band], max_bucket_size)
+        found.append(pairs)
+        stats = stats + band_stats
+    pairs = unique_pairs(np.concatenate(found), n) if found else unique_pairs(np.empty((0, 2), np.int64), n)
+    return pairs, CandidateStats(stats.groups, stats.largest, stats.oversized, len(pairs))

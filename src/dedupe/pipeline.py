@@ -3,11 +3,12 @@
 ::
 
     intake        Document | Skipped | str  ->  documents (unique ids, sorted) + skipped
-    fingerprint   (map)      text -> shingle hashes -> MinHash signature
+    fingerprint   (map)      text -> shingle hashes -> MinHash signature; words, spans, seeds for passages
     identical     (group-by) documents with the same shingle set
     lsh           (group-by) band keys -> candidate pairs
     verify        candidate pair -> PairScore (exact Jaccard, containment both ways)
     cluster       accepted pairs -> union-find -> scored clusters
+    passages      (group-by) shared seed n-grams -> alignments -> passage groups, reuse clusters
 
 The fingerprint stage is a map over batches run by an engine (in process, or on a process
 pool); everything after it is a group-by and runs here. Nothing reaches back upstream.
@@ -29,6 +30,8 @@ from .engines import LocalEngine
 from .errors import NoDocumentsError
 from .lsh import band_keys, candidate_pairs, optimal_params
 from .minhash import MinHasher
+from .passages import PassageFingerprint, find_passages
+from .passages import fingerprint as passage_fingerprint
 from .records import Document, DocumentInfo, PairScore, Skipped
 from .result import Result
 from .shingle import Shingler
@@ -38,8 +41,17 @@ Progress = Callable[[str, int, int], None]
 InputItem = Document | Skipped | str | tuple[str, str]
 
 
+@dataclass
+class FingerprintBatch:
+    sets: list[np.ndarray]
+    signatures: np.ndarray
+    passages: list[PassageFingerprint] | None
+
+
 class Fingerprinter:
-    """The map stage: a batch of texts -> (shingle sets, signature matrix). Picklable for process pools."""
+    """The map stage: a batch of texts -> shingle sets, signatures and passage fingerprints.
+
+    Picklable, so a process pool can run it."""
 
     def __init__(self, config: Config) -> None:
         self.config = config
@@ -49,13 +61,15 @@ class Fingerprinter:
     def __getstate__(self) -> dict[str, Any]:
         return {"config": self.config, "_shingler": None, "_hasher": None}
 
-    def __call__(self, texts: list[str]) -> tuple[list[np.ndarray], np.ndarray]:
+    def __call__(self, texts: list[str]) -> FingerprintBatch:
         if self._shingler is None:
             mh = self.config.minhash
             self._shingler = Shingler(self.config)
             self._hasher = MinHasher(mh.num_perm, mh.seed, mh.scheme)
         sets = [self._shingler.hashes(t) for t in texts]
-        return sets, self._hasher.signatures(sets)
+        pcfg = self.config.passages
+        fps = [passage_fingerprint(t, self._shingler, pcfg) for t in texts] if pcfg.enabled else None
+        return FingerprintBatch(sets, self._hasher.signatures(sets), fps)
 
 
 @dataclass
@@ -152,7 +166,7 @@ class Detector:
         timings["read"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
-        sets, signatures = self._fingerprint([d.text for d in docs])
+        sets, signatures, passage_fps = self._fingerprint([d.text for d in docs])
         timings["fingerprint"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
@@ -212,6 +226,15 @@ class Detector:
         )
         timings["cluster"] = time.perf_counter() - t0
 
+        passages, reuse, passage_stats = [], [], {}
+        if passage_fps is not None:
+            t0 = time.perf_counter()
+            self._tick("passages", 0, 1)
+            passages, reuse, passage_stats = find_passages(
+                passage_fps, ids, [d.text for d in docs], cfg.passages
+            )
+            timings["passages"] = time.perf_counter() - t0
+
         accepted_scores = sorted(
             (scores[(min(i, j), max(i, j))] for i, j in accepted), key=lambda p: (p.a, p.b)
         )
@@ -230,6 +253,7 @@ class Detector:
             "oversized_buckets": cstats.oversized_buckets,
             "candidate_pairs": cstats.candidate_pairs,
             "rejected_pairs": rejected,
+            **passage_stats,
             "seconds": {k: round(v, 4) for k, v in timings.items()},
         }
         return Result(
@@ -238,18 +262,25 @@ class Detector:
             skipped=taken.skipped,
             clusters=clusters,
             pairs=accepted_scores,
+            passages=passages,
+            reuse_clusters=reuse,
             stats=stats,
         )
 
-    def _fingerprint(self, texts: list[str]) -> tuple[list[np.ndarray], np.ndarray]:
+    def _fingerprint(
+        self, texts: list[str]
+    ) -> tuple[list[np.ndarray], np.ndarray, list[PassageFingerprint] | None]:
         fp = Fingerprinter(self.config)
         sets: list[np.ndarray] = []
         sigs: list[np.ndarray] = []
-        for k, (s, g) in enumerate(self.engine.map(fp, _batches(texts, self.config.run.batch_size))):
-            sets.extend(s)
-            sigs.append(g)
+        fps: list[PassageFingerprint] | None = [] if self.config.passages.enabled else None
+        for k, batch in enumerate(self.engine.map(fp, _batches(texts, self.config.run.batch_size))):
+            sets.extend(batch.sets)
+            sigs.append(batch.signatures)
+            if fps is not None and batch.passages is not None:
+                fps.extend(batch.passages)
             self._tick("fingerprint", min((k + 1) * self.config.run.batch_size, len(texts)), len(texts))
-        return sets, np.concatenate(sigs)
+        return sets, np.concatenate(sigs), fps
 
     @staticmethod
     def _identical(sets: list[np.ndarray]) -> tuple[np.ndarray, list[list[int]]]:

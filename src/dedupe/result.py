@@ -6,6 +6,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from .passages import PassageGroup, ReuseCluster
 from .records import Cluster, DocumentInfo, PairScore, Skipped
 
 SCHEMA_VERSION = "1.0"
@@ -24,7 +25,8 @@ class Result:
     skipped: list[Skipped]
     clusters: list[Cluster]
     pairs: list[PairScore]
-    passages: list[Any] = field(default_factory=list)
+    passages: list[PassageGroup] = field(default_factory=list)
+    reuse_clusters: list[ReuseCluster] = field(default_factory=list)
     stats: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -44,9 +46,13 @@ class Result:
         return {m: c.representative for c in self.clusters for m in c.members if m != c.representative}
 
     def summary_line(self) -> str:
+        def n(count: int, word: str) -> str:
+            return f"{count} {word}{'' if count == 1 else 's'}"
+
         return (
-            f"{self.documents_read} documents read: {len(self.documents)} processed, {len(self.skipped)} skipped; "
-            f"{self.clustered} in {len(self.clusters)} near-duplicate clusters"
+            f"{n(self.documents_read, 'document')} read ({len(self.documents)} processed, {len(self.skipped)} skipped); "
+            f"{n(len(self.clusters), 'near-duplicate cluster')} holding {n(self.clustered, 'document')}; "
+            f"{n(len(self.passages), 'shared passage')}; {n(len(self.reuse_clusters), 'reuse cluster')}"
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -62,6 +68,7 @@ class Result:
                 "clusters": len(self.clusters),
                 "pairs": len(self.pairs),
                 "passage_groups": len(self.passages),
+                "reuse_clusters": len(self.reuse_clusters),
             },
             "documents": [
                 {
@@ -76,7 +83,8 @@ class Result:
             "skipped": [{"source": s.source, "id": s.id, "reason": s.reason} for s in self.skipped],
             "clusters": [cluster_dict(c) for c in self.clusters],
             "pairs": [pair_dict(p) for p in self.pairs],
-            "passages": [p.to_dict() if hasattr(p, "to_dict") else p for p in self.passages],
+            "passages": [p.to_dict() for p in self.passages],
+            "reuse_clusters": [c.to_dict() for c in self.reuse_clusters],
             "stats": self.stats,
         }
 

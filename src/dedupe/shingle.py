@@ -78,17 +78,21 @@ class Shingler:
         return self.hashes_of_tokens(self.tokens(text))
 
     def hashes_of_tokens(self, tokens: list[str] | str) -> np.ndarray:
-        n = self.size
-        dtype = np.uint32 if self.width == 32 else np.uint64
-        if len(tokens) < n:
-            return np.empty(0, dtype=dtype)
-        th = self.token_hashes(tokens)
-        windows = len(th) - n + 1
-        acc = th[:windows].copy()
-        for i in range(1, n):
-            acc *= _MULT
-            acc += th[i : i + windows]
-        acc = fmix64(acc ^ np.uint64(n))
+        if len(tokens) < self.size:
+            return np.empty(0, dtype=np.uint32 if self.width == 32 else np.uint64)
+        acc = ngram_hashes(self.token_hashes(tokens), self.size)
         if self.width == 32:
             acc = (acc >> _S32).astype(np.uint32)
         return np.unique(acc)
+
+
+def ngram_hashes(token_hashes: np.ndarray, n: int) -> np.ndarray:
+    """64-bit hash of every window of ``n`` consecutive token hashes, in position order."""
+    windows = len(token_hashes) - n + 1
+    if windows <= 0:
+        return np.empty(0, dtype=np.uint64)
+    acc = token_hashes[:windows].copy()
+    for i in range(1, n):
+        acc *= _MULT
+        acc += token_hashes[i : i + windows]
+    return fmix64(acc ^ np.uint64(n))

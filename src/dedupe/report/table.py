@@ -11,6 +11,8 @@ from rich.table import Table
 from ..result import Result
 
 MAX_CLUSTERS = 50
+MAX_PASSAGES = 20
+MAX_REUSE = 20
 
 
 def _pct(x: float) -> str:
@@ -28,10 +30,11 @@ def write(result: Result, stream: IO[str], *, color: bool = False, width: int | 
     )
     p = result.params
     console.print(
-        f"[bold]dedupe[/] {p['shingle']['kind']} {p['shingle']['size']}-grams, num_perm {p['minhash']['num_perm']}, "
-        f"LSH {p['lsh']['bands']}x{p['lsh']['rows']} (threshold {p['lsh']['threshold']}), accept Jaccard >= "
-        f"{p['verify']['jaccard_threshold']} or containment >= {p['verify']['containment_threshold']}"
+        f"[bold]dedupe[/] {p['shingle']['kind']} {p['shingle']['size']}-grams, {p['minhash']['num_perm']} permutations, "
+        f"LSH {p['lsh']['bands']}x{p['lsh']['rows']}; pairs need Jaccard >= {p['verify']['jaccard_threshold']} "
+        f"or containment >= {p['verify']['containment_threshold']}"
     )
+    console.print("\n[bold underline]Near-duplicate clusters[/]")
     clusters = sorted(result.clusters, key=lambda c: (-len(c.members), c.id))
     if not clusters:
         console.print("\nNo near-duplicate clusters.")
@@ -61,6 +64,9 @@ def write(result: Result, stream: IO[str], *, color: bool = False, width: int | 
         console.print(table)
     if len(clusters) > MAX_CLUSTERS:
         console.print(f"\n... and {len(clusters) - MAX_CLUSTERS} more clusters (use --format json for all).")
+    if p["passages"]["enabled"]:
+        _passages(console, result)
+        _reuse(console, result)
     if result.skipped:
         console.print(f"\n[bold]Skipped[/] ({len(result.skipped)}):")
         for s in result.skipped[:20]:
@@ -68,3 +74,68 @@ def write(result: Result, stream: IO[str], *, color: bool = False, width: int | 
         if len(result.skipped) > 20:
             console.print(f"  ... and {len(result.skipped) - 20} more (use --format json for all).")
     console.print(f"\n{result.summary_line()}.")
+
+
+def _snippet(text: str, limit: int = 160) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+def _passages(console: Console, result: Result) -> None:
+    console.print("\n[bold underline]Shared passages[/]")
+    if not result.passages:
+        console.print("No shared passages.")
+        return
+    for g in result.passages[:MAX_PASSAGES]:
+        kind = "quotation" if g.quotation else "passage"
+        console.print(
+            f"\n[bold]{kind.capitalize()} in {g.documents} documents[/]: \u201c{_snippet(g.text, 240)}\u201d",
+            highlight=False,
+        )
+        table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+        table.add_column("document", overflow="fold")
+        table.add_column("chars", justify="right", no_wrap=True)
+        table.add_column("sim.", justify="right")
+        table.add_column("quoted")
+        table.add_column("text as printed", overflow="fold")
+        for o in g.occurrences:
+            table.add_row(
+                o.doc,
+                f"{o.start}-{o.end}",
+                _pct(o.similarity),
+                "yes" if o.quoted else "",
+                _snippet(o.text, 90),
+            )
+        console.print(table)
+    if len(result.passages) > MAX_PASSAGES:
+        console.print(
+            f"... and {len(result.passages) - MAX_PASSAGES} more shared passages (use --format json for all)."
+        )
+
+
+def _reuse(console: Console, result: Result) -> None:
+    console.print("\n[bold underline]Reuse clusters[/] (documents sharing passages)")
+    if not result.reuse_clusters:
+        console.print("No reuse clusters.")
+        return
+    for c in sorted(result.reuse_clusters, key=lambda c: (-len(c.members), c.id))[:MAX_REUSE]:
+        console.print(f"\n[bold]Reuse cluster {c.id}[/]: {len(c.members)} documents")
+        table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+        table.add_column("document a", overflow="fold")
+        table.add_column("document b", overflow="fold")
+        table.add_column("shared chars", justify="right")
+        table.add_column("of a", justify="right")
+        table.add_column("of b", justify="right")
+        for pr in c.pairs:
+            table.add_row(
+                pr.a,
+                pr.b,
+                f"{pr.shared_chars_a}/{pr.shared_chars_b}",
+                f"{pr.fraction_a:.0%}",
+                f"{pr.fraction_b:.0%}",
+            )
+        console.print(table)
+    if len(result.reuse_clusters) > MAX_REUSE:
+        console.print(
+            f"... and {len(result.reuse_clusters) - MAX_REUSE} more reuse clusters (use --format json for all)."
+        )

@@ -1,0 +1,77 @@
+"""Group-by on integer keys: the pipeline's all-to-all step, shared by LSH buckets and passage seeds.
+
+Rows with equal keys form a group; :func:`pairs_in_groups` lists, for every group of two or
+more rows, the pairs of rows it holds. It is vectorised for the common case (groups of two)
+and bounded for the rare large group: a group larger than ``max_group`` is split into chunks
+of ``max_group`` rows (in row order) whose pairs are listed, and consecutive chunks are bridged
+by pairing each chunk's first row with every row of the next, so the group stays connected
+while its cost stays linear in its size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class GroupStats:
+    groups: int = 0  # groups of two or more rows
+    largest: int = 0
+    oversized: int = 0  # groups larger than max_group, split into chunks
+
+    def __add__(self, other: GroupStats) -> GroupStats:
+        return GroupStats(
+            self.groups + other.groups, max(self.largest, other.largest), self.oversized + other.oversized
+        )
+
+
+def group_bounds(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start index and size of each run of equal values in a sorted array."""
+    n = len(sorted_keys)
+    if n == 0:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    starts = np.flatnonzero(np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1])))
+    return starts, np.diff(np.append(starts, n))
+
+
+def _all_pairs(rows: np.ndarray) -> np.ndarray:
+    i, j = np.triu_indices(len(rows), 1)
+    return np.stack([rows[i], rows[j]], axis=1)
+
+
+def pairs_in_groups(keys: np.ndarray, max_group: int | None = None) -> tuple[np.ndarray, GroupStats]:
+    """``m x 2`` row-index pairs (first < second) of rows sharing a key, and the grouping stats."""
+    order = np.argsort(keys, kind="stable")
+    starts, sizes = group_bounds(keys[order])
+    multi = np.flatnonzero(sizes > 1)
+    if not len(multi):
+        return np.empty((0, 2), dtype=np.int64), GroupStats()
+    chunks: list[np.ndarray] = []
+    twos = starts[multi[sizes[multi] == 2]]
+    if len(twos):
+        chunks.append(np.sort(np.stack([order[twos], order[twos + 1]], axis=1), axis=1))
+    oversized = 0
+    for k in multi[sizes[multi] > 2]:
+        rows = np.sort(order[starts[k] : starts[k] + sizes[k]])
+        if max_group is not None and len(rows) > max_group:
+            oversized += 1
+            for c in range(0, len(rows), max_group):
+                part = rows[c : c + max_group]
+                chunks.append(_all_pairs(part))
+                nxt = rows[c + max_group : c + 2 * max_group]
+                if len(nxt):
+                    chunks.append(np.stack([np.full(len(nxt), part[0]), nxt], axis=1))
+        else:
+            chunks.append(_all_pairs(rows))
+    stats = GroupStats(len(multi), int(sizes[multi].max()), oversized)
+    return np.concatenate(chunks).astype(np.int64, copy=False), stats
+
+
+def unique_pairs(pairs: np.ndarray, n: int) -> np.ndarray:
+    """Sorted, duplicate-free copy of ``m x 2`` pairs of indices below ``n`` (first < second)."""
+    if not len(pairs):
+        return np.empty((0, 2), dtype=np.int64)
+    codes = np.unique(pairs[:, 0] * np.int64(n) + pairs[:, 1])
+    return np.stack([codes // n, codes % n], axis=1)

@@ -1,0 +1,713 @@
+"""Shared passages: text reused across documents, found even when lightly edited.
+
+Stages, in pipeline order:
+
+1. **fingerprint** (map, per document): the normalised words with their character spans in
+   the original text, a hash per word, whether each word lies inside quotation marks, and
+   the hash of every word n-gram (``passages.ngram``, the seeds).
+2. **seed** (group-by): documents sharing a seed n-gram become candidate pairs, with the
+   positions of the shared n-grams. An n-gram found in more than ``passages.max_ngram_docs``
+   documents is boilerplate and ignored. No pair of documents is compared unless it shares a seed.
+3. **align** (per candidate pair): seeds are chained, in order in both documents, across gaps of
+   up to ``passages.max_gap`` words on either side (edits, insertions, a changed sentence
+   boundary), then extended at both ends over equal words, and across edits as far as at least
+   half of the words crossed are equal on both sides. A chain becomes an alignment when
+   the spans share at least ``passages.min_words`` words (``passages.min_quote_words`` when
+   both lie inside quotation marks: a shared quotation is strong evidence even when short)
+   and their word-level similarity, ``2 x matched words / total words``, reaches
+   ``passages.min_similarity``. A chain whose shared words are mostly Titlecase words
+   (more than ``passages.max_name_share``) is a string of names and titles, a stock phrase of
+   news writing rather than reuse, and is dropped.
+4. **group**: aligned spans that mostly overlap in a document are one occurrence (a span joins
+   the longest span holding at least half of it); occurrences joined by alignments form one passage group, so a passage reused by five documents is reported
+   once with its five occurrences. A group is led by its longest occurrence, the canonical
+   text; an occurrence belongs to it when at least ``passages.min_similarity`` of its words
+   align with the canonical text (so templates chained pair by pair do not make one group).
+   Each occurrence's ``similarity`` is that share, and ``coverage`` the share of the canonical
+   text it reproduces.
+5. **reuse clusters**: documents whose shared passages cover at least
+   ``passages.reuse_min_chars`` characters of each, joined with union-find.
+
+Offsets are character offsets into the original text: ``text[start:end]`` is the passage as
+printed, from its first word to its last.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from typing import Any
+
+import numpy as np
+
+from .cluster import UnionFind
+from .config import PassagesConfig
+from .grouping import group_bounds, pairs_in_groups
+from .normalize import tokenize
+from .shingle import Shingler, ngram_hashes
+
+# Opening and closing double quotation marks. Straight quotes alternate; single quotes are
+# not used, because the same characters serve as apostrophes.
+_QUOTE_CHARS = re.compile(r"[\"“”„«»\n]")
+_OPENERS = {"“": "”", "„": "“”", "«": "»", "»": "«"}
+
+
+def quote_regions(text: str) -> list[tuple[int, int]]:
+    """Character ranges ``[start, end)`` inside double quotation marks.
+
+    A quotation left open ends at the end of its line, so one stray mark cannot swallow the rest
+    of a document.
+    """
+    regions: list[tuple[int, int]] = []
+    open_at: int | None = None
+    closers = ""
+    for m in _QUOTE_CHARS.finditer(text):
+        ch, pos = m.group(), m.start()
+        if open_at is None:
+            if ch == '"':
+                open_at, closers = pos, '"'
+            elif ch in _OPENERS:
+                open_at, closers = pos, _OPENERS[ch]
+        elif ch == "\n" or ch in closers:
+            end = pos if ch == "\n" else pos + 1
+            if end - open_at > 1:
+                regions.append((open_at, end))
+            open_at = None
+    if open_at is not None:
+        regions.append((open_at, len(text)))
+    return regions
+
+
+@dataclass(frozen=True, slots=True)
+class PassageFingerprint:
+    """What alignment needs of one document; the text itself is not kept."""
+
+    words: np.ndarray  # uint64 hash per normalised word
+    starts: np.ndarray  # int64 character offset of each word in the original text
+    ends: np.ndarray
+    quoted: np.ndarray  # bool: the word lies inside quotation marks
+    titled: np.ndarray  # bool: the word is printed in Titlecase (a name or a title, usually)
+    seeds: np.ndarray  # uint64 hash of the n-gram starting at each word
+
+
+def fingerprint(text: str, shingler: Shingler, cfg: PassagesConfig) -> PassageFingerprint:
+    toks = tokenize(text, shingler.normalize)
+    words = shingler.token_hashes(toks.words) if toks.words else np.empty(0, dtype=np.uint64)
+    starts = np.asarray(toks.starts, dtype=np.int64)
+    ends = np.asarray(toks.ends, dtype=np.int64)
+    quoted = np.zeros(len(starts), dtype=bool)
+    for a, b in quote_regions(text):
+        lo, hi = np.searchsorted(starts, a, "left"), np.searchsorted(ends, b, "right")
+        quoted[lo:hi] = True
+    titled = np.fromiter(
+        (_is_titled(text[a:b]) for a, b in zip(toks.starts, toks.ends)), dtype=bool, count=len(toks.starts)
+    )
+    return PassageFingerprint(words, starts, ends, quoted, titled, ngram_hashes(words, cfg.ngram))
+
+
+def _is_titled(word: str) -> bool:
+    """``Carney``, ``Minister``: a capital first letter and lowercase after it (``U.S.``, ``NATO`` are not)."""
+    return word[:1].isupper() and not word.isupper()
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    """Where a passage occurs: ``text == document_text[start:end]``, as printed."""
+
+    doc: str
+    start: int
+    end: int
+    similarity: float  # share of this occurrence's words aligned to the canonical text
+    coverage: float  # share of the canonical text's words this occurrence reproduces
+    quoted: bool  # every word lies inside quotation marks
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "doc": self.doc,
+            "start": self.start,
+            "end": self.end,
+            "similarity": round(self.similarity, 4),
+            "coverage": round(self.coverage, 4),
+            "quoted": self.quoted,
+            "text": self.text,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PassageGroup:
+    """One reused passage: its canonical text and every place it occurs."""
+
+    id: str
+    text: str
+    doc: str
+    start: int
+    end: int
+    quotation: bool  # quoted in at least two documents
+    occurrences: tuple[Occurrence, ...]
+
+    @property
+    def documents(self) -> int:
+        return len({o.doc for o in self.occurrences})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "text": self.text,
+            "doc": self.doc,
+            "start": self.start,
+            "end": self.end,
+            "quotation": self.quotation,
+            "documents": self.documents,
+            "occurrences": [o.to_dict() for o in self.occurrences],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ReusePair:
+    a: str
+    b: str
+    shared_chars_a: int
+    shared_chars_b: int
+    fraction_a: float
+    fraction_b: float
+    passages: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "a": self.a,
+            "b": self.b,
+            "shared_chars_a": self.shared_chars_a,
+            "shared_chars_b": self.shared_chars_b,
+            "fraction_a": round(self.fraction_a, 4),
+            "fraction_b": round(self.fraction_b, 4),
+            "passages": list(self.passages),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ReuseCluster:
+    id: str
+    members: tuple[str, ...]
+    pairs: tuple[ReusePair, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "size": len(self.members),
+            "members": list(self.members),
+            "pairs": [p.to_dict() for p in self.pairs],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Alignment:
+    """Word spans ``[a0, a1)`` of document ``a`` and ``[b0, b1)`` of ``b`` that align (a < b)."""
+
+    a: int
+    a0: int
+    a1: int
+    b: int
+    b0: int
+    b1: int
+    similarity: float
+
+
+def seed_pairs(fps: list[PassageFingerprint], cfg: PassagesConfig) -> np.ndarray:
+    """Rows ``(doc_a, pos_a, doc_b, pos_b)``, doc_a < doc_b, for every shared, non-boilerplate seed."""
+    lengths = [len(fp.seeds) for fp in fps]
+    if sum(lengths) == 0:
+        return np.empty((0, 4), dtype=np.int64)
+    hashes = np.concatenate([fp.seeds for fp in fps])
+    docs = np.repeat(np.arange(len(fps), dtype=np.int64), lengths)
+    pos = np.concatenate([np.arange(n, dtype=np.int64) for n in lengths])
+    order = np.lexsort((docs, hashes))
+    h_sorted, d_sorted = hashes[order], docs[order]
+    starts, sizes = group_bounds(h_sorted)
+    first_in_doc = np.ones(len(order), dtype=np.int64)
+    first_in_doc[1:] = (h_sorted[1:] != h_sorted[:-1]) | (d_sorted[1:] != d_sorted[:-1])
+    doc_freq = np.add.reduceat(first_in_doc, starts)
+    # boilerplate: too many documents, or a repeated n-gram with too many occurrences to pair
+    keep = (doc_freq >= 2) & (doc_freq <= cfg.max_ngram_docs) & (sizes <= 4 * cfg.max_ngram_docs)
+    rows = order[np.repeat(keep, sizes)]
+    pairs, _ = pairs_in_groups(hashes[rows])
+    i, j = rows[pairs[:, 0]], rows[pairs[:, 1]]
+    cross = docs[i] != docs[j]
+    i, j = i[cross], j[cross]
+    swap = docs[i] > docs[j]
+    i, j = np.where(swap, j, i), np.where(swap, i, j)
+    out = np.stack([docs[i], pos[i], docs[j], pos[j]], axis=1)
+    return out[np.lexsort((out[:, 3], out[:, 1], out[:, 2], out[:, 0]))]
+
+
+def matching_blocks(a: np.ndarray, b: np.ndarray) -> list[tuple[int, int, int]]:
+    """``(i, j, size)`` runs of equal words in ``a`` and ``b``, in order (difflib over word hashes)."""
+    sm = SequenceMatcher(None, a.tolist(), b.tolist(), autojunk=False)
+    return [tuple(block) for block in sm.get_matching_blocks() if block.size]
+
+
+def matched_words(a: np.ndarray, b: np.ndarray) -> int:
+    """How many words of ``a`` and ``b`` align, in order."""
+    return sum(size for _, _, size in matching_blocks(a, b))
+
+
+def _name_share(titled: np.ndarray, offset: int, blocks: list[tuple[int, int, int]], side: int) -> float:
+    matched = sum(size for *_, size in blocks)
+    names = sum(int(titled[offset + blk[side] : offset + blk[side] + blk[2]].sum()) for blk in blocks)
+    return names / matched if matched else 1.0
+
+
+def align_pair(
+    a: int, b: int, fa: PassageFingerprint, fb: PassageFingerprint, seeds: np.ndarray, cfg: PassagesConfig
+) -> list[Alignment]:
+    """Chain the seeds ``(pos_a, pos_b)`` of one document pair (sorted) into alignments."""
+    n, reach = cfg.ngram, cfg.ngram + cfg.max_gap
+    active: list[list[int]] = []  # [first_a, first_b, last_a, last_b, seeds]
+    done: list[list[int]] = []
+    for pa, pb in seeds.tolist():
+        still = []
+        for ch in active:
+            (still if pa - ch[2] <= reach else done).append(ch)
+        active = still
+        best, best_skew = None, None
+        for ch in active:
+            da, db = pa - ch[2], pb - ch[3]
+            if 0 < da <= reach and 0 < db <= reach:
+                skew = abs(da - db)
+                if best_skew is None or skew < best_skew:
+                    best, best_skew = ch, skew
+        if best is None:
+            active.append([pa, pb, pa, pb, 1])
+        else:
+            best[2], best[3], best[4] = pa, pb, best[4] + 1
+    done.extend(active)
+    wa, wb = fa.words, fb.words
+    ra, rb = wa[::-1], wb[::-1]
+    out = []
+    needed = min_seeds(cfg)
+    for first_a, first_b, last_a, last_b, count in done:
+        if count < needed:  # as for pairs: too few seeds to make a reportable alignment
+            continue
+        a1, b1 = _extend(wa, wb, last_a + n, last_b + n, cfg.max_gap)
+        ea, eb = _extend(ra, rb, len(wa) - first_a, len(wb) - first_b, cfg.max_gap)
+        a0, b0 = len(wa) - ea, len(wb) - eb
+        la, lb = a1 - a0, b1 - b0
+        quoted = bool(fa.quoted[a0:a1].all() and fb.quoted[b0:b1].all())
+        min_len = cfg.min_quote_words if quoted else cfg.min_words
+        if min(la, lb) < min_len:  # cheap: matched words never exceed the shorter span
+            continue
+        blocks = matching_blocks(wa[a0:a1], wb[b0:b1])
+        matched = sum(size for *_, size in blocks)
+        sim = 2 * matched / (la + lb)
+        if matched < min_len or sim < cfg.min_similarity:
+            continue
+        # names and titles strung together ("President Donald Trump and Prime Minister Mark Carney")
+        # are stock phrases, not reuse: unless one side prints them in lower case, skip them
+        if (
+            min(_name_share(fa.titled, a0, blocks, 0), _name_share(fb.titled, b0, blocks, 1))
+            > cfg.max_name_share
+        ):
+            continue
+        out.append(Alignment(a, a0, a1, b, b0, b1, sim))
+    return _drop_contained(out)
+
+
+def _extend(
+    wa: np.ndarray, wb: np.ndarray, a1: int, b1: int, max_gap: int, min_run: int = 2
+) -> tuple[int, int]:
+    """Move the end ``(a1, b1)`` of an alignment forward over equal words, then across edits: to
+    the furthest end, within ``max_gap + min_run`` words, up to which at least half of the words
+    (and at least ``min_run``) are equal on both sides. Words changed, dropped or inserted near the
+    end of a passage are crossed; a chance match after a long stretch of other text is not."""
+    while True:
+        while a1 < len(wa) and b1 < len(wb) and wa[a1] == wb[b1]:
+            a1, b1 = a1 + 1, b1 + 1
+        window = max_gap + min_run
+        ta, tb = wa[a1 : a1 + window], wb[b1 : b1 + window]
+        if not len(ta) or not len(tb):
+            return a1, b1
+        best, matched = None, 0
+        for i, j, k in matching_blocks(ta, tb):
+            matched += k
+            if matched >= min_run and 2 * matched >= max(i, j) + k:
+                best = (i + k, j + k)
+        if best is None:
+            return a1, b1
+        a1, b1 = a1 + best[0], b1 + best[1]
+
+
+def _drop_contained(alignments: list[Alignment]) -> list[Alignment]:
+    """Remove alignments whose spans lie inside another's on both sides (from repeated seeds)."""
+    keep = []
+    for x in sorted(alignments, key=lambda x: (x.a0 - x.a1, x.a0, x.b0)):
+        if not any(y.a0 <= x.a0 and x.a1 <= y.a1 and y.b0 <= x.b0 and x.b1 <= y.b1 for y in keep):
+            keep.append(x)
+    return sorted(keep, key=lambda x: (x.a0, x.b0))
+
+
+def min_seeds(cfg: PassagesConfig) -> int:
+    """Seeds a document pair needs before it can hold an alignment long enough to report.
+
+    The shortest reportable alignment shares ``min(min_words, min_quote_words)`` words; when that
+    exceeds the seed size, its words cannot all come from one seed (a run of k equal words holds
+    k - n + 1 seeds, and shorter runs hold none), so one seed is not enough.
+    """
+    return 2 if min(cfg.min_words, cfg.min_quote_words) > cfg.ngram else 1
+
+
+def _chainable(
+    seeds: np.ndarray, pair_key: np.ndarray, starts: np.ndarray, reach: int, look: int = 3
+) -> np.ndarray:
+    """Per document pair: do two of its seeds lie within ``reach`` of each other, in order, in both documents?
+
+    Seeds are sorted by pair, then position in the first document; each is compared with the next
+    ``look`` seeds (more than one, so that an n-gram repeated in one document does not hide a link).
+    A pair without such a link cannot chain two seeds, so it cannot hold a reportable alignment.
+    """
+    linked = np.zeros(len(seeds), dtype=bool)
+    for k in range(1, look + 1):
+        same = pair_key[k:] == pair_key[:-k]
+        da = seeds[k:, 1] - seeds[:-k, 1]
+        db = seeds[k:, 3] - seeds[:-k, 3]
+        linked[:-k] |= same & (da > 0) & (da <= reach) & (db > 0) & (db <= reach)
+    return np.logical_or.reduceat(linked, starts)
+
+
+def align_all(fps: list[PassageFingerprint], cfg: PassagesConfig) -> list[Alignment]:
+    seeds = seed_pairs(fps, cfg)
+    if not len(seeds):
+        return []
+    pair_key = seeds[:, 0] * len(fps) + seeds[:, 2]
+    starts, sizes = group_bounds(pair_key)
+    enough = sizes >= min_seeds(cfg)
+    if min_seeds(cfg) > 1:
+        enough &= _chainable(seeds, pair_key, starts, cfg.ngram + cfg.max_gap)
+    starts, sizes = starts[enough], sizes[enough]
+    out: list[Alignment] = []
+    for s, k in zip(starts.tolist(), sizes.tolist()):
+        a, b = int(seeds[s, 0]), int(seeds[s, 2])
+        out.extend(align_pair(a, b, fps[a], fps[b], seeds[s : s + k][:, [1, 3]], cfg))
+    return out
+
+
+def _merge(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[list[int]] = []
+    for lo, hi in sorted(intervals):
+        if merged and lo < merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+    return [(lo, hi) for lo, hi in merged]
+
+
+def _chars(fp: PassageFingerprint, w0: int, w1: int) -> tuple[int, int]:
+    return int(fp.starts[w0]), int(fp.ends[w1 - 1])
+
+
+def _assign_nodes(
+    spans: dict[int, list[tuple[int, int]]],
+) -> tuple[list[tuple[int, int, int]], dict[tuple[int, int, int], int]]:
+    """Occurrence nodes ``(doc, lo, hi)`` (word ranges) and the node of each aligned span.
+
+    Two spans of a document are one occurrence when each covers at least half of the other: the
+    same passage, its ends trimmed differently by different alignments; the occurrence covers
+    their union. Spans are taken longest first and compared with the node's first (longest)
+    span, its anchor, which never grows, so partly overlapping spans cannot chain along a document.
+    """
+    nodes: list[list[int]] = []
+    node_of: dict[tuple[int, int, int], int] = {}
+    for doc in sorted(spans):
+        anchors: list[tuple[int, int, int]] = []  # (lo, hi, node)
+        for lo, hi in sorted(set(spans[doc]), key=lambda x: (x[0] - x[1], x[0])):
+            best = None
+            for alo, ahi, k in anchors:
+                overlap = min(hi, ahi) - max(lo, alo)
+                if 2 * overlap >= max(hi - lo, ahi - alo):
+                    best = k
+                    nodes[k][1], nodes[k][2] = min(nodes[k][1], lo), max(nodes[k][2], hi)
+                    break
+            if best is None:
+                best = len(nodes)
+                anchors.append((lo, hi, best))
+                nodes.append([doc, lo, hi])
+            node_of[(doc, lo, hi)] = best
+    return [(d, lo, hi) for d, lo, hi in nodes], node_of
+
+
+def _inside(lo: int, hi: int, olo: int, ohi: int) -> bool:
+    """At least half of ``[lo, hi)`` lies in ``[olo, ohi)``."""
+    return 2 * (min(hi, ohi) - max(lo, olo)) >= hi - lo
+
+
+def _fold_fragments(
+    comps: list[list[int]], nodes: list[tuple[int, int, int]]
+) -> tuple[list[list[int]], dict[int, int]]:
+    """Fold each group whose occurrences mostly lie inside a longer group's occurrences into that group.
+
+    A quotation's fragment ("agree on many things") aligns with the fragment inside each longer
+    copy of the quotation; it belongs to the quotation's group, and the documents that carry only
+    the fragment join that group. A group folds when at least two of its occurrences, and at least
+    half, lie inside occurrences of one longer group. Folding goes from shorter to longer canonical
+    passages only, so it cannot chain. Returns the groups (lists of nodes) and, for every node,
+    the index of its group.
+    """
+    length = [max(nodes[k][2] - nodes[k][1] for k in comp) for comp in comps]
+    by_doc: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+    for ci, comp in enumerate(comps):
+        for k in comp:
+            doc, lo, hi = nodes[k]
+            by_doc[doc].append((lo, hi, ci))
+    parent = list(range(len(comps)))
+
+    def root(c: int) -> int:
+        while parent[c] != c:
+            c = parent[c]
+        return c
+
+    # longest first: when a group is considered, every longer group already knows where it folds,
+    # so containment is counted per final group
+    for ci in sorted(range(len(comps)), key=lambda c: -length[c]):
+        counts: dict[int, int] = defaultdict(int)
+        for k in comps[ci]:
+            doc, lo, hi = nodes[k]
+            for r in {
+                root(cj)
+                for olo, ohi, cj in by_doc[doc]
+                if length[cj] > length[ci] and _inside(lo, hi, olo, ohi)
+            }:
+                counts[r] += 1
+        if counts:
+            best = max(counts, key=lambda r: (counts[r], len(comps[r]), -r))
+            if counts[best] >= 2 and 2 * counts[best] >= len(comps[ci]):
+                parent[ci] = best
+
+    merged: dict[int, list[int]] = {}
+    for ci in sorted(range(len(comps)), key=lambda c: -length[c]):  # targets before their fragments
+        r = root(ci)
+        if r == ci:
+            merged[ci] = list(comps[ci])
+            continue
+        merged[r].extend(comps[ci])
+    roots = sorted(merged)
+    index = {r: i for i, r in enumerate(roots)}
+    group_of = {k: index[root(ci)] for ci, comp in enumerate(comps) for k in comp}
+    return [merged[r] for r in roots], group_of
+
+
+def group_passages(
+    alignments: list[Alignment],
+    fps: list[PassageFingerprint],
+    ids: list[str],
+    texts: list[str],
+    min_similarity: float,
+) -> tuple[list[PassageGroup], dict[tuple[int, int, int], str | None]]:
+    """Passage groups, and for each (doc, w0, w1) span of an alignment side the id of its group."""
+    spans: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for al in alignments:
+        spans[al.a].append((al.a0, al.a1))
+        spans[al.b].append((al.b0, al.b1))
+    nodes, node_of = _assign_nodes(spans)
+    uf = UnionFind(len(nodes))
+    for al in alignments:
+        uf.union(node_of[(al.a, al.a0, al.a1)], node_of[(al.b, al.b0, al.b1)])
+    comps, group_of = _fold_fragments(uf.components(), nodes)
+    edges: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for al in alignments:
+        x, y = node_of[(al.a, al.a0, al.a1)], node_of[(al.b, al.b0, al.b1)]
+        edges[group_of[x]].append((x, y))
+    groups: list[PassageGroup] = []
+    node_group: dict[int, str] = {}
+    for ci, comp in enumerate(comps):
+        for group, members in _peel(comp, edges[ci], nodes, fps, ids, texts, min_similarity):
+            groups.append(group)
+            node_group.update((k, group.id) for k in members)
+    span_group = {key: node_group.get(k) for key, k in node_of.items()}
+    groups.sort(key=lambda g: (-g.documents, -(g.end - g.start), g.id))
+    return groups, span_group
+
+
+def _char_len(fps: list[PassageFingerprint], node: tuple[int, int, int]) -> int:
+    s, e = _chars(fps[node[0]], node[1], node[2])
+    return e - s
+
+
+def _peel(
+    comp: list[int],
+    edges: list[tuple[int, int]],
+    nodes: list[tuple[int, int, int]],
+    fps: list[PassageFingerprint],
+    ids: list[str],
+    texts: list[str],
+    min_similarity: float,
+) -> list[tuple[PassageGroup, list[int]]]:
+    """Split a connected component into passage groups, each a leader and what resembles it.
+
+    Alignments join occurrences pair by pair, so a component can chain through templates (an
+    earnings table aligned with the next, and that one with the next) to occurrences that share
+    nothing with each other. So the longest occurrence not yet placed leads a group, and the
+    group grows along alignments from it: an occurrence joins when at least ``min_similarity``
+    of its words align with the leader (a fragment of the leader does), and the walk goes on
+    only through occurrences that joined. A leader that nothing resembles is dropped. An
+    occurrence nested in a longer one of the same document is represented by it. Returns the
+    groups and, for each, the nodes it represents.
+    """
+    order = sorted(comp, key=lambda k: (nodes[k][1] - nodes[k][2], nodes[k][0], nodes[k][1]))
+    rep: dict[int, int] = {}
+    kept_by_doc: dict[int, list[int]] = defaultdict(list)
+    for k in order:
+        d, lo, hi = nodes[k]
+        rep[k] = next((j for j in kept_by_doc[d] if _inside(lo, hi, nodes[j][1], nodes[j][2])), k)
+        if rep[k] == k:
+            kept_by_doc[d].append(k)
+    adjacent: dict[int, set[int]] = defaultdict(set)
+    for x, y in edges:
+        x, y = rep[x], rep[y]
+        if x != y:
+            adjacent[x].add(y)
+            adjacent[y].add(x)
+    represented: dict[int, list[int]] = defaultdict(list)
+    for k, r in rep.items():
+        represented[r].append(k)
+    leaders = sorted(
+        (k for k in comp if rep[k] == k),
+        key=lambda k: (-_char_len(fps, nodes[k]), ids[nodes[k][0]], nodes[k][1]),
+    )
+    placed: set[int] = set()
+    out = []
+    for lead in leaders:
+        if lead in placed:
+            continue
+        placed.add(lead)
+        cd, cw0, cw1 = nodes[lead]
+        canon_words = fps[cd].words[cw0:cw1]
+        members, scores = [lead], {lead: len(canon_words)}
+        frontier, seen = list(adjacent[lead]), {lead}
+        while frontier:
+            k = frontier.pop()
+            if k in seen or k in placed:
+                continue
+            seen.add(k)
+            d, w0, w1 = nodes[k]
+            words = fps[d].words[w0:w1]
+            need = min_similarity * len(words)
+            # cheap bound first: words of the occurrence found anywhere in the leader
+            if np.count_nonzero(np.isin(words, canon_words)) < need:
+                continue
+            m = matched_words(words, canon_words)
+            if m < need:
+                continue
+            members.append(k)
+            scores[k] = m
+            placed.add(k)
+            frontier.extend(adjacent[k])
+        if len({nodes[k][0] for k in members}) < 2:
+            continue
+        group = _make_group(members, scores, lead, nodes, fps, ids, texts)
+        out.append((group, [j for k in members for j in represented[k]]))
+    return out
+
+
+def _make_group(
+    members: list[int],
+    matched: dict[int, int],
+    canon: int,
+    nodes: list[tuple[int, int, int]],
+    fps: list[PassageFingerprint],
+    ids: list[str],
+    texts: list[str],
+) -> PassageGroup:
+    cd, cw0, cw1 = nodes[canon]
+    cstart, cend = _chars(fps[cd], cw0, cw1)
+    occurrences = []
+    for k in members:
+        d, w0, w1 = nodes[k]
+        s, e = _chars(fps[d], w0, w1)
+        occurrences.append(
+            Occurrence(
+                ids[d],
+                s,
+                e,
+                matched[k] / (w1 - w0),
+                matched[k] / (cw1 - cw0),
+                bool(fps[d].quoted[w0:w1].all()),
+                texts[d][s:e],
+            )
+        )
+    occurrences.sort(key=lambda o: (o.doc, o.start))
+    quoted_docs = {o.doc for o in occurrences if o.quoted}
+    return PassageGroup(
+        f"{ids[cd]}:{cstart}-{cend}",
+        texts[cd][cstart:cend],
+        ids[cd],
+        cstart,
+        cend,
+        len(quoted_docs) >= 2,
+        tuple(occurrences),
+    )
+
+
+def reuse_clusters(
+    alignments: list[Alignment],
+    fps: list[PassageFingerprint],
+    ids: list[str],
+    texts: list[str],
+    span_group: dict[tuple[int, int, int], str],
+    cfg: PassagesConfig,
+) -> list[ReuseCluster]:
+    by_pair: dict[tuple[int, int], list[Alignment]] = defaultdict(list)
+    for al in alignments:
+        by_pair[(al.a, al.b)].append(al)
+    pairs: list[tuple[int, int, ReusePair]] = []
+    for (a, b), als in sorted(by_pair.items()):
+        shared_a = sum(
+            e - s for s, e in (_chars(fps[a], lo, hi) for lo, hi in _merge([(x.a0, x.a1) for x in als]))
+        )
+        shared_b = sum(
+            e - s for s, e in (_chars(fps[b], lo, hi) for lo, hi in _merge([(x.b0, x.b1) for x in als]))
+        )
+        if min(shared_a, shared_b) < cfg.reuse_min_chars:
+            continue
+        passages = tuple(sorted({g for x in als if (g := span_group[(x.a, x.a0, x.a1)])}))
+        pairs.append(
+            (
+                a,
+                b,
+                ReusePair(
+                    ids[a],
+                    ids[b],
+                    shared_a,
+                    shared_b,
+                    shared_a / len(texts[a]),
+                    shared_b / len(texts[b]),
+                    passages,
+                ),
+            )
+        )
+    uf = UnionFind(len(ids))
+    for a, b, _ in pairs:
+        uf.union(a, b)
+    pairs_of_root: dict[int, list[ReusePair]] = defaultdict(list)
+    for a, _, p in pairs:
+        pairs_of_root[uf.find(a)].append(p)
+    clusters = []
+    for comp in uf.components():
+        members = sorted(ids[k] for k in comp)
+        clusters.append(ReuseCluster(members[0], tuple(members), tuple(pairs_of_root[uf.find(comp[0])])))
+    clusters.sort(key=lambda c: c.id)
+    return clusters
+
+
+def find_passages(
+    fps: list[PassageFingerprint], ids: list[str], texts: list[str], cfg: PassagesConfig
+) -> tuple[list[PassageGroup], list[ReuseCluster], dict[str, int]]:
+    """Passage groups and reuse clusters over documents given in id order."""
+    alignments = align_all(fps, cfg)
+    groups, span_group = group_passages(alignments, fps, ids, texts, cfg.min_similarity)
+    clusters = reuse_clusters(alignments, fps, ids, texts, span_group, cfg)
+    return (
+        groups,
+        clusters,
+        {"alignments": len(alignments), "passage_groups": len(groups), "reuse_clusters": len(clusters)},
+    )

@@ -1,0 +1,170 @@
+from __future__ import annotations
+
+import random
+import string
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dedupe import Config, Detector, Document
+from dedupe.config import PassagesConfig
+from dedupe.passages import quote_regions
+
+QUOTE_START = "It was an extremely productive call"
+
+
+def seeds_result(seeds_dir):
+    docs = [Document(p.name, p.read_text(encoding="utf-8")) for p in sorted(seeds_dir.iterdir())]
+    return docs, Detector().run(docs)
+
+
+def test_truth_social_quote_is_one_group_in_all_five_seeds(seeds_dir):
+    docs, result = seeds_result(seeds_dir)
+    texts = {d.id: d.text for d in docs}
+    group = result.passages[0]
+    assert group.documents == 5 and group.quotation
+    assert group.text.startswith(QUOTE_START)
+    for occ in group.occurrences:
+        assert texts[occ.doc][occ.start : occ.end] == occ.text
+    by_doc = {o.doc[:3]: o for o in group.occurrences}
+    # seed 000 quotes only fragments: “very productive call,” and “agree on many things.”
+    assert "agree on many things" in by_doc["000"].text
+    assert "extremely productive call. We agree on many things" in by_doc["004"].text
+    assert "politics, business, and all other factors" in by_doc["002"].text
+    assert "We agree on many things" in by_doc["003"].text and "everything else" in by_doc["003"].text
+    assert len(result.reuse_clusters) == 1
+
+
+def test_no_groups_of_stock_phrases(seeds_dir):
+    _, result = seeds_result(seeds_dir)
+    for g in result.passages:
+        words = g.text.split()
+        assert len(words) >= 4
+        stock = {
+            "the",
+            "united",
+            "states",
+            "prime",
+            "minister",
+            "president",
+            "donald",
+            "trump",
+            "mark",
+            "carney",
+            "canadian",
+            "and",
+            "of",
+            "u.s.",
+            "newly",
+            "elected",
+        }
+        assert any(w.lower().strip(",.“”") not in stock for w in words), g.text
+
+
+def test_quote_regions():
+    text = 'He said “yes, we agree” and "no" then «oui» and an open “quote\nnext line'
+    regions = [text[a:b] for a, b in quote_regions(text)]
+    assert regions == ["“yes, we agree”", '"no"', "«oui»", "“quote"]
+
+
+def test_passages_can_be_turned_off(seeds_dir):
+    docs = [Document(p.name, p.read_text(encoding="utf-8")) for p in sorted(seeds_dir.iterdir())]
+    result = Detector(Config().replace({"passages.enabled": False})).run(docs)
+    assert result.passages == [] and result.reuse_clusters == []
+
+
+# ---- properties -------------------------------------------------------------------------------
+
+
+def random_words(rng: random.Random, n: int) -> list[str]:
+    return ["".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(3, 9))) for _ in range(n)]
+
+
+def edit(rng: random.Random, words: list[str], edits: int) -> list[str]:
+    """Change, drop or insert words, away from the two words at each end: a passage whose first or
+    last word was changed begins (or ends) after that word, by design, so its offsets would differ
+    from the planted ones by that word."""
+    out = list(words)
+    for _ in range(edits):
+        i = rng.randrange(2, len(out) - 2)
+        op = rng.choice(["sub", "del", "ins"])
+        if op == "sub":
+            out[i] = "edited"
+        elif op == "del":
+            del out[i]
+        else:
+            out.insert(i, "inserted")
+    return out
+
+
+@given(st.integers(0, 2**32), st.integers(12, 40), st.integers(0, 5), st.integers(2, 4))
+def test_planted_passage_is_found_with_its_offsets(seed, length, edits, copies):
+    edits = min(edits, length // 8)  # light edits: at most one word in eight changed, dropped or inserted
+    rng = random.Random(seed)
+    passage = random_words(rng, length)
+    docs, planted = [], {}
+    for k in range(copies):
+        host = random_words(rng, rng.randint(20, 120))
+        cut = rng.randint(0, len(host))
+        words = edit(rng, passage, edits if k else 0)
+        before = " ".join(host[:cut]) + (" " if cut else "")
+        text = before + " ".join(words) + (" " if cut < len(host) else "") + " ".join(host[cut:])
+        planted[f"d{k}"] = (len(before), len(before) + len(" ".join(words)))
+        docs.append(Document(f"d{k}", text))
+    result = Detector().run(docs)
+    assert result.passages, "planted passage not found"
+    group = max(result.passages, key=lambda g: g.documents)
+    assert group.documents == copies
+    for occ in group.occurrences:
+        start, end = planted[occ.doc]
+        assert abs(occ.start - start) <= 12 and abs(occ.end - end) <= 12, (occ, start, end)
+
+
+@given(st.integers(0, 2**32), st.integers(2, 6))
+def test_unrelated_texts_have_no_passage(seed, n):
+    rng = random.Random(seed)
+    docs = [Document(f"d{k}", " ".join(random_words(rng, rng.randint(10, 150)))) for k in range(n)]
+    result = Detector().run(docs)
+    assert result.passages == [] and result.reuse_clusters == []
+
+
+unicode_noise = st.text(alphabet=st.characters(codec=None), max_size=30)
+
+
+@given(st.lists(unicode_noise, min_size=2, max_size=4), st.integers(0, 2**32))
+def test_offsets_slice_the_original_whatever_the_unicode(noise, seed):
+    rng = random.Random(seed)
+    shared = "“We agree on many things, and will be meeting immediately after the élection”"
+    docs = []
+    for k, junk in enumerate(noise):
+        sep = rng.choice(["\r\n", " ", "\u0301 ", " 🙂 ", "\u200b"])
+        docs.append(
+            Document(f"d{k}", junk + sep + shared.replace("é", "e\u0301" if k % 2 else "é") + sep + junk)
+        )
+    result = Detector().run(docs)
+    texts = {d.id: d.text for d in docs}
+    assert result.passages
+    for g in result.passages:
+        for occ in g.occurrences:
+            assert 0 <= occ.start < occ.end <= len(texts[occ.doc])
+            assert texts[occ.doc][occ.start : occ.end] == occ.text
+
+
+@given(st.integers(0, 2**32), st.randoms(use_true_random=False))
+def test_passages_do_not_depend_on_document_order(seed, rnd):
+    rng = random.Random(seed)
+    passage = random_words(rng, 20)
+    docs = []
+    for k in range(5):
+        host = random_words(rng, 60)
+        cut = rng.randint(0, 60)
+        docs.append(Document(f"d{k}", " ".join(host[:cut] + edit(rng, passage, k % 3) + host[cut:])))
+    shuffled = docs[:]
+    rnd.shuffle(shuffled)
+    a, b = Detector().run(docs), Detector().run(shuffled)
+    assert a.passages == b.passages and a.reuse_clusters == b.reuse_clusters
+
+
+def test_config_keys_documented():
+    cfg = PassagesConfig()
+    assert cfg.min_quote_words < cfg.min_words
