@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import yaml
 from typer.testing import CliRunner
 
 from dedupe.cli import app, main
@@ -44,8 +45,26 @@ def test_scan_json_schema(seeds_dir):
     assert len(data["documents"]) == 5
     for d in data["documents"]:
         assert set(d) >= {"id", "source", "chars", "shingles"}
-    # the params are themselves a valid config that reproduces the run
-    assert Config().replace({}) == load_config() and isinstance(data["params"], dict)
+    # the Truth Social post: one passage group, in all five articles, offsets into the files
+    group = data["passages"][0]
+    assert group["documents"] == 5 and group["quotation"]
+    for occ in group["occurrences"]:
+        text = (seeds_dir / occ["doc"]).read_text(encoding="utf-8")
+        assert text[occ["start"] : occ["end"]] == occ["text"]
+    assert data["reuse_clusters"] and data["summary"]["passage_groups"] == len(data["passages"])
+
+
+def test_params_reproduce_the_run(seeds_dir, tmp_path):
+    data = json.loads(
+        runner.invoke(app, ["scan", str(seeds_dir), "-f", "json", "-q", "--shingle-size", "4"]).stdout
+    )
+    cfg = tmp_path / "params.yaml"
+    cfg.write_text(yaml.safe_dump(data["params"]))
+    again = json.loads(
+        runner.invoke(app, ["scan", str(seeds_dir), "-f", "json", "-q", "-c", str(cfg)]).stdout
+    )
+    assert again["params"] == data["params"]
+    assert again["passages"] == data["passages"] and again["clusters"] == data["clusters"]
 
 
 def test_scan_formats_and_clusters(tmp_path):

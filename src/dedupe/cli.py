@@ -87,6 +87,14 @@ IdOpt = Annotated[str | None, typer.Option(help="input.id_field for JSONL/CSV/Pa
 TextOpt = Annotated[
     str | None, typer.Option(help="input.text_field for JSONL/CSV/Parquet.", show_default=False)
 ]
+PassagesOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--passages/--no-passages",
+        help="passages.enabled: find shared passages and reuse clusters.",
+        show_default=False,
+    ),
+]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr.")]
 PathsArg = Annotated[
     list[str],
@@ -96,24 +104,29 @@ PathsArg = Annotated[
 ]
 
 
-def _config(config_path: str | None, **flags: Any) -> Config:
-    keys = {
-        "jaccard_threshold": "verify.jaccard_threshold",
-        "containment_threshold": "verify.containment_threshold",
-        "lsh_threshold": "lsh.threshold",
-        "shingle_size": "shingle.size",
-        "shingle_kind": "shingle.kind",
-        "num_perm": "minhash.num_perm",
-        "seed": "minhash.seed",
-        "representative": "cluster.representative",
-        "workers": "run.workers",
-        "id_field": "input.id_field",
-        "text_field": "input.text_field",
+FLAG_KEYS = {
+    "jaccard_threshold": "verify.jaccard_threshold",
+    "containment_threshold": "verify.containment_threshold",
+    "lsh_threshold": "lsh.threshold",
+    "shingle_size": "shingle.size",
+    "shingle_kind": "shingle.kind",
+    "num_perm": "minhash.num_perm",
+    "seed": "minhash.seed",
+    "representative": "cluster.representative",
+    "workers": "run.workers",
+    "id_field": "input.id_field",
+    "text_field": "input.text_field",
+    "passages": "passages.enabled",
+}
+
+
+def _config(config_path: str | None, params: dict[str, Any]) -> Config:
+    """The config file with the command's threshold flags (those the user gave) applied on top."""
+    overrides = {
+        key: (params[name].value if isinstance(params[name], Enum) else params[name])
+        for name, key in FLAG_KEYS.items()
+        if params.get(name) is not None
     }
-    overrides = {}
-    for name, value in flags.items():
-        if value is not None:
-            overrides[keys[name]] = value.value if isinstance(value, Enum) else value
     return load_config(config_path, overrides)
 
 
@@ -194,23 +207,11 @@ def scan(
     workers: WorkersOpt = None,
     id_field: IdOpt = None,
     text_field: TextOpt = None,
+    passages: PassagesOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Find near-duplicate clusters and report them with their scores."""
-    cfg = _config(
-        config,
-        jaccard_threshold=jaccard_threshold,
-        containment_threshold=containment_threshold,
-        lsh_threshold=lsh_threshold,
-        shingle_size=shingle_size,
-        shingle_kind=shingle_kind,
-        num_perm=num_perm,
-        seed=seed,
-        representative=representative,
-        workers=workers,
-        id_field=id_field,
-        text_field=text_field,
-    )
+    """Find near-duplicate clusters and shared passages, and report them with their scores."""
+    cfg = _config(config, locals())
     result, _ = _detect(paths, cfg, quiet)
     to_terminal = output in (None, "-") and sys.stdout.isatty()
     with _output(output) as fh:
@@ -257,23 +258,11 @@ def dedup(
     workers: WorkersOpt = None,
     id_field: IdOpt = None,
     text_field: TextOpt = None,
+    passages: PassagesOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Write the corpus back with one representative per cluster, and a mapping of each removed document to the one kept."""
-    cfg = _config(
-        config,
-        jaccard_threshold=jaccard_threshold,
-        containment_threshold=containment_threshold,
-        lsh_threshold=lsh_threshold,
-        shingle_size=shingle_size,
-        shingle_kind=shingle_kind,
-        num_perm=num_perm,
-        seed=seed,
-        representative=representative,
-        workers=workers,
-        id_field=id_field,
-        text_field=text_field,
-    )
+    cfg = _config(config, locals())
     result, documents = _detect(paths, cfg, quiet)
     summary = write_corpus(result, documents, output, mapping)
     if report:
@@ -311,6 +300,7 @@ def config_cmd(
     seed: SeedOpt = None,
     representative: RepOpt = None,
     workers: WorkersOpt = None,
+    passages: PassagesOpt = None,
     force: Annotated[bool, typer.Option(help="With --init: overwrite an existing file.")] = False,
 ) -> None:
     """Write a commented default config (--init), or print the effective one (--show)."""
@@ -329,18 +319,7 @@ def config_cmd(
                 fh.write(text)
             typer.echo(f"wrote {init}", err=True)
     if show:
-        cfg = _config(
-            config,
-            jaccard_threshold=jaccard_threshold,
-            containment_threshold=containment_threshold,
-            lsh_threshold=lsh_threshold,
-            shingle_size=shingle_size,
-            shingle_kind=shingle_kind,
-            num_perm=num_perm,
-            seed=seed,
-            representative=representative,
-            workers=workers,
-        )
+        cfg = _config(config, locals())
         detector = Detector(cfg)
         typer.echo(dump_yaml(cfg, comments=False), nl=False)
         typer.echo(f"# lsh bands x rows in use: {detector.bands} x {detector.rows}")

@@ -15,7 +15,7 @@ def write_json(result: Result, stream: IO[str]) -> None:
 
 def write_jsonl(result: Result, stream: IO[str]) -> None:
     """Records in this order: header (schema_version, params), document, skipped, cluster, pair,
-    passage, summary. Every record has a ``kind``."""
+    passage, reuse_cluster, summary. Every record has a ``kind``."""
     data = result.to_dict()
 
     def emit(kind: str, record: dict) -> None:
@@ -29,6 +29,7 @@ def write_jsonl(result: Result, stream: IO[str]) -> None:
         ("clusters", "cluster"),
         ("pairs", "pair"),
         ("passages", "passage"),
+        ("reuse_clusters", "reuse_cluster"),
     ):
         for record in data[key]:
             emit(kind, record)
