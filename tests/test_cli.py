@@ -156,7 +156,7 @@ def test_errors_are_one_line_with_exit_codes(tmp_path, capsys):
             "verify.jaccard_threshold: must be <= 1.0",
         ),
         (["scan", str(tmp_path), "--format", "xml"], 2, "xml"),
-        (["scan", str(tmp_path)], 4, "no documents to process"),
+        (["scan", str(tmp_path)], 4, "no documents found"),
     ]
     for argv, code, needle in cases:
         assert main(argv) == code, argv

@@ -59,7 +59,7 @@ def test_jsonl_fields_and_bad_lines(tmp_path):
 
 
 def test_stdin_jsonl():
-    recs = read(["-"], stdin=io.StringIO('{"id": 1, "text": "from stdin"}\n'))
+    recs = read(["-"], stdin=io.BytesIO(b'{"id": 1, "text": "from stdin"}\n'))
     assert [(r.id, r.text, r.source) for r in recs] == [("1", "from stdin", "<stdin>:1")]
 
 

@@ -17,8 +17,8 @@ import typer
 
 from .config import Config, dump_yaml, load_config
 from .dedup import write_corpus
-from .errors import ConfigError, DedupeError
-from .output import atomic_write
+from .errors import ConfigError, DedupeError, NoDocumentsError
+from .output import OUTPUT_ERRORS, atomic_write
 from .pipeline import Detector
 from .records import Document
 from .report import write_report
@@ -168,9 +168,17 @@ class _Progress:
 
 @contextlib.contextmanager
 def _output(path: str | None) -> Iterator[IO[str]]:
+    """Standard output (``None`` or ``-``) or a file written atomically."""
     if path is None or path == "-":
-        yield sys.stdout
-        sys.stdout.flush()
+        try:
+            yield sys.stdout
+            sys.stdout.flush()
+        except BrokenPipeError:
+            # the reader went away (`dedupe scan ... | head`): stop quietly, and keep Python from
+            # complaining again when it flushes stdout at exit
+            with contextlib.suppress(OSError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(0) from None
     else:
         with atomic_write(path, newline="" if path.lower().endswith(".csv") else None) as fh:
             yield fh
@@ -183,6 +191,11 @@ def _note(quiet: bool, message: str) -> None:
 
 def _detect(paths: list[str], config: Config, quiet: bool) -> tuple[Result, list[Document]]:
     records = list(read_sources(paths, config.input))
+    if not records:
+        raise NoDocumentsError(
+            f"no documents found in {', '.join(paths)} (directories are searched for "
+            f"{', '.join(config.input.extensions)}; see input.extensions)"
+        )
     with _Progress(not quiet) as progress:
         result = Detector(config, progress=progress).run(records)
     return result, [r for r in records if isinstance(r, Document)]
@@ -327,6 +340,8 @@ def config_cmd(
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns (and, as a console script, exits with) the exit code."""
+    with contextlib.suppress(AttributeError, ValueError):  # a replaced or closed stdout
+        sys.stdout.reconfigure(errors=OUTPUT_ERRORS)
     command = typer.main.get_command(app)
     try:
         rv = command.main(args=argv, prog_name="dedupe", standalone_mode=False)
@@ -338,13 +353,16 @@ def main(argv: list[str] | None = None) -> int:
         return getattr(err, "exit_code", 2)
     except (typer.Abort, KeyboardInterrupt):
         rv = 130
-    except BrokenPipeError:
-        # the reader went away (e.g. `| head`): stop quietly, without a second error at exit
-        with contextlib.suppress(OSError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
     except MemoryError:
         typer.echo("dedupe: error: out of memory", err=True)
+        return 1
+    except Exception as err:  # a bug: one line, the traceback on request
+        if os.environ.get("DEDUPE_DEBUG"):
+            raise
+        typer.echo(
+            f"dedupe: internal error: {type(err).__name__}: {err} (DEDUPE_DEBUG=1 shows the traceback)",
+            err=True,
+        )
         return 1
     code = rv if isinstance(rv, int) else 0
     if code == 130:

@@ -44,6 +44,12 @@ class InputConfig:
         "date", "field holding a sortable date (ISO 8601), used by representative: earliest"
     )
     extensions: list[str] = _opt([".txt", ".md"], "file endings read when a directory is scanned")
+    max_chars: int = _opt(
+        10_000_000,
+        "longest document read, in characters; a longer one is skipped with its size, and is never held "
+        "in memory whole",
+        lo=1,
+    )
 
 
 @dataclass(frozen=True)
@@ -96,9 +102,9 @@ class LSHConfig:
         0.5, "weight of false negatives in the bands x rows optimisation", lo=0.0, hi=1.0
     )
     max_bucket_size: int = _opt(
-        500,
-        "an LSH bucket holding more documents is split into chunks of this size (avoids quadratic work "
-        "on boilerplate); splits are counted in the run's stats",
+        100,
+        "an LSH bucket holding more documents yields a star and a chain of pairs instead of all its pairs "
+        "(linear, not quadratic, work on copies and boilerplate); how often is in the run's stats",
         lo=2,
     )
 

@@ -2,10 +2,10 @@
 
 Rows with equal keys form a group; :func:`pairs_in_groups` lists, for every group of two or
 more rows, the pairs of rows it holds. It is vectorised for the common case (groups of two)
-and bounded for the rare large group: a group larger than ``max_group`` is split into chunks
-of ``max_group`` rows (in row order) whose pairs are listed, and consecutive chunks are bridged
-by pairing each chunk's first row with every row of the next, so the group stays connected
-while its cost stays linear in its size.
+and bounded for the rare large group: a group larger than ``max_group`` yields only a star
+around its first row plus each row paired with the next (in row order), 2m pairs instead of
+m(m-1)/2. The group stays connected, which is what clustering needs; the pairs left out are
+joined through the ones listed.
 """
 
 from __future__ import annotations
@@ -57,12 +57,8 @@ def pairs_in_groups(keys: np.ndarray, max_group: int | None = None) -> tuple[np.
         rows = np.sort(order[starts[k] : starts[k] + sizes[k]])
         if max_group is not None and len(rows) > max_group:
             oversized += 1
-            for c in range(0, len(rows), max_group):
-                part = rows[c : c + max_group]
-                chunks.append(_all_pairs(part))
-                nxt = rows[c + max_group : c + 2 * max_group]
-                if len(nxt):
-                    chunks.append(np.stack([np.full(len(nxt), part[0]), nxt], axis=1))
+            chunks.append(np.stack([np.full(len(rows) - 1, rows[0]), rows[1:]], axis=1))
+            chunks.append(np.stack([rows[1:-1], rows[2:]], axis=1))
         else:
             chunks.append(_all_pairs(rows))
     stats = GroupStats(len(multi), int(sizes[multi].max()), oversized)

@@ -62,8 +62,9 @@ class CandidateStats:
 def candidate_pairs(keys: np.ndarray, max_bucket_size: int) -> tuple[np.ndarray, CandidateStats]:
     """Unique pairs ``(i, j)``, i < j, of rows that share a band key; ``m x 2`` int64, sorted.
 
-    Buckets larger than ``max_bucket_size`` are split and bridged (see :mod:`dedupe.grouping`),
-    so boilerplate that lands thousands of documents in one bucket costs linear, not quadratic, work.
+    A bucket larger than ``max_bucket_size`` yields a star and a chain instead of all its pairs
+    (see :mod:`dedupe.grouping`), so thousands of copies or boilerplate in one bucket cost
+    linear, not quadratic, work.
     """
     n, bands = keys.shape
     found, stats = [], GroupStats()

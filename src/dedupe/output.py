@@ -1,4 +1,9 @@
-"""Atomic output: write to a temporary file beside the target, rename into place on success."""
+"""Atomic output: write to a temporary file beside the target, rename into place on success.
+
+Text that cannot be encoded as UTF-8 (a lone surrogate, which JSON input can carry as
+``"\\ud800"``) is written as a backslash escape; in JSON output that is the same escape JSON
+uses, so the value reads back unchanged.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+OUTPUT_ERRORS = "backslashreplace"
+
 
 @contextlib.contextmanager
 def atomic_write(path: str | Path, newline: str | None = None) -> Iterator[IO[str]]:
@@ -17,7 +24,7 @@ def atomic_write(path: str | Path, newline: str | None = None) -> Iterator[IO[st
     directory = path.parent if str(path.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as fh:
+        with os.fdopen(fd, "w", encoding="utf-8", errors=OUTPUT_ERRORS, newline=newline) as fh:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())

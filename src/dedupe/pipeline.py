@@ -78,7 +78,7 @@ class _Intake:
     skipped: list[Skipped]
 
 
-def intake(items: Iterable[InputItem]) -> _Intake:
+def intake(items: Iterable[InputItem], max_chars: int | None = None) -> _Intake:
     """Documents with unique, non-empty ids and non-blank text, sorted by id; everything else skipped.
 
     A plain string becomes a document whose id is its position; a ``(id, text)`` tuple, a document.
@@ -101,6 +101,9 @@ def intake(items: Iterable[InputItem]) -> _Intake:
             )
         elif not item.text.strip():
             skipped.append(Skipped(item.source, "empty document (no text)", item.id))
+        elif max_chars is not None and len(item.text) > max_chars:
+            reason = f"document too large: {len(item.text):,} characters (input.max_chars is {max_chars:,})"
+            skipped.append(Skipped(item.source, reason, item.id))
         else:
             docs[item.id] = item
     skipped.sort(key=lambda s: (s.source, s.id or ""))
@@ -152,7 +155,7 @@ class Detector:
     def run(self, items: Iterable[InputItem]) -> Result:
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
-        taken = intake(items)
+        taken = intake(items, self.config.input.max_chars)
         docs = taken.documents
         if not docs:
             raise NoDocumentsError(

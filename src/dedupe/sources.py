@@ -2,9 +2,10 @@
 
 Every record read becomes exactly one of the two, so a run can account for its whole input.
 
-* A directory is walked recursively (symlinked directories are not followed, so a link loop
-  cannot trap the walk) for files whose ending is in ``input.extensions``; a document's id is
-  its path relative to the directory given, with ``/`` separators.
+* A directory is walked recursively for files whose ending is in ``input.extensions``; a
+  document's id is its path relative to the directory given, with ``/`` separators. Symlinked
+  directories are followed once: a link back into a directory already walked (a loop) is
+  reported as skipped.
 * A file given by name is read by its ending: ``.jsonl``/``.ndjson`` as JSON Lines, ``.csv`` as
   CSV, ``.parquet`` as Parquet (extra ``dedupe[parquet]``), anything else as one text document
   whose id is the path as given.
@@ -13,13 +14,16 @@ Every record read becomes exactly one of the two, so a run can account for its w
 Text files are decoded as UTF-8 (a UTF-8 or UTF-16 byte order mark is honoured); bytes that
 are not valid UTF-8 are replaced with U+FFFD and the document carries a note saying so. A file
 that looks binary (NUL bytes or many control bytes near its start) is skipped.
+
+A document longer than ``input.max_chars`` is skipped with its size. It is never read whole:
+a text file is judged by its size on disk, a JSON Lines record is read with a bounded
+``readline`` (4 bytes a character) and the rest of an over-long line is skipped in chunks.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
-import io
 import json
 import os
 import sys
@@ -44,13 +48,13 @@ def check_paths(paths: Iterable[str]) -> None:
             raise InputError(f"path not found: {p}")
 
 
-def read_sources(paths: Iterable[str], cfg: InputConfig, stdin: IO[str] | None = None) -> Iterator[Record]:
+def read_sources(paths: Iterable[str], cfg: InputConfig, stdin: IO[bytes] | None = None) -> Iterator[Record]:
     """Documents and skipped records from every path, in a stable order."""
     paths = list(paths)
     check_paths(paths)
     for p in paths:
         if p == "-":
-            yield from read_jsonl_stream(stdin if stdin is not None else sys.stdin, "<stdin>", cfg)
+            yield from read_jsonl_stream(stdin if stdin is not None else sys.stdin.buffer, "<stdin>", cfg)
         elif os.path.isdir(p):
             yield from read_directory(Path(p), cfg)
         else:
@@ -60,22 +64,34 @@ def read_sources(paths: Iterable[str], cfg: InputConfig, stdin: IO[str] | None =
 def read_directory(root: Path, cfg: InputConfig) -> Iterator[Record]:
     exts = tuple(e.lower() for e in cfg.extensions)
     found: list[tuple[str, Path]] = []
-    errors: list[Skipped] = []
+    problems: list[Skipped] = []
 
     def on_error(err: OSError) -> None:
-        errors.append(
+        problems.append(
             Skipped(source=str(err.filename or root), reason=f"unreadable directory: {err.strerror}")
         )
 
-    for dirpath, dirnames, filenames in os.walk(root, onerror=on_error, followlinks=False):
+    seen: set[tuple[int, int]] = set()
+    for dirpath, dirnames, filenames in os.walk(root, onerror=on_error, followlinks=True):
+        try:
+            st = os.stat(dirpath)
+        except OSError as err:
+            problems.append(Skipped(source=dirpath, reason=f"unreadable directory: {err.strerror}"))
+            dirnames[:] = []
+            continue
+        if (st.st_dev, st.st_ino) in seen:  # reached again through a symlink: a loop or a second path
+            problems.append(Skipped(source=dirpath, reason="symlink loop: directory already read"))
+            dirnames[:] = []
+            continue
+        seen.add((st.st_dev, st.st_ino))
         dirnames.sort()
         for name in filenames:
             if name.lower().endswith(exts):
                 path = Path(dirpath) / name
                 found.append((path.relative_to(root).as_posix(), path))
-    yield from errors
+    yield from problems
     for doc_id, path in sorted(found):
-        yield read_text_file(path, doc_id, str(path))
+        yield read_text_file(path, doc_id, str(path), cfg.max_chars)
 
 
 def read_file(path: Path, given: str, cfg: InputConfig) -> Iterator[Record]:
@@ -83,9 +99,7 @@ def read_file(path: Path, given: str, cfg: InputConfig) -> Iterator[Record]:
     if suffix in (".jsonl", ".ndjson"):
         try:
             with open(path, "rb") as fh:
-                yield from read_jsonl_stream(
-                    io.TextIOWrapper(fh, encoding="utf-8", errors="replace"), given, cfg
-                )
+                yield from read_jsonl_stream(fh, given, cfg)
         except OSError as err:
             yield Skipped(source=given, reason=f"unreadable file: {err.strerror or err}")
     elif suffix == ".csv":
@@ -93,7 +107,11 @@ def read_file(path: Path, given: str, cfg: InputConfig) -> Iterator[Record]:
     elif suffix == ".parquet":
         yield from read_parquet(path, given, cfg)
     else:
-        yield read_text_file(path, given, given)
+        yield read_text_file(path, given, given, cfg.max_chars)
+
+
+def _too_large(size: int, unit: str, max_chars: int) -> str:
+    return f"document too large: {size:,} {unit} (input.max_chars is {max_chars:,})"
 
 
 def decode_bytes(data: bytes) -> tuple[str, list[str]]:
@@ -127,15 +145,20 @@ def looks_binary(head: bytes) -> bool:
     return controls / len(head) > 0.10
 
 
-def read_text_file(path: Path, doc_id: str, source: str) -> Record:
+def read_text_file(path: Path, doc_id: str, source: str, max_chars: int) -> Record:
     try:
         with open(path, "rb") as fh:
-            data = fh.read()
+            size = os.fstat(fh.fileno()).st_size
+            if size > 4 * max_chars:  # UTF-8 takes at most 4 bytes a character: surely too long
+                return Skipped(source=source, id=doc_id, reason=_too_large(size, "bytes", max_chars))
+            data = fh.read(4 * max_chars + 4)
     except OSError as err:
         return Skipped(source=source, id=doc_id, reason=f"unreadable file: {err.strerror or err}")
     if looks_binary(data[:_SNIFF]):
         return Skipped(source=source, id=doc_id, reason="binary file")
     text, notes = decode_bytes(data)
+    if len(text) > max_chars:
+        return Skipped(source=source, id=doc_id, reason=_too_large(len(text), "characters", max_chars))
     meta: dict[str, Any] = {"notes": notes} if notes else {}
     return Document(id=doc_id, text=text, source=source, meta=meta)
 
@@ -171,12 +194,40 @@ def _record_to_doc(rec: Any, source: str, default_id: str, cfg: InputConfig) -> 
     return Document(id=doc_id, text=text, source=source, meta=meta)
 
 
-def read_jsonl_stream(stream: IO[str], name: str, cfg: InputConfig) -> Iterator[Record]:
+def _bounded_lines(stream: IO[bytes], limit: int) -> Iterator[tuple[int, bytes | None]]:
+    """(line number, line) for each line; the line is None when longer than ``limit`` bytes, and
+    then it is skipped in chunks, never held whole."""
     lineno = 0
-    for lineno, line in enumerate(stream, 1):  # noqa: B007
-        if not line.strip():
-            continue
+    while True:
+        line = stream.readline(limit + 1)
+        if not line:
+            return
+        lineno += 1
+        if len(line) > limit and not line.endswith(b"\n"):
+            while line and not line.endswith(b"\n"):
+                line = stream.readline(1 << 20)
+            yield lineno, None
+        else:
+            yield lineno, line
+
+
+def read_jsonl_stream(stream: IO[bytes], name: str, cfg: InputConfig) -> Iterator[Record]:
+    # 4 bytes a character is UTF-8's most; a record that spells most characters as \\u escapes
+    # (6 bytes each) can be skipped as too long below max_chars: the price of a bounded read
+    limit = 4 * cfg.max_chars + 4096
+    for lineno, raw in _bounded_lines(stream, limit):
         source = f"{name}:{lineno}"
+        if raw is None:
+            yield Skipped(
+                source=source,
+                reason=f"line {lineno} longer than {limit:,} bytes (input.max_chars is {cfg.max_chars:,})",
+            )
+            continue
+        if lineno == 1 and raw.startswith(codecs.BOM_UTF8):
+            raw = raw[len(codecs.BOM_UTF8) :]
+        if not raw.strip():
+            continue
+        line = raw.decode("utf-8", errors="replace")
         try:
             rec = json.loads(line)
         except json.JSONDecodeError as err:
@@ -187,11 +238,18 @@ def read_jsonl_stream(stream: IO[str], name: str, cfg: InputConfig) -> Iterator[
         except RecursionError:
             yield Skipped(source=source, reason=f"malformed JSON on line {lineno}: nested too deeply")
             continue
-        yield _record_to_doc(rec, source, f"{Path(name).name}:{lineno}", cfg)
+        doc = _record_to_doc(rec, source, f"{Path(name).name}:{lineno}", cfg)
+        if (
+            isinstance(doc, Document)
+            and "\ufffd" in line
+            and "\ufffd" not in raw.decode("utf-8", errors="ignore")
+        ):
+            doc.meta.setdefault("notes", []).append("invalid UTF-8 replaced with U+FFFD")
+        yield doc
 
 
 def read_csv(path: Path, given: str, cfg: InputConfig) -> Iterator[Record]:
-    csv.field_size_limit(sys.maxsize)
+    csv.field_size_limit(min(sys.maxsize, 4 * cfg.max_chars + 4))
     try:
         fh = open(path, encoding="utf-8-sig", errors="replace", newline="")
     except OSError as err:

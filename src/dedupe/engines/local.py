@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import multiprocessing
+import signal
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from typing import TypeVar
@@ -24,13 +26,21 @@ class LocalEngine:
         ctx = multiprocessing.get_context(
             "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         )
-        with ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx) as pool:
+        pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx, initializer=_ignore_sigint)
+        try:
             # bounded read-ahead keeps memory flat: at most 2 batches per worker in flight
-            pending = []
-            it = iter(batches)
-            for batch in it:
+            pending: deque = deque()
+            for batch in batches:
                 pending.append(pool.submit(fn, batch))
                 if len(pending) >= 2 * self.workers:
-                    yield pending.pop(0).result()
-            for fut in pending:
-                yield fut.result()
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            # on Ctrl-C or an error, drop the work not started instead of waiting for it
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _ignore_sigint() -> None:
+    """Workers leave Ctrl-C to the parent, which reports it once and stops them."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -15,6 +15,10 @@ MAX_PASSAGES = 20
 MAX_REUSE = 20
 
 
+def _broken_pipe() -> None:
+    raise BrokenPipeError
+
+
 def _pct(x: float) -> str:
     return f"{x:.2f}"
 
@@ -28,6 +32,8 @@ def write(result: Result, stream: IO[str], *, color: bool = False, width: int | 
         highlight=False,
         soft_wrap=False,
     )
+    # rich answers a closed pipe by exiting 1 itself; let the caller decide instead
+    console.on_broken_pipe = _broken_pipe  # type: ignore[method-assign]
     p = result.params
     console.print(
         f"[bold]dedupe[/] {p['shingle']['kind']} {p['shingle']['size']}-grams, {p['minhash']['num_perm']} permutations, "

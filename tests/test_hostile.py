@@ -1,0 +1,326 @@
+"""Hostile input and failures: every input record is accounted for, no traceback reaches the user,
+no output is left half-written."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dedupe import Detector, Document
+from dedupe.cli import main
+from dedupe.config import InputConfig
+from dedupe.output import atomic_write
+from dedupe.records import Skipped
+from dedupe.sources import read_sources
+
+SENTENCE = "the quick brown fox jumps over the lazy dog near the river bank today"
+
+
+def scan_json(paths: list[Path], capsys, *extra: str) -> tuple[int, dict]:
+    code = main(["scan", *map(str, paths), "-f", "json", "-q", *extra])
+    out = capsys.readouterr().out
+    return code, (json.loads(out) if code == 0 else {})
+
+
+def reasons(data: dict) -> dict[str, str]:
+    return {s["source"].rsplit("/", 1)[-1]: s["reason"] for s in data["skipped"]}
+
+
+def test_each_hostile_file_is_processed_or_skipped_with_a_reason(tmp_path, capsys):
+    d = tmp_path / "in"
+    d.mkdir()
+    (d / "bad_utf8.txt").write_bytes(b"caf\xe9 " + SENTENCE.encode())
+    (d / "bom8.txt").write_bytes(b"\xef\xbb\xbf" + SENTENCE.encode())
+    (d / "bom16.txt").write_bytes(SENTENCE.encode("utf-16"))
+    (d / "crlf.txt").write_bytes(SENTENCE.replace(" ", "\r\n").encode())
+    (d / "nul.txt").write_bytes(SENTENCE.encode() + b"\x00" + SENTENCE.encode())
+    (d / "binary.txt").write_bytes(bytes(range(256)) * 8)
+    (d / "empty.txt").write_bytes(b"")
+    (d / "blank.txt").write_bytes(b" \n\t \r\n")
+    (d / "short.txt").write_bytes(b"three words only")
+    (d / "broken.txt").symlink_to(d / "missing-target.txt")
+    (d / "loop.txt").symlink_to(d / "loop.txt")
+    (d / "sub").mkdir()
+    (d / "sub" / "back").symlink_to(d, target_is_directory=True)
+    code, data = scan_json([d], capsys)
+    assert code == 0
+    docs = {x["id"]: x for x in data["documents"]}
+    why = reasons(data)
+    assert "invalid UTF-8" in docs["bad_utf8.txt"]["notes"][0]
+    assert docs["bom8.txt"]["chars"] == len(SENTENCE) and docs["bom16.txt"]["chars"] == len(SENTENCE)
+    assert "crlf.txt" in docs and "nul.txt" in docs
+    assert docs["short.txt"]["shingles"] == 0 and "never matched" in docs["short.txt"]["notes"][0]
+    assert why["binary.txt"] == "binary file"
+    assert why["empty.txt"].startswith("empty document") and why["blank.txt"].startswith("empty document")
+    assert why["broken.txt"].startswith("unreadable file") and why["loop.txt"].startswith("unreadable file")
+    assert why["back"].startswith("symlink loop")
+    s = data["summary"]
+    assert s["documents_read"] == s["documents"] + s["skipped"] == len(docs) + len(data["skipped"])
+
+
+def test_crlf_offsets_slice_the_original(tmp_path, capsys):
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    shared = "“We agree on many things, and will be meeting immediately after the election”"
+    a.write_bytes(("Intro line.\r\n" + shared + "\r\nEnd.").encode())
+    b.write_bytes(("Other start here.\n" + shared + "\nbye").encode())
+    code, data = scan_json([a, b], capsys)
+    assert code == 0 and data["passages"]
+    for occ in data["passages"][0]["occurrences"]:
+        text = Path(occ["doc"]).read_bytes().decode()
+        assert text[occ["start"] : occ["end"]] == occ["text"]
+
+
+def test_jsonl_hostile_records(tmp_path, capsys):
+    p = tmp_path / "d.jsonl"
+    lines = [
+        json.dumps({"id": "ok", "text": SENTENCE}),
+        "{broken json",
+        json.dumps({"id": "notext"}),
+        json.dumps({"id": "num", "text": 42}),
+        json.dumps({"id": "nul", "text": None}),
+        json.dumps({"id": "list", "text": ["a"]}),
+        json.dumps({"text": SENTENCE + " again"}),
+        json.dumps({"id": "ok", "text": "duplicate id " + SENTENCE}),
+        json.dumps({"id": "sur", "text": "lone \ud800 surrogate " + SENTENCE}),
+        "[" * 100000,
+    ]
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, data = scan_json([p], capsys)
+    assert code == 0
+    why = {s["source"]: s["reason"] for s in data["skipped"]}
+    assert why[f"{p}:2"].startswith("malformed JSON on line 2")
+    assert "missing text field" in why[f"{p}:3"]
+    assert "is int" in why[f"{p}:4"] and "is null" in why[f"{p}:5"] and "is list" in why[f"{p}:6"]
+    assert why[f"{p}:8"].startswith("duplicate id")
+    assert why[f"{p}:10"].startswith("malformed JSON")
+    ids = {d["id"] for d in data["documents"]}
+    assert ids == {"ok", "d.jsonl:7", "sur"}
+    assert data["summary"]["documents_read"] == len(lines)
+
+
+def test_csv_quoted_newlines_and_bad_rows(tmp_path, capsys):
+    p = tmp_path / "d.csv"
+    p.write_text(f'id,text\n1,"{SENTENCE}\nsecond line"\n2,\n3,"{SENTENCE}"\n', encoding="utf-8")
+    code, data = scan_json([p], capsys)
+    assert code == 0
+    assert {d["id"] for d in data["documents"]} == {"1", "3"}
+    assert [s["reason"] for s in data["skipped"]] == ["empty document (no text)"]
+
+
+def test_too_large_documents_are_skipped_without_reading_them_whole(tmp_path, capsys):
+    big = tmp_path / "big.txt"
+    big.write_text("word " * 5000, encoding="utf-8")
+    jl = tmp_path / "big.jsonl"
+    jl.write_text(
+        json.dumps({"id": "huge", "text": "word " * 5000})
+        + "\n"
+        + json.dumps({"id": "fine", "text": SENTENCE})
+        + "\n"
+    )
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("input:\n  max_chars: 1000\n")
+    code, data = scan_json([big, jl], capsys, "-c", str(cfg))
+    assert code == 0
+    why = [s["reason"] for s in data["skipped"]]
+    assert any(r.startswith("document too large: 25,000 bytes") for r in why)
+    assert any(r.startswith("line 1 longer than") for r in why)
+    assert [d["id"] for d in data["documents"]] == ["fine"]
+
+
+@pytest.mark.slow
+def test_a_200_mb_line_is_read_with_bounded_memory(tmp_path):
+    """A 200 MB JSONL line and a 200 MB text file: skipped, and peak memory stays far below 200 MB."""
+    line = tmp_path / "one.jsonl"
+    with open(line, "wb") as fh:
+        fh.write(b'{"id": "x", "text": "')
+        chunk = b"word " * 200_000
+        for _ in range(200):
+            fh.write(chunk)
+        fh.write(b'"}\n')
+        fh.write(json.dumps({"id": "y", "text": SENTENCE}).encode() + b"\n")
+    text = tmp_path / "one.txt"
+    os.link(line, text)
+    script = (
+        "import resource, sys; from dedupe.cli import main; rc = main(sys.argv[1:]); "
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr); sys.exit(rc)"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script, "scan", str(line), str(text), "-f", "json", "-q", "--no-passages"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert [d["id"] for d in data["documents"]] == ["y"]
+    assert len(data["skipped"]) == 2
+    peak_kib = int(proc.stderr.strip().splitlines()[-1])
+    assert peak_kib < 200 * 1024, f"peak RSS {peak_kib} KiB"
+
+
+def test_no_readable_documents_exit_4(tmp_path, capsys):
+    (tmp_path / "a.txt").write_bytes(b"\x00\x01\x02" * 100)
+    (tmp_path / "b.txt").write_text("   ")
+    assert main(["scan", str(tmp_path)]) == 4
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("dedupe: error: no documents to process (2 inputs skipped") and "\n" not in err
+
+
+def test_unreadable_file_is_skipped(tmp_path, monkeypatch):
+    p = tmp_path / "a.txt"
+    p.write_text(SENTENCE)
+    real_open = open
+
+    def deny(path, *args, **kwargs):
+        if str(path) == str(p):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", deny)
+    (rec,) = list(read_sources([str(tmp_path)], InputConfig()))
+    assert isinstance(rec, Skipped) and rec.reason == "unreadable file: Permission denied"
+
+
+def test_atomic_output_leaves_nothing_half_written(tmp_path):
+    target = tmp_path / "report.json"
+    target.write_text("previous")
+    with pytest.raises(RuntimeError), atomic_write(target) as fh:
+        fh.write("partial")
+        raise RuntimeError("interrupted")
+    assert target.read_text() == "previous"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
+
+
+def big_corpus(tmp_path: Path, n: int = 60000) -> Path:
+    """``n`` distinct stories (words drawn at random), enough to keep a scan busy for seconds."""
+    import random
+
+    rng = random.Random(n)
+    vocab = [f"w{k}" for k in range(5000)]
+    p = tmp_path / "big.jsonl"
+    with open(p, "w") as fh:
+        for i in range(n):
+            fh.write(json.dumps({"id": i, "text": " ".join(rng.choices(vocab, k=60))}) + "\n")
+    return p
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_ctrl_c_stops_cleanly_with_130(tmp_path, workers):
+    corpus = big_corpus(tmp_path)
+    out = tmp_path / "out.json"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dedupe.cli",
+            "scan",
+            str(corpus),
+            "-f",
+            "json",
+            "-o",
+            str(out),
+            "--workers",
+            workers,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(2.0)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert stderr.strip() == "dedupe: interrupted"
+    assert not out.exists() and [p.name for p in tmp_path.iterdir()] == ["big.jsonl"]
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "table", "csv"])
+def test_closed_pipe_exits_quietly(tmp_path, fmt):
+    corpus = big_corpus(tmp_path, 3000)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dedupe.cli", "scan", str(corpus), "-f", fmt, "-q"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    proc.stdout.readline()
+    proc.stdout.close()
+    stderr = proc.stderr.read().decode()
+    proc.wait(timeout=120)
+    assert proc.returncode == 0 and stderr == ""
+
+
+def test_api_skips_too_large_and_keeps_accounting():
+    from dedupe import Config
+
+    cfg = Config().replace({"input.max_chars": 80})
+    result = Detector(cfg).run([Document("a", "x " * 100), Document("b", SENTENCE)])
+    assert [d.id for d in result.documents] == ["b"] and result.skipped[0].reason.startswith(
+        "document too large"
+    )
+
+
+# ---- properties: random hostile corpora ----------------------------------------------------------
+
+hostile_text = st.one_of(
+    st.text(alphabet=st.characters(codec=None), max_size=300),
+    st.text(
+        alphabet=st.sampled_from(
+            ["a", "b", " ", "\u0301", "\u200b", "\x00", "\r", "\n", "“", "”", "🙂", "ﬁ"]
+        ),
+        max_size=300,
+    ),
+    st.builds(lambda w, n: (w + " ") * n, st.sampled_from(["spam", "the quick", "é"]), st.integers(0, 400)),
+)
+hostile_bytes = st.one_of(
+    st.binary(max_size=400), hostile_text.map(lambda t: t.encode("utf-8", "surrogatepass"))
+)
+jsonl_line = st.one_of(
+    hostile_text.map(lambda t: json.dumps({"id": "x", "text": t})),
+    st.builds(lambda i, t: json.dumps({"id": i, "text": t}), st.integers(0, 5), hostile_text),
+    hostile_text.map(lambda t: json.dumps({"text": t})),
+    st.text(max_size=40),
+    st.just('{"id": 1, "text": '),
+)
+csv_text = st.lists(st.tuples(st.integers(0, 9), hostile_text), max_size=6).map(
+    lambda rows: "id,text\n" + "".join(f'{i},"{t.replace(chr(34), chr(34) * 2)}"\n' for i, t in rows)
+)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(st.lists(hostile_bytes, max_size=6), st.lists(jsonl_line, max_size=8), csv_text)
+def test_hostile_corpora_never_break_the_run(tmp_path_factory, capsys, files, jsonl, csv_body):
+    root = tmp_path_factory.mktemp("hostile")
+    for i, data in enumerate(files):
+        (root / f"f{i}.txt").write_bytes(data)
+    (root / "data.jsonl").write_text("\n".join(jsonl), encoding="utf-8", errors="surrogatepass")
+    (root / "data.csv").write_text(csv_body, encoding="utf-8", errors="surrogatepass")
+    paths = [root, root / "data.jsonl", root / "data.csv"]
+    code = main(["scan", *map(str, paths), "-f", "json", "-q"])
+    captured = capsys.readouterr()
+    assert code in (0, 4), captured.err
+    assert "Traceback" not in captured.err
+    if code == 4:
+        return
+    data = json.loads(captured.out)
+    s = data["summary"]
+    assert s["documents_read"] == s["documents"] + s["skipped"]
+    texts = {
+        r.id: r.text for r in read_sources(list(map(str, paths)), InputConfig()) if isinstance(r, Document)
+    }
+    assert len(files) <= s["documents_read"]
+    for g in data["passages"]:
+        for occ in g["occurrences"]:
+            assert texts[occ["doc"]][occ["start"] : occ["end"]] == occ["text"]
