@@ -110,3 +110,14 @@ def test_dump_and_load_round_trip(tmp_path_factory, cfg, comments):
     p.write_text(dump_yaml(cfg, comments=comments), encoding="utf-8")
     assert load_config(p) == cfg
     assert dataclasses.asdict(load_config(p)) == cfg.to_dict()
+
+
+def test_readme_documents_every_key_as_it_is():
+    from pathlib import Path
+
+    from dedupe.config import markdown_table
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert markdown_table() in readme, (
+        "README's configuration table is stale: paste dedupe.config.markdown_table()"
+    )

@@ -46,7 +46,7 @@ def test_each_hostile_file_is_processed_or_skipped_with_a_reason(tmp_path, capsy
     (d / "binary.txt").write_bytes(bytes(range(256)) * 8)
     (d / "empty.txt").write_bytes(b"")
     (d / "blank.txt").write_bytes(b" \n\t \r\n")
-    (d / "short.txt").write_bytes(b"three words only")
+    (d / "short.txt").write_bytes(b"two words")
     (d / "broken.txt").symlink_to(d / "missing-target.txt")
     (d / "loop.txt").symlink_to(d / "loop.txt")
     (d / "sub").mkdir()

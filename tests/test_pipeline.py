@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -149,11 +150,16 @@ def test_workers_give_the_same_result():
 
 
 def test_reuters_repeats_are_found(reuters_stories):
-    result = Detector().run([(s["id"], s["text"]) for s in reuters_stories])
+    cfg = Config()
+    result = Detector(cfg).run([(s["id"], s["text"]) for s in reuters_stories])
     assert len(result.clusters) > 50
     texts = {s["id"]: s["text"] for s in reuters_stories}
+    v = cfg.verify
     for p in result.pairs:  # every accepted pair passes a threshold by its exact score
-        assert p.jaccard >= 0.7 or max(p.containment_a_in_b, p.containment_b_in_a) >= 0.8
+        assert (
+            p.jaccard >= v.jaccard_threshold
+            or max(p.containment_a_in_b, p.containment_b_in_a) >= v.containment_threshold
+        )
     # an exact repeat in the corpus: every pair of stories with the same text shares a cluster
     by_text: dict[str, list[str]] = {}
     for doc_id, text in texts.items():
@@ -163,3 +169,50 @@ def test_reuters_repeats_are_found(reuters_stories):
     cluster_of = result.cluster_of()
     for ids in repeats:
         assert len({cluster_of[i] for i in ids}) == 1
+
+
+def test_chains_are_split_into_stars():
+    """A-B, B-C, C-D share two thirds; A-C, B-D share one third, A-D nothing: no cluster is a chain."""
+    rng = random.Random(9)
+    parts = [article(rng, 60) for _ in range(6)]
+    docs = [Document(name, " ".join(parts[k : k + 3])) for k, name in enumerate("abcd")]
+    cfg = Config()
+    chained = Detector(cfg.replace({"cluster.split_chains": False})).run(docs)
+    assert {frozenset(c.members) for c in chained.clusters} == {frozenset("abcd")}
+    result = Detector(cfg).run(docs)
+    from dedupe.shingle import Shingler
+    from dedupe.verify import score_pair
+
+    sh = Shingler(cfg)
+    sets = {d.id: sh.hashes(d.text) for d in docs}
+    sig = np.zeros(4, dtype=np.uint32)
+    for c in result.clusters:
+
+        def passes(x, y):
+            return score_pair(x, y, sets[x], sets[y], sig, sig, cfg.verify).match is not None
+
+        assert any(all(m == center or passes(center, m) for m in c.members) for center in c.members)
+        assert len(c.members) <= 3
+
+
+def test_templated_notices_with_other_figures_are_not_reprints():
+    template = (
+        "NEW YORK, March {d} - The Federal Reserve entered the U.S. Government securities market to arrange "
+        "{x} billion dlrs of customer repurchase agreements, a Fed spokesman said. Dealers said Federal funds "
+        "were trading at {r} pct when the Fed began its temporary and indirect supply of reserves to the "
+        "banking system."
+    )
+    docs = [
+        Document("mon", template.format(d=2, x="1.5", r="6-3/16")),
+        Document("tue", template.format(d=3, x="2.5", r="6-5/16")),
+        Document("mon-reprint", template.format(d=2, x="1.5", r="6-3/16").replace("said", "stated")),
+        Document("mon-trimmed", template.format(d=2, x="1.5", r="6-3/16").split(" Dealers")[0]),
+    ]
+    result = Detector().run(docs)
+    assert {frozenset(c.members) for c in result.clusters} == {
+        frozenset({"mon", "mon-reprint", "mon-trimmed"})
+    }
+    merged = Detector(Config().replace({"verify.distinct_figures": False})).run(docs)
+    assert {frozenset(c.members) for c in merged.clusters} == {
+        frozenset({"mon", "tue", "mon-reprint", "mon-trimmed"})
+    }

@@ -15,7 +15,7 @@ def shingler(**overrides) -> Shingler:
 
 
 def test_word_shingles_count_and_dtype():
-    s = shingler()
+    s = shingler(**{"shingle.size": 5})
     h = s.hashes("one two three four five six seven")
     assert h.dtype == np.uint32 and len(h) == 3
     assert list(h) == sorted(set(h))
@@ -38,7 +38,8 @@ def test_normalisation_makes_variants_equal():
 
 
 def test_short_text_has_no_shingle():
-    assert len(shingler().hashes("only four words here")) == 0
+    assert len(shingler(**{"shingle.size": 5}).hashes("only four words here")) == 0
+    assert len(shingler(**{"shingle.size": 3}).hashes("two words")) == 0
 
 
 def test_char_shingles():

@@ -1,14 +1,22 @@
 """Clustering: accepted pairs -> connected components (union-find) -> scored clusters.
 
+Union-find joins documents through chains of accepted pairs, so a component can hold two
+documents that do not match each other at all: templated notices, each a little like the next.
+With ``cluster.split_chains`` (the default) a component whose members do not all pass the
+acceptance rule against one center is split into stars. The center is the document with the
+most accepted pairs (the wire story its reprints each match; ties by the representative rule);
+it takes every remaining document that passes against it directly, then the next center does,
+and so on; a document that passes against no center is left unclustered. So every member of a
+reported cluster matches its center by the rule itself, and no cluster is a chain.
+
 Every cluster carries its evidence: each member's scores against the representative, and
-its cohesion (minimum and mean pairwise Jaccard). Union-find joins documents through chains
-of accepted pairs, so a cluster can hold two members that do not match each other directly;
-a low ``min_jaccard`` shows such a chain.
+its cohesion (minimum and mean pairwise Jaccard).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -48,17 +56,39 @@ class UnionFind:
         return [g for g in groups.values() if len(g) > 1]
 
 
-def choose_representative(
-    members: Sequence[int], ids: Sequence[str], chars: Sequence[int], dates: Sequence[str | None], rule: str
-) -> int:
-    """The member a cluster is represented by (and dedup keeps), by a deterministic rule.
+def representative_key(
+    m: int, ids: Sequence[str], chars: Sequence[int], dates: Sequence[str | None], rule: str
+) -> tuple:
+    """Sort key of the representative rule: the smallest key represents a cluster.
 
     ``longest``: most characters, then smallest id. ``earliest``: smallest date (documents
     without one come last), then most characters, then smallest id.
     """
     if rule == "earliest":
-        return min(members, key=lambda m: (dates[m] is None, dates[m] or "", -chars[m], ids[m]))
-    return min(members, key=lambda m: (-chars[m], ids[m]))
+        return (dates[m] is None, dates[m] or "", -chars[m], ids[m])
+    return (-chars[m], ids[m])
+
+
+def choose_representative(
+    members: Sequence[int], ids: Sequence[str], chars: Sequence[int], dates: Sequence[str | None], rule: str
+) -> int:
+    """The member a cluster is represented by (and dedup keeps)."""
+    return min(members, key=lambda m: representative_key(m, ids, chars, dates, rule))
+
+
+def _stars(
+    comp: list[int], order_key: Callable[[int], Any], passes: Callable[[int, int], bool]
+) -> list[list[int]]:
+    """Split a component into stars whose every member passes against its center."""
+    remaining = sorted(comp, key=order_key)
+    out = []
+    while len(remaining) > 1:
+        center, rest = remaining[0], remaining[1:]
+        members = [center] + [m for m in rest if passes(center, m)]
+        if len(members) > 1:
+            out.append(members)
+        remaining = [m for m in rest if m not in set(members)]
+    return out
 
 
 def build_clusters(
@@ -70,16 +100,37 @@ def build_clusters(
     rule: str,
     pair_scores: Callable[[int, int], tuple[float, float, float, float]],
     signatures: np.ndarray,
+    passes: Callable[[int, int], bool] | None = None,
 ) -> list[Cluster]:
     """Scored clusters from accepted index pairs.
 
-    ``pair_scores(i, j)`` returns (jaccard_estimate, jaccard, containment i in j, containment j in i).
+    ``pair_scores(i, j)`` returns (jaccard_estimate, jaccard, containment i in j, containment j in i);
+    ``passes(i, j)``, when given, splits chained components into stars (see the module docstring).
     """
     uf = UnionFind(n)
     for i, j in accepted:
         uf.union(i, j)
+    groups = uf.components()
+    if passes is not None:
+        degree = [0] * n
+        for i, j in accepted:
+            degree[i] += 1
+            degree[j] += 1
+
+        def order_key(m: int) -> tuple:
+            # the best connected document first (a wire story is matched by each of its reprints)
+            return (-degree[m], *representative_key(m, ids, chars, dates, rule))
+
+        split = []
+        for comp in groups:
+            center = min(comp, key=order_key)
+            if all(m == center or passes(center, m) for m in comp):
+                split.append(comp)
+            else:
+                split.extend(_stars(comp, order_key, passes))
+        groups = split
     clusters = []
-    for comp in uf.components():
+    for comp in groups:
         comp.sort(key=lambda m: ids[m])
         rep = choose_representative(comp, ids, chars, dates, rule)
         scores = []

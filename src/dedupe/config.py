@@ -69,7 +69,12 @@ class NormalizeConfig:
 @dataclass(frozen=True)
 class ShingleConfig:
     kind: str = _opt("word", "shingle unit: word n-grams or char n-grams", choices=("word", "char"))
-    size: int = _opt(5, "n, the number of words (or characters) in a shingle", lo=1, hi=64)
+    size: int = _opt(
+        3,
+        "n, the number of words (or characters) in a shingle; 3 survives OCR and copy edits (see README)",
+        lo=1,
+        hi=64,
+    )
 
 
 @dataclass(frozen=True)
@@ -86,7 +91,7 @@ class MinHashConfig:
 @dataclass(frozen=True)
 class LSHConfig:
     threshold: float = _opt(
-        0.4,
+        0.25,
         "Jaccard level LSH is tuned to find as candidates; keep it below jaccard_threshold so that "
         "trimmed copies (high containment, lower Jaccard) reach verification",
         lo=0.0,
@@ -112,14 +117,14 @@ class LSHConfig:
 @dataclass(frozen=True)
 class VerifyConfig:
     jaccard_threshold: float = _opt(
-        0.7,
+        0.5,
         "accept a pair whose exact Jaccard of shingle sets is at least this",
         lo=0.0,
         hi=1.0,
         lo_open=True,
     )
     containment_threshold: float = _opt(
-        0.8,
+        0.5,
         "also accept a pair when this share of one document's shingles is in the other (trimmed reprints)",
         lo=0.0,
         hi=1.0,
@@ -131,6 +136,12 @@ class VerifyConfig:
         "tiny text inside a long one is not called a reprint",
         lo=1,
     )
+    distinct_figures: bool = _opt(
+        True,
+        "templated notices (earnings, dividends, daily market operations) share wording but not figures: "
+        "when at least 2 figures stand in each document and most of the smaller set is missing from the "
+        "other, the pair is not a reprint; false merges such templates",
+    )
 
 
 @dataclass(frozen=True)
@@ -140,6 +151,11 @@ class ClusterConfig:
         "which member represents a cluster (and is kept by dedup): the longest text, or the earliest "
         "date (documents without a date come last)",
         choices=("longest", "earliest"),
+    )
+    split_chains: bool = _opt(
+        True,
+        "split a cluster whose members do not all pass the acceptance rule against one center (its best "
+        "connected document) into stars around centers they do pass against: no chains",
     )
 
 
@@ -390,6 +406,16 @@ def describe_keys() -> list[tuple[str, Any, str, str]]:
                 )
             )
     return rows
+
+
+def markdown_table() -> str:
+    """Every key as a Markdown table row: the README's configuration reference (kept equal by a test)."""
+    rows = ["| key | default | range | meaning |", "|---|---|---|---|"]
+    rows += [
+        f"| `{key}` | `{_yaml_scalar(default)}` | {rng} | {doc} |"
+        for key, default, rng, doc in describe_keys()
+    ]
+    return "\n".join(rows) + "\n"
 
 
 def dump_yaml(config: Config, comments: bool = True) -> str:

@@ -35,7 +35,7 @@ from .passages import fingerprint as passage_fingerprint
 from .records import Document, DocumentInfo, PairScore, Skipped
 from .result import Result
 from .shingle import Shingler
-from .verify import score_pair
+from .verify import figures, score_pair
 
 Progress = Callable[[str, int, int], None]
 InputItem = Document | Skipped | str | tuple[str, str]
@@ -45,6 +45,7 @@ InputItem = Document | Skipped | str | tuple[str, str]
 class FingerprintBatch:
     sets: list[np.ndarray]
     signatures: np.ndarray
+    figures: list[frozenset[str]]
     passages: list[PassageFingerprint] | None
 
 
@@ -69,7 +70,7 @@ class Fingerprinter:
         sets = [self._shingler.hashes(t) for t in texts]
         pcfg = self.config.passages
         fps = [passage_fingerprint(t, self._shingler, pcfg) for t in texts] if pcfg.enabled else None
-        return FingerprintBatch(sets, self._hasher.signatures(sets), fps)
+        return FingerprintBatch(sets, self._hasher.signatures(sets), [figures(t) for t in texts], fps)
 
 
 @dataclass
@@ -169,7 +170,7 @@ class Detector:
         timings["read"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
-        sets, signatures, passage_fps = self._fingerprint([d.text for d in docs])
+        sets, signatures, doc_figures, passage_fps = self._fingerprint([d.text for d in docs])
         timings["fingerprint"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
@@ -181,7 +182,17 @@ class Detector:
             key = (i, j) if i < j else (j, i)
             s = scores.get(key)
             if s is None:
-                s = score_pair(ids[i], ids[j], sets[i], sets[j], signatures[i], signatures[j], cfg.verify)
+                s = score_pair(
+                    ids[i],
+                    ids[j],
+                    sets[i],
+                    sets[j],
+                    signatures[i],
+                    signatures[j],
+                    cfg.verify,
+                    doc_figures[i],
+                    doc_figures[j],
+                )
                 scores[key] = s
             return s
 
@@ -224,8 +235,19 @@ class Detector:
                 s.containment_b_in_a if m_is_a else s.containment_a_in_b,
             )
 
+        def passes(i: int, j: int) -> bool:
+            return scored(i, j).match is not None
+
         clusters = build_clusters(
-            len(docs), accepted, ids, chars, dates, cfg.cluster.representative, member_scores, signatures
+            len(docs),
+            accepted,
+            ids,
+            chars,
+            dates,
+            cfg.cluster.representative,
+            member_scores,
+            signatures,
+            passes if cfg.cluster.split_chains else None,
         )
         timings["cluster"] = time.perf_counter() - t0
 
@@ -272,18 +294,20 @@ class Detector:
 
     def _fingerprint(
         self, texts: list[str]
-    ) -> tuple[list[np.ndarray], np.ndarray, list[PassageFingerprint] | None]:
+    ) -> tuple[list[np.ndarray], np.ndarray, list[frozenset[str]], list[PassageFingerprint] | None]:
         fp = Fingerprinter(self.config)
         sets: list[np.ndarray] = []
         sigs: list[np.ndarray] = []
         fps: list[PassageFingerprint] | None = [] if self.config.passages.enabled else None
+        figs: list[frozenset[str]] = []
         for k, batch in enumerate(self.engine.map(fp, _batches(texts, self.config.run.batch_size))):
             sets.extend(batch.sets)
             sigs.append(batch.signatures)
+            figs.extend(batch.figures)
             if fps is not None and batch.passages is not None:
                 fps.extend(batch.passages)
             self._tick("fingerprint", min((k + 1) * self.config.run.batch_size, len(texts)), len(texts))
-        return sets, np.concatenate(sigs), fps
+        return sets, np.concatenate(sigs), figs, fps
 
     @staticmethod
     def _identical(sets: list[np.ndarray]) -> tuple[np.ndarray, list[list[int]]]:

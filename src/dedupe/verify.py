@@ -9,9 +9,17 @@ A pair is accepted when its Jaccard reaches ``verify.jaccard_threshold``, or whe
 document's containment in the other reaches ``verify.containment_threshold`` *and* that
 document has at least ``verify.min_containment_shingles`` shingles. The size guard keeps a
 headline or a one-line notice from being called a reprint of every story that quotes it.
+
+Templated notices (quarterly earnings, dividend declarations, a central bank's daily
+operations) repeat the same wording with other figures; a reprint repeats the figures of the
+story it copies. With ``verify.distinct_figures`` a textually similar pair is rejected when both
+documents hold at least two figures and fewer than half of the smaller set of figures is found
+in the other.
 """
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 
@@ -29,6 +37,20 @@ def intersection_size(a: np.ndarray, b: np.ndarray) -> int:
     idx = np.searchsorted(b, a)
     idx[idx == len(b)] = 0
     return int(np.count_nonzero(b[idx] == a))
+
+
+_FIGURE = re.compile(r"\d(?:[\d.,/-]*\d)?")
+
+
+def figures(text: str) -> frozenset[str]:
+    """The figures a text states (``1,234.5``, ``6-3/16``, ``1987``), without thousands separators."""
+    return frozenset(m.replace(",", "") for m in _FIGURE.findall(text))
+
+
+def different_figures(fa: frozenset[str], fb: frozenset[str]) -> bool:
+    """True when both texts state at least two figures and most of the smaller set is not in the other."""
+    small = min(len(fa), len(fb))
+    return small >= 2 and 2 * len(fa & fb) < small
 
 
 def accept(
@@ -52,17 +74,31 @@ def score_pair(
     sig_a: np.ndarray,
     sig_b: np.ndarray,
     cfg: VerifyConfig,
+    figures_a: frozenset[str] | None = None,
+    figures_b: frozenset[str] | None = None,
 ) -> PairScore:
     """Exact and estimated scores for a pair; ids are put in order so that ``a < b``."""
     if id_b < id_a:
         id_a, id_b, shingles_a, shingles_b, sig_a, sig_b = id_b, id_a, shingles_b, shingles_a, sig_b, sig_a
+        figures_a, figures_b = figures_b, figures_a
     na, nb = len(shingles_a), len(shingles_b)
     inter = intersection_size(shingles_a, shingles_b)
     union = na + nb - inter
     jaccard = inter / union if union else 0.0
     c_ab = inter / na if na else 0.0
     c_ba = inter / nb if nb else 0.0
-    match = "identical" if na and inter == na == nb else accept(jaccard, c_ab, c_ba, na, nb, cfg)
+    if na and inter == na == nb:
+        match: str | None = "identical"
+    else:
+        match = accept(jaccard, c_ab, c_ba, na, nb, cfg)
+        if (
+            match
+            and cfg.distinct_figures
+            and figures_a is not None
+            and figures_b is not None
+            and different_figures(figures_a, figures_b)
+        ):
+            match = None
     return PairScore(
         a=id_a,
         b=id_b,
