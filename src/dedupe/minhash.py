@@ -30,7 +30,7 @@ import numpy as np
 
 _MERSENNE = np.uint64((1 << 61) - 1)
 _MAX32 = np.uint64((1 << 32) - 1)
-_CHUNK = 1 << 21  # permuted values computed at once (elements), bounds the temporary arrays
+_CHUNK = 1 << 16  # permuted values computed at once (elements), bounds the temporary arrays
 
 
 def _fmix32(h: np.ndarray) -> np.ndarray:

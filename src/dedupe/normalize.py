@@ -48,22 +48,26 @@ class _FoldTable(dict):
 _FOLD = _FoldTable()
 
 
-def normalize_text(text: str, cfg: NormalizeConfig) -> str:
-    """The normalised form of ``text`` (whitespace folding included when configured)."""
+def _fold(text: str, cfg: NormalizeConfig) -> str:
+    """Steps 1 to 3: NFKC, casefold, punctuation folding."""
     if cfg.nfkc and not text.isascii():
         text = unicodedata.normalize("NFKC", text)
     if cfg.casefold:
         text = text.casefold()
     if cfg.fold_punctuation:
         text = text.translate(_FOLD)
-    if cfg.fold_whitespace:
-        text = " ".join(text.split())
     return text
+
+
+def normalize_text(text: str, cfg: NormalizeConfig) -> str:
+    """The normalised form of ``text`` (whitespace folding included when configured)."""
+    text = _fold(text, cfg)
+    return " ".join(text.split()) if cfg.fold_whitespace else text
 
 
 def words(text: str, cfg: NormalizeConfig) -> list[str]:
     """The normalised words of ``text``: what word shingles are built from."""
-    return normalize_text(text, cfg).split()
+    return _fold(text, cfg).split()
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ import numpy as np
 import xxhash
 
 from .config import Config
-from .normalize import normalize_text
+from .normalize import normalize_text, words
 
 _MULT = np.uint64(0x9E3779B97F4A7C15)  # odd: the polynomial base for combining token hashes
 _M1 = np.uint64(0xFF51AFD7ED558CCD)
@@ -56,8 +56,7 @@ class Shingler:
 
     def tokens(self, text: str) -> list[str] | str:
         """The tokens shingles are made of: words, or the characters of the normalised text."""
-        norm = normalize_text(text, self.normalize)
-        return norm.split() if self.kind == "word" else norm
+        return words(text, self.normalize) if self.kind == "word" else normalize_text(text, self.normalize)
 
     def token_hashes(self, tokens: list[str] | str) -> np.ndarray:
         cache = self._cache
