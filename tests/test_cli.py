@@ -5,6 +5,7 @@ import io
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import yaml
 from typer.testing import CliRunner
@@ -173,3 +174,12 @@ def test_console_script_runs(seeds_dir):
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["schema_version"]
+
+
+def test_ci_runs_the_readme_test_command():
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text(encoding="utf-8").splitlines()
+    commands = [line for line in readme[:6] if ".venv" in line]
+    assert len(commands) == 2 and "dedupe scan seeds/" in commands[0] and "pytest" in commands[1]
+    ci = (root / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()[-1]
+    assert ci == commands[1]

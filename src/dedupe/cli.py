@@ -38,6 +38,7 @@ class Format(str, Enum):
     json = "json"
     jsonl = "jsonl"
     csv = "csv"
+    html = "html"
 
 
 class ShingleKind(str, Enum):
@@ -225,7 +226,7 @@ def scan(
 ) -> None:
     """Find near-duplicate clusters and shared passages, and report them with their scores."""
     cfg = _config(config, locals())
-    result, _ = _detect(paths, cfg, quiet)
+    result, documents = _detect(paths, cfg, quiet)
     to_terminal = output in (None, "-") and sys.stdout.isatty()
     with _output(output) as fh:
         write_report(
@@ -234,6 +235,7 @@ def scan(
             fh,
             color=to_terminal,
             width=os.get_terminal_size().columns if to_terminal else None,
+            texts={d.id: d.text for d in documents} if format is Format.html else None,
         )
     if format is not Format.table or output not in (None, "-"):
         _note(quiet, result.summary_line())

@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import IO
 
 from ..result import Result
 from . import csv as csv_report
+from . import html as html_report
 from . import json as json_report
 from . import table as table_report
 
-FORMATS = ("table", "json", "jsonl", "csv")
+FORMATS = ("table", "json", "jsonl", "csv", "html")
 
 
 def write_report(
-    result: Result, fmt: str, stream: IO[str], *, color: bool = False, width: int | None = None
+    result: Result,
+    fmt: str,
+    stream: IO[str],
+    *,
+    color: bool = False,
+    width: int | None = None,
+    texts: Mapping[str, str] | None = None,
 ) -> None:
-    if fmt == "table":
+    """Write ``result`` as ``fmt``; the HTML report also takes the documents' ``texts`` (id -> text)
+    to show them side by side and each passage in its sentence."""
+    if fmt == "html":
+        html_report.write(result, stream, texts)
+    elif fmt == "table":
         table_report.write(result, stream, color=color, width=width)
     elif fmt == "json":
         json_report.write_json(result, stream)
