@@ -28,6 +28,8 @@ from functools import lru_cache
 import datasketch
 import numpy as np
 
+from .shingle import fmix64
+
 _MERSENNE = np.uint64((1 << 61) - 1)
 _MAX32 = np.uint64((1 << 32) - 1)
 _CHUNK = 1 << 16  # permuted values computed at once (elements), bounds the temporary arrays
@@ -39,14 +41,6 @@ def _fmix32(h: np.ndarray) -> np.ndarray:
     h = h ^ (h >> np.uint32(13))
     h = h * np.uint32(0xC2B2AE35)
     return h ^ (h >> np.uint32(16))
-
-
-def _fmix64(h: np.ndarray) -> np.ndarray:
-    h = h ^ (h >> np.uint64(33))
-    h = h * np.uint64(0xFF51AFD7ED558CCD)
-    h = h ^ (h >> np.uint64(33))
-    h = h * np.uint64(0xC4CEB9FE1A85EC53)
-    return h ^ (h >> np.uint64(33))
 
 
 @lru_cache(maxsize=16)
@@ -70,7 +64,7 @@ class MinHasher:
             h = _fmix32(hashes.astype(np.uint32, copy=False))[:, None]
             return h * self.a + self.b
         if self.scheme == "affine64":
-            h = _fmix64(hashes.astype(np.uint64, copy=False))[:, None]
+            h = fmix64(hashes.astype(np.uint64, copy=False))[:, None]
             return h * self.a + self.b
         h = hashes.astype(np.uint64, copy=False)[:, None]
         return (((h * self.a + self.b) % _MERSENNE) & _MAX32).astype(np.uint32)

@@ -79,16 +79,6 @@ class Tokens:
     ends: list[int]
 
 
-def _norm_piece(piece: str, cfg: NormalizeConfig) -> str:
-    if cfg.nfkc and not piece.isascii():
-        piece = unicodedata.normalize("NFKC", piece)
-    if cfg.casefold:
-        piece = piece.casefold()
-    if cfg.fold_punctuation:
-        piece = piece.translate(_FOLD)
-    return piece
-
-
 def _clusters(run: str) -> list[tuple[int, int]]:
     """Split a run before every character that does not combine with the one before it."""
     bounds = [0]
@@ -106,7 +96,7 @@ def tokenize(text: str, cfg: NormalizeConfig) -> Tokens:
     ends: list[int] = []
     if text.isascii():
         # ASCII casefold and punctuation folding map one character to one: spans carry over as they are.
-        norm = _norm_piece(text, cfg)
+        norm = _fold(text, cfg)
         for m in _RUN.finditer(norm):
             out_words.append(m.group())
             starts.append(m.start())
@@ -114,13 +104,13 @@ def tokenize(text: str, cfg: NormalizeConfig) -> Tokens:
         return Tokens(out_words, starts, ends)
     for m in _RUN.finditer(text):
         run, base = m.group(), m.start()
-        norm = _norm_piece(run, cfg)
+        norm = _fold(run, cfg)
         if len(norm) == len(run) and (run.isascii() or _one_to_one(run, norm, cfg)):
             origin_start = list(range(base, base + len(run)))
             origin_end = [i + 1 for i in origin_start]
         else:
             origin_start, origin_end = [], []
-            pieces = [(a, b, _norm_piece(run[a:b], cfg)) for a, b in _clusters(run)]
+            pieces = [(a, b, _fold(run[a:b], cfg)) for a, b in _clusters(run)]
             if "".join(p for _, _, p in pieces) == norm:
                 for a, b, p in pieces:
                     origin_start.extend([base + a] * len(p))
@@ -137,4 +127,4 @@ def tokenize(text: str, cfg: NormalizeConfig) -> Tokens:
 
 def _one_to_one(run: str, norm: str, cfg: NormalizeConfig) -> bool:
     """True when each character of ``run`` normalises on its own to the character at its position."""
-    return all(_norm_piece(c, cfg) == n for c, n in zip(run, norm))
+    return all(_fold(c, cfg) == n for c, n in zip(run, norm))

@@ -45,7 +45,6 @@ InputItem = Document | Skipped | str | tuple[str, str]
 class FingerprintBatch:
     sets: list[np.ndarray]
     signatures: np.ndarray
-    figures: list[frozenset[str]]
     passages: list[PassageFingerprint] | None
 
 
@@ -70,7 +69,7 @@ class Fingerprinter:
         sets = [self._shingler.hashes(t) for t in texts]
         pcfg = self.config.passages
         fps = [passage_fingerprint(t, self._shingler, pcfg) for t in texts] if pcfg.enabled else None
-        return FingerprintBatch(sets, self._hasher.signatures(sets), [figures(t) for t in texts], fps)
+        return FingerprintBatch(sets, self._hasher.signatures(sets), fps)
 
 
 @dataclass
@@ -128,10 +127,14 @@ class Detector:
         config: Config | None = None,
         engine: LocalEngine | None = None,
         progress: Progress | None = None,
+        fingerprinter: Fingerprinter | None = None,
     ) -> None:
+        """``fingerprinter`` replaces the map stage (texts -> FingerprintBatch), e.g. with a reference
+        implementation; by default it is :class:`Fingerprinter` for ``config``."""
         self.config = config or Config()
         self.engine = engine or LocalEngine(self.config.run.workers)
         self.progress = progress
+        self.fingerprinter = fingerprinter or Fingerprinter(self.config)
         lsh = self.config.lsh
         if lsh.bands is not None and lsh.rows is not None:
             self.bands, self.rows = lsh.bands, lsh.rows
@@ -170,7 +173,7 @@ class Detector:
         timings["read"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
-        sets, signatures, doc_figures, passage_fps = self._fingerprint([d.text for d in docs])
+        sets, signatures, passage_fps = self._fingerprint([d.text for d in docs])
         timings["fingerprint"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
@@ -178,20 +181,22 @@ class Detector:
         cfg = self.config
         scores: dict[tuple[int, int], PairScore] = {}
 
+        doc_figures: dict[int, frozenset[str]] = {}
+
+        def figures_of(i: int) -> frozenset[str] | None:
+            """Figures are read only for documents that reach verification, and only when used."""
+            if not cfg.verify.distinct_figures:
+                return None
+            if i not in doc_figures:
+                doc_figures[i] = figures(docs[i].text)
+            return doc_figures[i]
+
         def scored(i: int, j: int) -> PairScore:
             key = (i, j) if i < j else (j, i)
             s = scores.get(key)
             if s is None:
                 s = score_pair(
-                    ids[i],
-                    ids[j],
-                    sets[i],
-                    sets[j],
-                    signatures[i],
-                    signatures[j],
-                    cfg.verify,
-                    doc_figures[i],
-                    doc_figures[j],
+                    ids[i], ids[j], sets[i], sets[j], signatures[i], signatures[j], cfg.verify, figures_of(i), figures_of(j)
                 )
                 scores[key] = s
             return s
@@ -294,20 +299,18 @@ class Detector:
 
     def _fingerprint(
         self, texts: list[str]
-    ) -> tuple[list[np.ndarray], np.ndarray, list[frozenset[str]], list[PassageFingerprint] | None]:
-        fp = Fingerprinter(self.config)
+    ) -> tuple[list[np.ndarray], np.ndarray, list[PassageFingerprint] | None]:
+        fp = self.fingerprinter
         sets: list[np.ndarray] = []
         sigs: list[np.ndarray] = []
         fps: list[PassageFingerprint] | None = [] if self.config.passages.enabled else None
-        figs: list[frozenset[str]] = []
         for k, batch in enumerate(self.engine.map(fp, _batches(texts, self.config.run.batch_size))):
             sets.extend(batch.sets)
             sigs.append(batch.signatures)
-            figs.extend(batch.figures)
             if fps is not None and batch.passages is not None:
                 fps.extend(batch.passages)
             self._tick("fingerprint", min((k + 1) * self.config.run.batch_size, len(texts)), len(texts))
-        return sets, np.concatenate(sigs), figs, fps
+        return sets, np.concatenate(sigs), fps
 
     @staticmethod
     def _identical(sets: list[np.ndarray]) -> tuple[np.ndarray, list[list[int]]]:

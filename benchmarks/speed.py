@@ -1,0 +1,285 @@
+"""Speed and memory: dedupe beside the libraries people use today, on the same documents, in one run.
+
+    python benchmarks/speed.py [--docs 10000] [--competitor-docs 3000] [--scale 10000,100000] [--json out.json]
+
+The corpus: 3 KB news-like documents of sentences drawn at random from Reuters-21578 stories
+(../shared/corpora, read at run time; two documents share at most a sentence by chance, at any
+size), 5% of them lightly edited copies of others, written as JSON Lines. Every method
+gets the same documents, the same normalised words, word 5-grams and 128 permutations, one core:
+
+* ``datasketch (documented)``: ``MinHash.update`` per shingle, then ``MinHashLSH.insert`` and
+  ``query`` (threshold 0.5);
+* ``datasketch (update_batch, xxhash)``: ``MinHash(hashfunc=xxh32)`` with ``update_batch``, same LSH;
+* ``rensa``: ``RMinHash`` fed the shingle strings, ``RMinHashLSH`` with the same bands (an extra:
+  ``pip install rensa``; if it cannot be imported the table says so and the run goes on);
+* ``dedupe``: the whole ``dedupe scan`` (read JSONL, normalise, shingle, sign, LSH, verify, cluster,
+  write JSON), with ``--no-passages``, one worker and two.
+
+Each method runs in its own process, so its peak RSS is its own. Competitors may run on a prefix
+of the corpus (``--competitor-docs``); every rate is documents per second on what that method read.
+Correctness travels with speed: a reference run computes every signature with ``datasketch.MinHash``
+objects, and its clusters must equal dedupe's. ``--scale`` runs dedupe alone on larger corpora
+(time, peak RSS, bytes per document) to show how it grows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+COMMON = ["--no-passages", "--shingle-size", "5", "--num-perm", "128"]
+
+
+# ---- corpus ---------------------------------------------------------------------------------
+
+def make_corpus(path: Path, n: int, seed: int = 3) -> Path:
+    """``n`` documents of about 3 KB: sentences drawn at random from all Reuters stories (so two
+    documents share no more than a sentence by chance, at any ``n``), 5% of them lightly edited
+    copies of a recent document (the near-duplicates to find)."""
+    import re
+
+    import reuters
+
+    if path.exists() and path.stat().st_size > 0:
+        return path
+    sentences = [s.strip() for st in reuters.stories() for s in re.split(r"(?<=[.!?])\s+", st["text"]) if len(s) > 40]
+    rng = random.Random(seed)
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        recent: list[str] = []
+        for i in range(n):
+            if recent and rng.random() < 0.05:
+                words = rng.choice(recent).split(" ")
+                for _ in range(max(1, len(words) // 50)):
+                    words[rng.randrange(len(words))] = "edited"
+                text = " ".join(words)
+            else:
+                parts, size = [], 0
+                while size < 3000:
+                    s = rng.choice(sentences)
+                    parts.append(s)
+                    size += len(s) + 1
+                text = " ".join(parts)[:3200]
+            recent = (recent + [text])[-1000:]
+            fh.write(json.dumps({"id": f"doc{i:07d}", "text": text}) + "\n")
+    tmp.rename(path)
+    return path
+
+
+def read_corpus(path: Path, limit: int | None) -> list[tuple[str, str]]:
+    out = []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            rec = json.loads(line)
+            out.append((rec["id"], rec["text"]))
+            if limit and len(out) >= limit:
+                break
+    return out
+
+
+def shingle_strings(text: str) -> list[str]:
+    from dedupe.config import NormalizeConfig
+    from dedupe.normalize import words
+
+    w = words(text, NormalizeConfig())
+    return list({" ".join(w[i : i + 5]) for i in range(len(w) - 4)})
+
+
+# ---- methods (each runs in a child process) -------------------------------------------------
+
+def run_datasketch(docs: list[tuple[str, str]], batch: bool) -> dict:
+    import xxhash
+    from datasketch import MinHash, MinHashLSH
+
+    t0 = time.perf_counter()
+    lsh = MinHashLSH(threshold=0.5, num_perm=128)
+    sigs = {}
+    for doc_id, text in docs:
+        sh = shingle_strings(text)
+        if batch:
+            m = MinHash(num_perm=128, hashfunc=xxhash.xxh32_intdigest)
+            m.update_batch([s.encode() for s in sh])
+        else:
+            m = MinHash(num_perm=128)
+            for s in sh:
+                m.update(s.encode("utf8"))
+        sigs[doc_id] = m
+        lsh.insert(doc_id, m)
+    candidates = sum(len(lsh.query(m)) - 1 for m in sigs.values()) // 2
+    return {"seconds": time.perf_counter() - t0, "candidates": candidates}
+
+
+def run_rensa(docs: list[tuple[str, str]]) -> dict:
+    from datasketch.lsh import _optimal_param
+    from rensa import RMinHash, RMinHashLSH
+
+    bands, _ = _optimal_param(0.5, 128, 0.5, 0.5)
+    bands = max(b for b in range(1, bands + 1) if 128 % b == 0)  # rensa needs bands dividing num_perm
+    t0 = time.perf_counter()
+    lsh = RMinHashLSH(threshold=0.5, num_perm=128, num_bands=bands)
+    sigs = []
+    for k, (_, text) in enumerate(docs):
+        m = RMinHash(num_perm=128, seed=1)
+        m.update(shingle_strings(text))
+        sigs.append(m)
+        lsh.insert(k, m)
+    candidates = sum(len(lsh.query(m)) - 1 for m in sigs) // 2
+    return {"seconds": time.perf_counter() - t0, "candidates": candidates}
+
+
+def run_dedupe(corpus: Path, workers: int, out: Path) -> dict:
+    from dedupe.cli import main
+
+    t0 = time.perf_counter()
+    code = main(["scan", str(corpus), "-f", "json", "-o", str(out), "-q", "--workers", str(workers), *COMMON])
+    seconds = time.perf_counter() - t0
+    assert code == 0, code
+    data = json.loads(out.read_text())
+    return {"seconds": seconds, "stages": data["stats"]["seconds"], "clusters": clusters_of(data["clusters"]),
+            "candidates": data["stats"]["candidate_pairs"], "oversized_buckets": data["stats"]["oversized_buckets"]}
+
+
+def run_reference(corpus: Path, limit: int | None) -> dict:
+    """dedupe's pipeline with every signature computed by datasketch.MinHash objects."""
+    import datasketch
+    import numpy as np
+
+    from dedupe import Detector, Document
+    from dedupe.pipeline import FingerprintBatch, Fingerprinter
+
+    class DatasketchFingerprinter(Fingerprinter):
+        def __call__(self, texts):
+            batch = super().__call__(texts)
+            mh = self.config.minhash
+            sigs = []
+            for s in batch.sets:
+                m = datasketch.MinHash(num_perm=mh.num_perm, seed=mh.seed, hashfunc=lambda h: h, scheme=mh.scheme)
+                if len(s):
+                    m.update_batch(s.tolist())
+                sigs.append(m.hashvalues.astype(np.uint32))
+            return FingerprintBatch(batch.sets, np.array(sigs), None)
+
+    from dedupe.config import load_config
+
+    cfg = load_config(overrides={"passages.enabled": False, "shingle.size": 5, "minhash.num_perm": 128})
+    docs = [Document(i, t) for i, t in read_corpus(corpus, limit)]
+    t0 = time.perf_counter()
+    result = Detector(cfg, fingerprinter=DatasketchFingerprinter(cfg)).run(docs)
+    return {"seconds": time.perf_counter() - t0,
+            "clusters": clusters_of([{"members": list(c.members)} for c in result.clusters])}
+
+
+def clusters_of(clusters: list[dict]) -> list[list[str]]:
+    return sorted(sorted(c["members"]) for c in clusters)
+
+
+def child(args: argparse.Namespace) -> None:
+    corpus = Path(args.corpus)
+    if args.run == "dedupe":
+        res = run_dedupe(corpus, args.workers, Path(args.out))
+    elif args.run == "reference":
+        res = run_reference(corpus, None)
+    else:
+        docs = read_corpus(corpus, args.limit)
+        res = {"datasketch": lambda: run_datasketch(docs, batch=False),
+               "datasketch_batch": lambda: run_datasketch(docs, batch=True),
+               "rensa": lambda: run_rensa(docs)}[args.run]()
+    res["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(res))
+
+
+def spawn(*argv: str) -> dict:
+    proc = subprocess.run([sys.executable, __file__, *argv], capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        return {"error": (proc.stderr.strip().splitlines() or ["failed"])[-1]}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# ---- the run --------------------------------------------------------------------------------
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--docs", type=int, default=10000)
+    ap.add_argument("--competitor-docs", type=int, default=3000)
+    ap.add_argument("--scale", default="", help="comma-separated corpus sizes for dedupe alone, e.g. 10000,100000")
+    ap.add_argument("--workdir", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "dedupe-bench")
+    ap.add_argument("--json", type=Path)
+    ap.add_argument("--run", help=argparse.SUPPRESS)
+    ap.add_argument("--corpus", help=argparse.SUPPRESS)
+    ap.add_argument("--limit", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--workers", type=int, default=1, help=argparse.SUPPRESS)
+    ap.add_argument("--out", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.run:
+        child(args)
+        return
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    corpus = make_corpus(args.workdir / f"news-{args.docs}.jsonl", args.docs)
+    mb = corpus.stat().st_size / 1e6
+    print(f"corpus: {args.docs} documents, {mb:.1f} MB ({corpus}); word 5-grams, 128 permutations, one core")
+    rows = []
+    n_comp = min(args.competitor_docs, args.docs)
+    comp_mb = mb * n_comp / args.docs
+    for name, run in (("datasketch (documented)", "datasketch"), ("datasketch (update_batch, xxhash)", "datasketch_batch"),
+                      ("rensa (RMinHash)", "rensa")):
+        res = spawn("--run", run, "--corpus", str(corpus), "--limit", str(n_comp))
+        rows.append({"method": name, "docs": n_comp, "mb": comp_mb, **res})
+    for w in (1, 2):
+        res = spawn("--run", "dedupe", "--corpus", str(corpus), "--workers", str(w), "--out", str(args.workdir / "out.json"))
+        rows.append({"method": f"dedupe scan ({w} worker{'s' if w > 1 else ''})", "docs": args.docs, "mb": mb, **res})
+    ref = spawn("--run", "reference", "--corpus", str(corpus))
+    base = {r["method"]: r["docs"] / r["seconds"] for r in rows if "seconds" in r}
+    ours = base.get("dedupe scan (1 worker)")
+    print(f"\n{'method':<36}{'docs':>8}{'docs/s':>10}{'MB/s':>8}{'peak RSS MB':>13}{'dedupe 1w is':>14}")
+    for r in rows:
+        if "error" in r:
+            print(f"{r['method']:<36}{'unavailable: ' + r['error'][:60]}")
+            continue
+        rate = r["docs"] / r["seconds"]
+        ratio = f"{ours / rate:.1f}x" if ours else ""
+        print(f"{r['method']:<36}{r['docs']:>8}{rate:>10.0f}{r['mb'] / r['seconds']:>8.2f}{r['peak_rss_mb']:>13.0f}{ratio:>14}")
+    one = next((r for r in rows if r["method"] == "dedupe scan (1 worker)" and "seconds" in r), None)
+    two = next((r for r in rows if r["method"] == "dedupe scan (2 workers)" and "seconds" in r), None)
+    if one and two:
+        print(f"\ntwo workers: {one['seconds'] / two['seconds']:.2f}x the one-worker throughput")
+    if one:
+        stages = one["stages"]
+        total = sum(stages.values())
+        print("dedupe stages (1 worker): " + ", ".join(f"{k} {v:.2f}s ({100 * v / total:.0f}%)" for k, v in stages.items())
+              + f"; outside the stages (start-up, reading JSONL, writing JSON) {one['seconds'] - total:.2f}s")
+        same = "error" not in ref and ref["clusters"] == one["clusters"]
+        print(f"correctness: clusters from datasketch.MinHash signatures {'EQUAL' if same else 'DIFFER'} to dedupe's "
+              f"({len(one['clusters'])} clusters)")
+    scale = []
+    for n in [int(x) for x in args.scale.split(",") if x]:
+        c = make_corpus(args.workdir / f"news-{n}.jsonl", n)
+        res = spawn("--run", "dedupe", "--corpus", str(c), "--workers", "1", "--out", str(args.workdir / f"out-{n}.json"))
+        if "error" in res:
+            print(f"scale {n}: {res['error']}")
+            continue
+        res.pop("clusters", None)
+        scale.append({"docs": n, **res})
+    if scale:
+        print(f"\n{'docs':>10}{'seconds':>10}{'docs/s':>10}{'peak RSS MB':>13}{'KB/doc':>9}{'oversized buckets':>19}")
+        for r in scale:
+            print(f"{r['docs']:>10}{r['seconds']:>10.1f}{r['docs'] / r['seconds']:>10.0f}{r['peak_rss_mb']:>13.0f}"
+                  f"{1024 * r['peak_rss_mb'] / r['docs']:>9.2f}{r['oversized_buckets']:>19}")
+    if args.json:
+        equal = bool(one and "error" not in ref and ref["clusters"] == one["clusters"])
+        for r in rows:
+            r.pop("clusters", None)
+        args.json.write_text(json.dumps({"rows": rows, "scale": scale, "reference_equal": equal}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
