@@ -16,6 +16,7 @@ pool); everything after it is a group-by and runs here. Nothing reaches back ups
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -48,28 +49,36 @@ class FingerprintBatch:
     passages: list[PassageFingerprint] | None
 
 
+# per process: the shingler (with its token-hash cache) and hasher of each config, so that a
+# worker keeps them warm across the batches it is sent (a pool pickles the function every time)
+_WORKER_STATE: dict[str, tuple[Shingler, MinHasher]] = {}
+
+
 class Fingerprinter:
     """The map stage: a batch of texts -> shingle sets, signatures and passage fingerprints.
 
-    Picklable, so a process pool can run it."""
+    Picklable (only its config travels), so a process pool can run it."""
 
     def __init__(self, config: Config) -> None:
         self.config = config
-        self._shingler: Shingler | None = None
-        self._hasher: MinHasher | None = None
+        self._key = json.dumps(config.to_dict(), sort_keys=True)
 
-    def __getstate__(self) -> dict[str, Any]:
-        return {"config": self.config, "_shingler": None, "_hasher": None}
+    def _state(self) -> tuple[Shingler, MinHasher]:
+        state = _WORKER_STATE.get(self._key)
+        if state is None:
+            mh = self.config.minhash
+            state = _WORKER_STATE[self._key] = (
+                Shingler(self.config),
+                MinHasher(mh.num_perm, mh.seed, mh.scheme),
+            )
+        return state
 
     def __call__(self, texts: list[str]) -> FingerprintBatch:
-        if self._shingler is None:
-            mh = self.config.minhash
-            self._shingler = Shingler(self.config)
-            self._hasher = MinHasher(mh.num_perm, mh.seed, mh.scheme)
-        sets = [self._shingler.hashes(t) for t in texts]
+        shingler, hasher = self._state()
+        sets = [shingler.hashes(t) for t in texts]
         pcfg = self.config.passages
-        fps = [passage_fingerprint(t, self._shingler, pcfg) for t in texts] if pcfg.enabled else None
-        return FingerprintBatch(sets, self._hasher.signatures(sets), fps)
+        fps = [passage_fingerprint(t, shingler, pcfg) for t in texts] if pcfg.enabled else None
+        return FingerprintBatch(sets, hasher.signatures(sets), fps)
 
 
 @dataclass
@@ -196,7 +205,15 @@ class Detector:
             s = scores.get(key)
             if s is None:
                 s = score_pair(
-                    ids[i], ids[j], sets[i], sets[j], signatures[i], signatures[j], cfg.verify, figures_of(i), figures_of(j)
+                    ids[i],
+                    ids[j],
+                    sets[i],
+                    sets[j],
+                    signatures[i],
+                    signatures[j],
+                    cfg.verify,
+                    figures_of(i),
+                    figures_of(j),
                 )
                 scores[key] = s
             return s
