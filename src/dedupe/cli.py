@@ -23,7 +23,7 @@ from .pipeline import Detector
 from .records import Document
 from .report import write_report
 from .result import Result
-from .sources import read_sources
+from .sources import Record, read_sources
 
 app = typer.Typer(
     add_completion=False,
@@ -153,9 +153,10 @@ class _Progress:
     def __call__(self, stage: str, done: int, total: int) -> None:
         if self.bar is None:
             return
+        size = total or None  # 0: not known yet (documents are still being read)
         if stage not in self.tasks:
-            self.tasks[stage] = self.bar.add_task(stage, total=total)
-        self.bar.update(self.tasks[stage], completed=done, total=total)
+            self.tasks[stage] = self.bar.add_task(stage, total=size)
+        self.bar.update(self.tasks[stage], completed=done, total=size)
 
     def __enter__(self) -> _Progress:
         if self.bar is not None:
@@ -190,16 +191,33 @@ def _note(quiet: bool, message: str) -> None:
         typer.echo(message, err=True)
 
 
-def _detect(paths: list[str], config: Config, quiet: bool) -> tuple[Result, list[Document]]:
-    records = list(read_sources(paths, config.input))
-    if not records:
-        raise NoDocumentsError(
-            f"no documents found in {', '.join(paths)} (directories are searched for "
-            f"{', '.join(config.input.extensions)}; see input.extensions)"
-        )
+def _detect(
+    paths: list[str], config: Config, quiet: bool, keep: bool = False
+) -> tuple[Result, list[Document]]:
+    """Run the detector over the paths, streaming the records; ``keep`` also returns the documents
+    (dedup writes them back, the HTML report shows them)."""
+    kept: list[Document] = []
+    count = 0
+
+    def records() -> Iterator[Record]:
+        nonlocal count
+        for r in read_sources(paths, config.input):
+            count += 1
+            if keep and isinstance(r, Document):
+                kept.append(r)
+            yield r
+
     with _Progress(not quiet) as progress:
-        result = Detector(config, progress=progress).run(records)
-    return result, [r for r in records if isinstance(r, Document)]
+        try:
+            result = Detector(config, progress=progress).run(records())
+        except NoDocumentsError:
+            if count:
+                raise
+            raise NoDocumentsError(
+                f"no documents found in {', '.join(paths)} (directories are searched for "
+                f"{', '.join(config.input.extensions)}; see input.extensions)"
+            ) from None
+    return result, kept
 
 
 @app.command()
@@ -226,7 +244,7 @@ def scan(
 ) -> None:
     """Find near-duplicate clusters and shared passages, and report them with their scores."""
     cfg = _config(config, locals())
-    result, documents = _detect(paths, cfg, quiet)
+    result, documents = _detect(paths, cfg, quiet, keep=format is Format.html)
     to_terminal = output in (None, "-") and sys.stdout.isatty()
     with _output(output) as fh:
         write_report(
@@ -278,7 +296,7 @@ def dedup(
 ) -> None:
     """Write the corpus back with one representative per cluster, and a mapping of each removed document to the one kept."""
     cfg = _config(config, locals())
-    result, documents = _detect(paths, cfg, quiet)
+    result, documents = _detect(paths, cfg, quiet, keep=True)
     summary = write_corpus(result, documents, output, mapping)
     if report:
         with _output(report) as fh:

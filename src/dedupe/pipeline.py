@@ -81,47 +81,51 @@ class Fingerprinter:
         return FingerprintBatch(sets, hasher.signatures(sets), fps)
 
 
-@dataclass
-class _Intake:
-    documents: list[Document]
-    skipped: list[Skipped]
-
-
-def intake(items: Iterable[InputItem], max_chars: int | None = None) -> _Intake:
-    """Documents with unique, non-empty ids and non-blank text, sorted by id; everything else skipped.
+class Intake:
+    """Admits input items one at a time: documents with unique, non-empty ids and non-blank text
+    within ``max_chars``; everything else becomes a skipped record.
 
     A plain string becomes a document whose id is its position; a ``(id, text)`` tuple, a document.
     When two documents share an id, the first one read is kept and the later ones are skipped
-    with a reason naming the first one's source.
+    with a reason naming the first one's source. Documents are kept in arrival order (the
+    pipeline streams them to the map stage as they come) and sorted by id afterwards.
     """
-    docs: dict[str, Document] = {}
-    skipped: list[Skipped] = []
-    for pos, item in enumerate(items):
+
+    def __init__(self, max_chars: int | None = None) -> None:
+        self.max_chars = max_chars
+        self.documents: list[Document] = []
+        self.skipped: list[Skipped] = []
+        self._first: dict[str, str] = {}  # id -> source of the document kept
+        self._position = 0
+
+    def add(self, item: InputItem) -> Document | None:
+        """The document admitted for ``item``, or None when it was skipped."""
+        pos = self._position
+        self._position += 1
         if isinstance(item, Skipped):
-            skipped.append(item)
-            continue
+            self.skipped.append(item)
+            return None
         if isinstance(item, str):
             item = Document(id=str(pos), text=item, source=f"item {pos}")
         elif isinstance(item, tuple):
             item = Document(id=str(item[0]), text=item[1], source=f"item {pos}")
-        if item.id in docs:
-            skipped.append(
-                Skipped(item.source, f"duplicate id (first read from {docs[item.id].source})", item.id)
-            )
+        if item.id in self._first:
+            reason = f"duplicate id (first read from {self._first[item.id]})"
         elif not item.text.strip():
-            skipped.append(Skipped(item.source, "empty document (no text)", item.id))
-        elif max_chars is not None and len(item.text) > max_chars:
-            reason = f"document too large: {len(item.text):,} characters (input.max_chars is {max_chars:,})"
-            skipped.append(Skipped(item.source, reason, item.id))
+            reason = "empty document (no text)"
+        elif self.max_chars is not None and len(item.text) > self.max_chars:
+            reason = (
+                f"document too large: {len(item.text):,} characters (input.max_chars is {self.max_chars:,})"
+            )
         else:
-            docs[item.id] = item
-    skipped.sort(key=lambda s: (s.source, s.id or ""))
-    return _Intake([docs[k] for k in sorted(docs)], skipped)
+            self._first[item.id] = item.source
+            self.documents.append(item)
+            return item
+        self.skipped.append(Skipped(item.source, reason, item.id))
+        return None
 
-
-def _batches(texts: list[str], size: int) -> Iterator[list[str]]:
-    for i in range(0, len(texts), size):
-        yield texts[i : i + size]
+    def sorted_skipped(self) -> list[Skipped]:
+        return sorted(self.skipped, key=lambda s: (s.source, s.id or ""))
 
 
 class Detector:
@@ -166,24 +170,41 @@ class Detector:
             self.progress(stage, done, total)
 
     def run(self, items: Iterable[InputItem]) -> Result:
-        timings: dict[str, float] = {}
-        t0 = time.perf_counter()
-        taken = intake(items, self.config.input.max_chars)
-        docs = taken.documents
-        if not docs:
-            raise NoDocumentsError(
-                f"no documents to process ({len(taken.skipped)} inputs skipped"
-                + (
-                    f", first: {taken.skipped[0].source}: {taken.skipped[0].reason})"
-                    if taken.skipped
-                    else ")"
-                )
-            )
-        timings["read"] = time.perf_counter() - t0
+        timings: dict[str, float] = {"read": 0.0}
+        taken = Intake(self.config.input.max_chars)
+        size = self.config.run.batch_size
+
+        def batches() -> Iterator[list[str]]:
+            # documents stream to the map stage as they are read, so reading overlaps the workers
+            batch: list[str] = []
+            t = time.perf_counter()
+            for item in items:
+                doc = taken.add(item)
+                if doc is not None:
+                    batch.append(doc.text)
+                    if len(batch) >= size:
+                        timings["read"] += time.perf_counter() - t
+                        yield batch
+                        t = time.perf_counter()
+                        batch = []
+            timings["read"] += time.perf_counter() - t
+            if batch:
+                yield batch
 
         t0 = time.perf_counter()
-        sets, signatures, passage_fps = self._fingerprint([d.text for d in docs])
-        timings["fingerprint"] = time.perf_counter() - t0
+        sets, signatures, passage_fps = self._fingerprint(batches())
+        timings["fingerprint"] = time.perf_counter() - t0 - timings["read"]
+        skipped = taken.sorted_skipped()
+        if not taken.documents:
+            first = f", first: {skipped[0].source}: {skipped[0].reason})" if skipped else ")"
+            raise NoDocumentsError(f"no documents to process ({len(skipped)} inputs skipped{first}")
+        # from arrival order to id order: the result never depends on the order of the input
+        order = sorted(range(len(taken.documents)), key=lambda k: taken.documents[k].id)
+        docs = [taken.documents[k] for k in order]
+        sets = [sets[k] for k in order]
+        signatures = signatures[np.array(order, dtype=np.int64)]
+        if passage_fps is not None:
+            passage_fps = [passage_fps[k] for k in order]
 
         t0 = time.perf_counter()
         ids = [d.id for d in docs]
@@ -306,7 +327,7 @@ class Detector:
         return Result(
             params=self.params(),
             documents=infos,
-            skipped=taken.skipped,
+            skipped=skipped,
             clusters=clusters,
             pairs=accepted_scores,
             passages=passages,
@@ -315,19 +336,19 @@ class Detector:
         )
 
     def _fingerprint(
-        self, texts: list[str]
+        self, batches: Iterable[list[str]]
     ) -> tuple[list[np.ndarray], np.ndarray, list[PassageFingerprint] | None]:
-        fp = self.fingerprinter
         sets: list[np.ndarray] = []
         sigs: list[np.ndarray] = []
         fps: list[PassageFingerprint] | None = [] if self.config.passages.enabled else None
-        for k, batch in enumerate(self.engine.map(fp, _batches(texts, self.config.run.batch_size))):
+        for batch in self.engine.map(self.fingerprinter, batches):
             sets.extend(batch.sets)
             sigs.append(batch.signatures)
             if fps is not None and batch.passages is not None:
                 fps.extend(batch.passages)
-            self._tick("fingerprint", min((k + 1) * self.config.run.batch_size, len(texts)), len(texts))
-        return sets, np.concatenate(sigs), fps
+            self._tick("fingerprint", len(sets), 0)
+        num_perm = self.config.minhash.num_perm
+        return sets, np.concatenate(sigs) if sigs else np.empty((0, num_perm), dtype=np.uint32), fps
 
     @staticmethod
     def _identical(sets: list[np.ndarray]) -> tuple[np.ndarray, list[list[int]]]:
