@@ -15,6 +15,17 @@ MAX_PASSAGES = 20
 MAX_REUSE = 20
 
 
+def _table(*columns: str) -> Table:
+    """A borderless table; a column named with a leading ">" is right-aligned (numbers)."""
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    for name in columns:
+        if name.startswith(">"):
+            table.add_column(name[1:], justify="right")
+        else:
+            table.add_column(name, overflow="fold")
+    return table
+
+
 def _broken_pipe() -> None:
     raise BrokenPipeError
 
@@ -49,12 +60,7 @@ def write(result: Result, stream: IO[str], *, color: bool = False, width: int | 
             f"\n[bold]Cluster {c.id}[/]: {len(c.members)} documents, cohesion min {_pct(c.cohesion.min_jaccard)} "
             f"mean {_pct(c.cohesion.mean_jaccard)}{'' if c.cohesion.exact else ' (estimated)'}"
         )
-        table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
-        table.add_column("document", overflow="fold")
-        table.add_column("Jaccard", justify="right")
-        table.add_column("est.", justify="right")
-        table.add_column("in rep.", justify="right")
-        table.add_column("rep. in it", justify="right")
+        table = _table("document", ">Jaccard", ">est.", ">in rep.", ">rep. in it")
         for s in c.scores:
             name = f"{s.id} (representative)" if s.id == c.representative else s.id
             if s.id == c.representative:
@@ -98,12 +104,7 @@ def _passages(console: Console, result: Result) -> None:
             f"\n[bold]{kind.capitalize()} in {g.documents} documents[/]: \u201c{_snippet(g.text, 240)}\u201d",
             highlight=False,
         )
-        table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
-        table.add_column("document", overflow="fold")
-        table.add_column("chars", justify="right", no_wrap=True)
-        table.add_column("sim.", justify="right")
-        table.add_column("quoted")
-        table.add_column("text as printed", overflow="fold")
+        table = _table("document", ">chars", ">sim.", "quoted", "text as printed")
         for o in g.occurrences:
             table.add_row(
                 o.doc,
@@ -126,12 +127,7 @@ def _reuse(console: Console, result: Result) -> None:
         return
     for c in sorted(result.reuse_clusters, key=lambda c: (-len(c.members), c.id))[:MAX_REUSE]:
         console.print(f"\n[bold]Reuse cluster {c.id}[/]: {len(c.members)} documents")
-        table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
-        table.add_column("document a", overflow="fold")
-        table.add_column("document b", overflow="fold")
-        table.add_column("shared chars", justify="right")
-        table.add_column("of a", justify="right")
-        table.add_column("of b", justify="right")
+        table = _table("document a", "document b", ">shared chars", ">of a", ">of b")
         for pr in c.pairs:
             table.add_row(
                 pr.a,
