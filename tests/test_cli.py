@@ -135,6 +135,28 @@ def test_dedup_writes_corpus_and_mapping(tmp_path):
     assert [(m["removed"], m["kept"], m["cluster"]) for m in mapping] == [("a", "b", "a"), ("c", "b", "a")]
 
 
+def test_dedup_writes_input_records_back_whole(tmp_path):
+    base = " ".join(f"word{i % 97} token{i % 13}" for i in range(200))
+    src = tmp_path / "in.jsonl"
+    src.write_text(
+        json.dumps({"id": "a", "text": base, "url": "http://a", "tags": ["x"]})
+        + "\n"
+        + json.dumps({"text": base + " more", "id": "b", "url": "http://b", "tags": []})
+        + "\n"
+    )
+    out = tmp_path / "out.jsonl"
+    assert runner.invoke(app, ["dedup", str(src), "--output", str(out), "-q"]).exit_code == 0
+    assert [json.loads(line) for line in out.read_text().splitlines()] == [
+        {"text": base + " more", "id": "b", "url": "http://b", "tags": []}
+    ]
+    csv_in = tmp_path / "in.csv"
+    csv_in.write_text(f"id,text,lang\n1,{base},en\n2,{base} more,fr\n3,other text entirely here now,de\n")
+    csv_out = tmp_path / "out.csv"
+    assert runner.invoke(app, ["dedup", str(csv_in), "--output", str(csv_out), "-q"]).exit_code == 0
+    rows = list(csv.DictReader(io.StringIO(csv_out.read_text())))
+    assert [(r["id"], r["lang"]) for r in rows] == [("2", "fr"), ("3", "de")]
+
+
 def test_dedup_to_directory(tmp_path, seeds_dir):
     out = tmp_path / "outdir"
     res = runner.invoke(

@@ -201,7 +201,7 @@ def _detect(
 
     def records() -> Iterator[Record]:
         nonlocal count
-        for r in read_sources(paths, config.input):
+        for r in read_sources(paths, config.input, keep_records=keep):
             count += 1
             if keep and isinstance(r, Document):
                 kept.append(r)

@@ -1,8 +1,9 @@
 """Writing a deduplicated corpus: one representative per cluster, and the mapping of what was removed.
 
-The corpus format follows the output path: ``.jsonl`` (records with ``id``, ``text`` and
-``date`` when known), ``.csv`` (columns ``id``, ``text``), otherwise a directory of text
-files (a document whose id is a safe relative path keeps it, others are named after their id).
+The corpus format follows the output path: ``.jsonl`` or ``.csv`` (each kept JSONL or CSV input
+record written back whole, with all its fields; a document read from a text file becomes
+``id``, ``text`` and ``date`` when known), otherwise a directory of text files (a document whose
+id is a safe relative path keeps it, others are named after their id).
 The mapping has one record per removed document: ``removed``, ``kept`` (its cluster's
 representative), ``cluster`` and the removed document's scores against the kept one; it is
 JSON Lines, or CSV when its path ends in ``.csv``.
@@ -57,6 +58,13 @@ def _safe_relpath(doc_id: str) -> str:
     return f"{name[:200]}.txt"
 
 
+def _record(d: Document) -> dict:
+    """The record to write back: the input record as read (all its fields), or id, text and date."""
+    if isinstance(d.meta.get("record"), dict):
+        return d.meta["record"]
+    return {"id": d.id, "text": d.text, **({"date": d.meta["date"]} if "date" in d.meta else {})}
+
+
 def write_corpus(
     result: Result, documents: Iterable[Document], output: str, mapping: str | None = None
 ) -> DedupSummary:
@@ -67,14 +75,14 @@ def write_corpus(
     if suffix in (".jsonl", ".ndjson"):
         with atomic_write(out) as fh:
             for d in kept_docs:
-                rec = {"id": d.id, "text": d.text, **({"date": d.meta["date"]} if "date" in d.meta else {})}
-                fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+                fh.write(json.dumps(_record(d), ensure_ascii=False) + "\n")
     elif suffix == ".csv":
+        records = [_record(d) for d in kept_docs]
+        columns = list(dict.fromkeys(k for r in records for k in r)) or ["id", "text"]
         with atomic_write(out, newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(["id", "text"])
-            for d in kept_docs:
-                writer.writerow([d.id, d.text])
+            writer = csv.DictWriter(fh, fieldnames=columns, restval="")
+            writer.writeheader()
+            writer.writerows({k: ("" if v is None else v) for k, v in r.items()} for r in records)
     else:
         if out.exists() and not out.is_dir():
             raise InputError(

@@ -48,17 +48,24 @@ def check_paths(paths: Iterable[str]) -> None:
             raise InputError(f"path not found: {p}")
 
 
-def read_sources(paths: Iterable[str], cfg: InputConfig, stdin: IO[bytes] | None = None) -> Iterator[Record]:
-    """Documents and skipped records from every path, in a stable order."""
+def read_sources(
+    paths: Iterable[str], cfg: InputConfig, stdin: IO[bytes] | None = None, keep_records: bool = False
+) -> Iterator[Record]:
+    """Documents and skipped records from every path, in a stable order.
+
+    ``keep_records`` keeps each JSONL/CSV record whole in ``Document.meta["record"]`` (its text is
+    the same string object, so only the other fields cost memory), for writing it back unchanged."""
     paths = list(paths)
     check_paths(paths)
     for p in paths:
         if p == "-":
-            yield from read_jsonl_stream(stdin if stdin is not None else sys.stdin.buffer, "<stdin>", cfg)
+            yield from read_jsonl_stream(
+                stdin if stdin is not None else sys.stdin.buffer, "<stdin>", cfg, keep_records
+            )
         elif os.path.isdir(p):
             yield from read_directory(Path(p), cfg)
         else:
-            yield from read_file(Path(p), p, cfg)
+            yield from read_file(Path(p), p, cfg, keep_records)
 
 
 def read_directory(root: Path, cfg: InputConfig) -> Iterator[Record]:
@@ -94,16 +101,16 @@ def read_directory(root: Path, cfg: InputConfig) -> Iterator[Record]:
         yield read_text_file(path, doc_id, str(path), cfg.max_chars)
 
 
-def read_file(path: Path, given: str, cfg: InputConfig) -> Iterator[Record]:
+def read_file(path: Path, given: str, cfg: InputConfig, keep_records: bool = False) -> Iterator[Record]:
     suffix = path.suffix.lower()
     if suffix in (".jsonl", ".ndjson"):
         try:
             with open(path, "rb") as fh:
-                yield from read_jsonl_stream(fh, given, cfg)
+                yield from read_jsonl_stream(fh, given, cfg, keep_records)
         except OSError as err:
             yield Skipped(source=given, reason=f"unreadable file: {err.strerror or err}")
     elif suffix == ".csv":
-        yield from read_csv(path, given, cfg)
+        yield from read_csv(path, given, cfg, keep_records)
     elif suffix == ".parquet":
         yield from read_parquet(path, given, cfg)
     else:
@@ -163,7 +170,7 @@ def read_text_file(path: Path, doc_id: str, source: str, max_chars: int) -> Reco
     return Document(id=doc_id, text=text, source=source, meta=meta)
 
 
-def _record_to_doc(rec: Any, source: str, default_id: str, cfg: InputConfig) -> Record:
+def _record_to_doc(rec: Any, source: str, default_id: str, cfg: InputConfig, keep: bool = False) -> Record:
     if not isinstance(rec, dict):
         return Skipped(source=source, reason=f"record is a JSON {type(rec).__name__}, not an object")
     raw_id = rec.get(cfg.id_field)
@@ -191,6 +198,8 @@ def _record_to_doc(rec: Any, source: str, default_id: str, cfg: InputConfig) -> 
         meta["date"] = date
     if notes:
         meta["notes"] = notes
+    if keep:
+        meta["record"] = rec
     return Document(id=doc_id, text=text, source=source, meta=meta)
 
 
@@ -211,7 +220,9 @@ def _bounded_lines(stream: IO[bytes], limit: int) -> Iterator[tuple[int, bytes |
             yield lineno, line
 
 
-def read_jsonl_stream(stream: IO[bytes], name: str, cfg: InputConfig) -> Iterator[Record]:
+def read_jsonl_stream(
+    stream: IO[bytes], name: str, cfg: InputConfig, keep_records: bool = False
+) -> Iterator[Record]:
     # 4 bytes a character is UTF-8's most; a record that spells most characters as \\u escapes
     # (6 bytes each) can be skipped as too long below max_chars: the price of a bounded read
     limit = 4 * cfg.max_chars + 4096
@@ -238,7 +249,7 @@ def read_jsonl_stream(stream: IO[bytes], name: str, cfg: InputConfig) -> Iterato
         except RecursionError:
             yield Skipped(source=source, reason=f"malformed JSON on line {lineno}: nested too deeply")
             continue
-        doc = _record_to_doc(rec, source, f"{Path(name).name}:{lineno}", cfg)
+        doc = _record_to_doc(rec, source, f"{Path(name).name}:{lineno}", cfg, keep_records)
         if (
             isinstance(doc, Document)
             and "\ufffd" in line
@@ -248,7 +259,7 @@ def read_jsonl_stream(stream: IO[bytes], name: str, cfg: InputConfig) -> Iterato
         yield doc
 
 
-def read_csv(path: Path, given: str, cfg: InputConfig) -> Iterator[Record]:
+def read_csv(path: Path, given: str, cfg: InputConfig, keep_records: bool = False) -> Iterator[Record]:
     csv.field_size_limit(min(sys.maxsize, 4 * cfg.max_chars + 4))
     try:
         fh = open(path, encoding="utf-8-sig", errors="replace", newline="")
@@ -274,7 +285,7 @@ def read_csv(path: Path, given: str, cfg: InputConfig) -> Iterator[Record]:
             source = f"{given}:{reader.line_num}"
             if None in row:  # more cells than header columns
                 row.pop(None)
-            yield _record_to_doc(row, source, f"{path.name}:{row_no}", cfg)
+            yield _record_to_doc(row, source, f"{path.name}:{row_no}", cfg, keep_records)
 
 
 def read_parquet(path: Path, given: str, cfg: InputConfig) -> Iterator[Record]:
