@@ -215,14 +215,27 @@ class Alignment:
     similarity: float
 
 
-def seed_pairs(fps: list[PassageFingerprint], cfg: PassagesConfig) -> np.ndarray:
-    """Rows ``(doc_a, pos_a, doc_b, pos_b)``, doc_a < doc_b, for every shared, non-boilerplate seed."""
+def seed_pairs(
+    fps: list[PassageFingerprint],
+    cfg: PassagesConfig,
+    involving: np.ndarray | None = None,
+    boilerplate: np.ndarray | None = None,
+) -> np.ndarray:
+    """Rows ``(doc_a, pos_a, doc_b, pos_b)``, doc_a < doc_b, for every shared, non-boilerplate seed.
+
+    ``involving`` (a bool per document), when given, keeps only pairs holding a document it marks;
+    ``boilerplate`` lists seed hashes to ignore besides those found too often among ``fps``
+    (an index knows document frequencies over more documents than it loads).
+    """
     lengths = [len(fp.seeds) for fp in fps]
     if sum(lengths) == 0:
         return np.empty((0, 4), dtype=np.int64)
     hashes = np.concatenate([fp.seeds for fp in fps])
     docs = np.repeat(np.arange(len(fps), dtype=np.int64), lengths)
     pos = np.concatenate([np.arange(n, dtype=np.int64) for n in lengths])
+    if boilerplate is not None and len(boilerplate):
+        common = np.isin(hashes, boilerplate)
+        hashes, docs, pos = hashes[~common], docs[~common], pos[~common]
     order = np.lexsort((docs, hashes))
     h_sorted, d_sorted = hashes[order], docs[order]
     starts, sizes = group_bounds(h_sorted)
@@ -235,6 +248,8 @@ def seed_pairs(fps: list[PassageFingerprint], cfg: PassagesConfig) -> np.ndarray
     pairs, _ = pairs_in_groups(hashes[rows])
     i, j = rows[pairs[:, 0]], rows[pairs[:, 1]]
     cross = docs[i] != docs[j]
+    if involving is not None:
+        cross &= involving[docs[i]] | involving[docs[j]]
     i, j = i[cross], j[cross]
     swap = docs[i] > docs[j]
     i, j = np.where(swap, j, i), np.where(swap, i, j)
@@ -375,8 +390,13 @@ def _chainable(
     return np.logical_or.reduceat(linked, starts)
 
 
-def align_all(fps: list[PassageFingerprint], cfg: PassagesConfig) -> list[Alignment]:
-    seeds = seed_pairs(fps, cfg)
+def align_all(
+    fps: list[PassageFingerprint],
+    cfg: PassagesConfig,
+    involving: np.ndarray | None = None,
+    boilerplate: np.ndarray | None = None,
+) -> list[Alignment]:
+    seeds = seed_pairs(fps, cfg, involving, boilerplate)
     if not len(seeds):
         return []
     pair_key = seeds[:, 0] * len(fps) + seeds[:, 2]
@@ -700,10 +720,19 @@ def reuse_clusters(
 
 
 def find_passages(
-    fps: list[PassageFingerprint], ids: list[str], texts: list[str], cfg: PassagesConfig
+    fps: list[PassageFingerprint],
+    ids: list[str],
+    texts: list[str],
+    cfg: PassagesConfig,
+    involving: np.ndarray | None = None,
+    boilerplate: np.ndarray | None = None,
 ) -> tuple[list[PassageGroup], list[ReuseCluster], dict[str, int]]:
-    """Passage groups and reuse clusters over documents given in id order."""
-    alignments = align_all(fps, cfg)
+    """Passage groups and reuse clusters over documents given in id order.
+
+    ``involving`` and ``boilerplate``: see :func:`seed_pairs` (an index query aligns only the new
+    documents with the others, and knows which n-grams are common across the whole index).
+    """
+    alignments = align_all(fps, cfg, involving, boilerplate)
     groups, span_group = group_passages(alignments, fps, ids, texts, cfg.min_similarity)
     clusters = reuse_clusters(alignments, fps, ids, texts, span_group, cfg)
     return (

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -33,10 +33,10 @@ from .lsh import band_keys, candidate_pairs, optimal_params
 from .minhash import MinHasher
 from .passages import PassageFingerprint, find_passages
 from .passages import fingerprint as passage_fingerprint
-from .records import Document, DocumentInfo, PairScore, Skipped
+from .records import Cluster, Document, DocumentInfo, Skipped
 from .result import Result
 from .shingle import Shingler
-from .verify import figures, score_pair
+from .verify import Verifier
 
 Progress = Callable[[str, int, int], None]
 InputItem = Document | Skipped | str | tuple[str, str]
@@ -44,6 +44,8 @@ InputItem = Document | Skipped | str | tuple[str, str]
 
 @dataclass
 class FingerprintBatch:
+    """What the map stage returns for one batch of texts, in the batch's order."""
+
     sets: list[np.ndarray]
     signatures: np.ndarray
     passages: list[PassageFingerprint] | None
@@ -128,6 +130,51 @@ class Intake:
         return sorted(self.skipped, key=lambda s: (s.source, s.id or ""))
 
 
+@dataclass
+class Fingerprints:
+    """Documents with their map-stage output, in id order: what every later stage reads."""
+
+    documents: list[Document]
+    sets: list[np.ndarray]
+    signatures: np.ndarray
+    passages: list[PassageFingerprint] | None
+    skipped: list[Skipped] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def ids(self) -> list[str]:
+        return [d.id for d in self.documents]
+
+    def __len__(self) -> int:
+        return len(self.documents)
+
+    def sorted(self) -> Fingerprints:
+        """The same documents in id order (the result never depends on the order of the input)."""
+        order = sorted(range(len(self.documents)), key=lambda k: self.documents[k].id)
+        return Fingerprints(
+            [self.documents[k] for k in order],
+            [self.sets[k] for k in order],
+            self.signatures[np.array(order, dtype=np.int64)],
+            None if self.passages is None else [self.passages[k] for k in order],
+            self.skipped,
+            self.seconds,
+        )
+
+    def __add__(self, other: Fingerprints) -> Fingerprints:
+        """Both sets of documents, in id order (ids must not repeat)."""
+        passages = None
+        if self.passages is not None and other.passages is not None:
+            passages = self.passages + other.passages
+        return Fingerprints(
+            self.documents + other.documents,
+            self.sets + other.sets,
+            np.concatenate([self.signatures, other.signatures]),
+            passages,
+            self.skipped + other.skipped,
+            dict(self.seconds),
+        ).sorted()
+
+
 class Detector:
     """Finds near-duplicate clusters in a batch of documents.
 
@@ -170,6 +217,141 @@ class Detector:
             self.progress(stage, done, total)
 
     def run(self, items: Iterable[InputItem]) -> Result:
+        """The whole pipeline over one batch: fingerprint, identical sets, LSH, verify, cluster, passages."""
+        fp = self.fingerprint(items)
+        timings = fp.seconds
+        t0 = time.perf_counter()
+        verifier = self.verifier(fp)
+        accepted: list[tuple[int, int]] = []
+        leaders, identical_groups = self._identical(fp.sets)
+        for group in identical_groups:
+            for other in group[1:]:
+                verifier.score(group[0], other)
+                accepted.append((group[0], other))
+        timings["identical"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        keys = band_keys(fp.signatures[leaders], self.bands, self.rows)
+        local_pairs, cstats = candidate_pairs(keys, self.config.lsh.max_bucket_size)
+        pairs = leaders[local_pairs] if len(local_pairs) else local_pairs
+        timings["lsh"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        accepted_now, rejected = self.verify(verifier, pairs.tolist())
+        accepted += accepted_now
+        timings["verify"] = time.perf_counter() - t0
+
+        stats = {
+            "identical_groups": len(identical_groups),
+            "lsh_buckets": cstats.buckets,
+            "largest_bucket": cstats.largest_bucket,
+            "oversized_buckets": cstats.oversized_buckets,
+            "candidate_pairs": cstats.candidate_pairs,
+            "rejected_pairs": rejected,
+        }
+        return self.conclude(fp, verifier, accepted, stats)
+
+    def verifier(self, fp: Fingerprints) -> Verifier:
+        docs = fp.documents
+        return Verifier(fp.ids, fp.sets, fp.signatures, lambda i: docs[i].text, self.config.verify)
+
+    def verify(self, verifier: Verifier, pairs: list[list[int]]) -> tuple[list[tuple[int, int]], int]:
+        """The verify stage over candidate pairs: the accepted ones, and how many were rejected."""
+        accepted, rejected = [], 0
+        for n, (i, j) in enumerate(pairs):
+            if verifier.passes(i, j):
+                accepted.append((i, j))
+            else:
+                rejected += 1
+            if n % 5000 == 0:
+                self._tick("verify", n, len(pairs))
+        return accepted, rejected
+
+    def conclude(
+        self,
+        fp: Fingerprints,
+        verifier: Verifier,
+        accepted: list[tuple[int, int]],
+        stats: dict[str, Any],
+        reported: Callable[[int], bool] | None = None,
+        boilerplate: np.ndarray | None = None,
+    ) -> Result:
+        """Cluster the accepted pairs, find shared passages and assemble the result.
+
+        ``reported(i)``, when given, limits the result's documents to those it accepts, and the
+        passage stage to pairs holding one of them (an index query: the indexed documents are there
+        as evidence, not as input). ``boilerplate`` lists seed n-grams to ignore (see
+        :func:`dedupe.passages.find_passages`).
+        """
+        timings = fp.seconds
+        t0 = time.perf_counter()
+        clusters = self.cluster(fp, verifier, accepted)
+        timings["cluster"] = time.perf_counter() - t0
+
+        passages, reuse, passage_stats = [], [], {}
+        if fp.passages is not None:
+            t0 = time.perf_counter()
+            self._tick("passages", 0, 1)
+            involving = (
+                None if reported is None else np.array([reported(i) for i in range(len(fp))], dtype=bool)
+            )
+            passages, reuse, passage_stats = find_passages(
+                fp.passages,
+                fp.ids,
+                [d.text for d in fp.documents],
+                self.config.passages,
+                involving,
+                boilerplate,
+            )
+            timings["passages"] = time.perf_counter() - t0
+
+        cfg = self.config
+        infos = []
+        for i, (d, s) in enumerate(zip(fp.documents, fp.sets)):
+            if reported is not None and not reported(i):
+                continue
+            notes = list(d.meta.get("notes", ()))
+            if not len(s):
+                notes.append(
+                    f"shorter than one shingle ({cfg.shingle.size} {cfg.shingle.kind}s): never matched"
+                )
+            infos.append(DocumentInfo(d.id, d.source, len(d.text), len(s), tuple(notes)))
+        stats = {
+            "too_short": sum(1 for i in infos if not i.shingles),
+            **stats,
+            **passage_stats,
+            "seconds": {k: round(v, 4) for k, v in timings.items()},
+        }
+        return Result(
+            params=self.params(),
+            documents=infos,
+            skipped=fp.skipped,
+            clusters=clusters,
+            pairs=verifier.accepted_scores(accepted),
+            passages=passages,
+            reuse_clusters=reuse,
+            stats=stats,
+        )
+
+    def cluster(self, fp: Fingerprints, verifier: Verifier, accepted: list[tuple[int, int]]) -> list[Cluster]:
+        cfg = self.config.cluster
+        return build_clusters(
+            len(fp),
+            accepted,
+            fp.ids,
+            [len(d.text) for d in fp.documents],
+            [d.meta.get("date") for d in fp.documents],
+            cfg.representative,
+            verifier.member_scores,
+            fp.signatures,
+            verifier.passes if cfg.split_chains else None,
+        )
+
+    def fingerprint(self, items: Iterable[InputItem], allow_empty: bool = False) -> Fingerprints:
+        """Intake and the map stage: documents (unique ids, in id order) with their fingerprints.
+
+        Raises :class:`NoDocumentsError` when no input item is a usable document, unless ``allow_empty``.
+        """
         timings: dict[str, float] = {"read": 0.0}
         taken = Intake(self.config.input.max_chars)
         size = self.config.run.batch_size
@@ -195,145 +377,10 @@ class Detector:
         sets, signatures, passage_fps = self._fingerprint(batches())
         timings["fingerprint"] = time.perf_counter() - t0 - timings["read"]
         skipped = taken.sorted_skipped()
-        if not taken.documents:
+        if not taken.documents and not allow_empty:
             first = f", first: {skipped[0].source}: {skipped[0].reason})" if skipped else ")"
             raise NoDocumentsError(f"no documents to process ({len(skipped)} inputs skipped{first}")
-        # from arrival order to id order: the result never depends on the order of the input
-        order = sorted(range(len(taken.documents)), key=lambda k: taken.documents[k].id)
-        docs = [taken.documents[k] for k in order]
-        sets = [sets[k] for k in order]
-        signatures = signatures[np.array(order, dtype=np.int64)]
-        if passage_fps is not None:
-            passage_fps = [passage_fps[k] for k in order]
-
-        t0 = time.perf_counter()
-        ids = [d.id for d in docs]
-        cfg = self.config
-        scores: dict[tuple[int, int], PairScore] = {}
-
-        doc_figures: dict[int, frozenset[str]] = {}
-
-        def figures_of(i: int) -> frozenset[str] | None:
-            """Figures are read only for documents that reach verification, and only when used."""
-            if not cfg.verify.distinct_figures:
-                return None
-            if i not in doc_figures:
-                doc_figures[i] = figures(docs[i].text)
-            return doc_figures[i]
-
-        def scored(i: int, j: int) -> PairScore:
-            key = (i, j) if i < j else (j, i)
-            s = scores.get(key)
-            if s is None:
-                s = score_pair(
-                    ids[i],
-                    ids[j],
-                    sets[i],
-                    sets[j],
-                    signatures[i],
-                    signatures[j],
-                    cfg.verify,
-                    figures_of(i),
-                    figures_of(j),
-                )
-                scores[key] = s
-            return s
-
-        accepted: list[tuple[int, int]] = []
-        leaders, identical_groups = self._identical(sets)
-        for group in identical_groups:
-            for other in group[1:]:
-                scored(group[0], other)
-                accepted.append((group[0], other))
-        timings["identical"] = time.perf_counter() - t0
-
-        t0 = time.perf_counter()
-        keys = band_keys(signatures[leaders], self.bands, self.rows)
-        local_pairs, cstats = candidate_pairs(keys, cfg.lsh.max_bucket_size)
-        pairs = leaders[local_pairs] if len(local_pairs) else local_pairs
-        timings["lsh"] = time.perf_counter() - t0
-
-        t0 = time.perf_counter()
-        rejected = 0
-        for n, (i, j) in enumerate(pairs.tolist()):
-            if scored(i, j).match:
-                accepted.append((i, j))
-            else:
-                rejected += 1
-            if n % 5000 == 0:
-                self._tick("verify", n, len(pairs))
-        timings["verify"] = time.perf_counter() - t0
-
-        t0 = time.perf_counter()
-        chars = [len(d.text) for d in docs]
-        dates = [d.meta.get("date") for d in docs]
-
-        def member_scores(m: int, rep: int) -> tuple[float, float, float, float]:
-            s = scored(m, rep)
-            m_is_a = ids[m] == s.a
-            return (
-                s.jaccard_estimate,
-                s.jaccard,
-                s.containment_a_in_b if m_is_a else s.containment_b_in_a,
-                s.containment_b_in_a if m_is_a else s.containment_a_in_b,
-            )
-
-        def passes(i: int, j: int) -> bool:
-            return scored(i, j).match is not None
-
-        clusters = build_clusters(
-            len(docs),
-            accepted,
-            ids,
-            chars,
-            dates,
-            cfg.cluster.representative,
-            member_scores,
-            signatures,
-            passes if cfg.cluster.split_chains else None,
-        )
-        timings["cluster"] = time.perf_counter() - t0
-
-        passages, reuse, passage_stats = [], [], {}
-        if passage_fps is not None:
-            t0 = time.perf_counter()
-            self._tick("passages", 0, 1)
-            passages, reuse, passage_stats = find_passages(
-                passage_fps, ids, [d.text for d in docs], cfg.passages
-            )
-            timings["passages"] = time.perf_counter() - t0
-
-        accepted_scores = sorted(
-            (scores[(min(i, j), max(i, j))] for i, j in accepted), key=lambda p: (p.a, p.b)
-        )
-        size = cfg.shingle.size
-        infos = []
-        for d, s in zip(docs, sets):
-            notes = list(d.meta.get("notes", ()))
-            if not len(s):
-                notes.append(f"shorter than one shingle ({size} {cfg.shingle.kind}s): never matched")
-            infos.append(DocumentInfo(d.id, d.source, len(d.text), len(s), tuple(notes)))
-        stats = {
-            "too_short": sum(1 for s in sets if not len(s)),
-            "identical_groups": len(identical_groups),
-            "lsh_buckets": cstats.buckets,
-            "largest_bucket": cstats.largest_bucket,
-            "oversized_buckets": cstats.oversized_buckets,
-            "candidate_pairs": cstats.candidate_pairs,
-            "rejected_pairs": rejected,
-            **passage_stats,
-            "seconds": {k: round(v, 4) for k, v in timings.items()},
-        }
-        return Result(
-            params=self.params(),
-            documents=infos,
-            skipped=skipped,
-            clusters=clusters,
-            pairs=accepted_scores,
-            passages=passages,
-            reuse_clusters=reuse,
-            stats=stats,
-        )
+        return Fingerprints(taken.documents, sets, signatures, passage_fps, skipped, timings).sorted()
 
     def _fingerprint(
         self, batches: Iterable[list[str]]

@@ -20,6 +20,7 @@ in the other.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -109,3 +110,66 @@ def score_pair(
         shared_shingles=inter,
         match=match,
     )
+
+
+class Verifier:
+    """The verify stage over one set of documents (indices into ``ids``): scores pairs on demand
+    and keeps them, so clustering, cohesion and member scores never score a pair twice.
+
+    ``text_of(i)`` gives a document's text; it is read (for its figures) only for documents
+    that reach verification, and only when ``verify.distinct_figures`` is on.
+    """
+
+    def __init__(
+        self,
+        ids: Sequence[str],
+        sets: Sequence[np.ndarray],
+        signatures: np.ndarray,
+        text_of: Callable[[int], str],
+        cfg: VerifyConfig,
+    ) -> None:
+        self.ids, self.sets, self.signatures, self.text_of, self.cfg = ids, sets, signatures, text_of, cfg
+        self.scores: dict[tuple[int, int], PairScore] = {}
+        self._figures: dict[int, frozenset[str]] = {}
+
+    def figures_of(self, i: int) -> frozenset[str] | None:
+        if not self.cfg.distinct_figures:
+            return None
+        if i not in self._figures:
+            self._figures[i] = figures(self.text_of(i))
+        return self._figures[i]
+
+    def score(self, i: int, j: int) -> PairScore:
+        key = (i, j) if i < j else (j, i)
+        s = self.scores.get(key)
+        if s is None:
+            s = self.scores[key] = score_pair(
+                self.ids[i],
+                self.ids[j],
+                self.sets[i],
+                self.sets[j],
+                self.signatures[i],
+                self.signatures[j],
+                self.cfg,
+                self.figures_of(i),
+                self.figures_of(j),
+            )
+        return s
+
+    def passes(self, i: int, j: int) -> bool:
+        return self.score(i, j).match is not None
+
+    def member_scores(self, m: int, rep: int) -> tuple[float, float, float, float]:
+        """(estimate, jaccard, containment of m in rep, of rep in m), as clustering takes them."""
+        s = self.score(m, rep)
+        m_is_a = self.ids[m] == s.a
+        return (
+            s.jaccard_estimate,
+            s.jaccard,
+            s.containment_a_in_b if m_is_a else s.containment_b_in_a,
+            s.containment_b_in_a if m_is_a else s.containment_a_in_b,
+        )
+
+    def accepted_scores(self, accepted: Sequence[tuple[int, int]]) -> list[PairScore]:
+        """The scores of accepted pairs, sorted by ids."""
+        return sorted((self.score(i, j) for i, j in accepted), key=lambda p: (p.a, p.b))
