@@ -7,6 +7,7 @@ does not exist or cannot be read; 4 no document could be processed; 130 interrup
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sys
 from collections.abc import Iterator
@@ -15,9 +16,10 @@ from typing import IO, Annotated, Any
 
 import typer
 
-from .config import Config, dump_yaml, load_config
+from .config import Config, dump_yaml, explicit_keys, load_config
 from .dedup import write_corpus
-from .errors import ConfigError, DedupeError, NoDocumentsError
+from .errors import ConfigError, DedupeError, IndexStoreError, InputError, NoDocumentsError
+from .index import Index
 from .output import OUTPUT_ERRORS, atomic_write
 from .pipeline import Detector
 from .records import Document
@@ -121,14 +123,18 @@ FLAG_KEYS = {
 }
 
 
-def _config(config_path: str | None, params: dict[str, Any]) -> Config:
-    """The config file with the command's threshold flags (those the user gave) applied on top."""
-    overrides = {
+def _flags(params: dict[str, Any]) -> dict[str, Any]:
+    """The config keys of the flags the user gave."""
+    return {
         key: (params[name].value if isinstance(params[name], Enum) else params[name])
         for name, key in FLAG_KEYS.items()
         if params.get(name) is not None
     }
-    return load_config(config_path, overrides)
+
+
+def _config(config_path: str | None, params: dict[str, Any]) -> Config:
+    """The config file with the command's threshold flags (those the user gave) applied on top."""
+    return load_config(config_path, _flags(params))
 
 
 class _Progress:
@@ -245,6 +251,13 @@ def scan(
     """Find near-duplicate clusters and shared passages, and report them with their scores."""
     cfg = _config(config, locals())
     result, documents = _detect(paths, cfg, quiet, keep=format is Format.html)
+    texts = {d.id: d.text for d in documents} if format is Format.html else None
+    _write_result(result, format, output, quiet, texts)
+
+
+def _write_result(
+    result: Result, format: Format, output: str | None, quiet: bool, texts: dict[str, str] | None
+) -> None:
     to_terminal = output in (None, "-") and sys.stdout.isatty()
     with _output(output) as fh:
         write_report(
@@ -253,7 +266,7 @@ def scan(
             fh,
             color=to_terminal,
             width=os.get_terminal_size().columns if to_terminal else None,
-            texts={d.id: d.text for d in documents} if format is Format.html else None,
+            texts=texts,
         )
     if format is not Format.table or output not in (None, "-"):
         _note(quiet, result.summary_line())
@@ -301,10 +314,7 @@ def dedup(
     if report:
         with _output(report) as fh:
             write_report(result, "json", fh)
-    for s in result.skipped[:20]:
-        _note(quiet, f"skipped {s.source}: {s.reason}")
-    if len(result.skipped) > 20:
-        _note(quiet, f"... and {len(result.skipped) - 20} more skipped (see --report)")
+    _report_skipped(quiet, result.skipped, " (see --report)")
     _note(
         quiet,
         f"{result.summary_line()}.\nkept {summary.kept}, removed {summary.removed}: "
@@ -356,6 +366,160 @@ def config_cmd(
         detector = Detector(cfg)
         typer.echo(dump_yaml(cfg, comments=False), nl=False)
         typer.echo(f"# lsh bands x rows in use: {detector.bands} x {detector.rows}")
+
+
+index_app = typer.Typer(
+    no_args_is_help=True,
+    help="A persistent index (an SQLite file): add documents, then check new ones against all seen before.",
+)
+app.add_typer(index_app, name="index")
+IndexArg = Annotated[str, typer.Argument(help="The index file (SQLite).", show_default=False)]
+
+
+def _open_index(
+    path: str, config: str | None, params: dict[str, Any], quiet: bool = True, **kw: Any
+) -> Index:
+    """The index, with the config keys the user gave (file and flags) checked against its own."""
+    progress = kw.pop("progress", None)
+    return Index.open(path, explicit_keys(config, _flags(params)), progress=progress, **kw)
+
+
+def _report_skipped(quiet: bool, skipped: list, more: str) -> None:
+    for s in skipped[:20]:
+        _note(quiet, f"skipped {s.source}: {s.reason}")
+    if len(skipped) > 20:
+        _note(quiet, f"... and {len(skipped) - 20} more skipped{more}")
+
+
+@index_app.command("add")
+def index_add(
+    index: IndexArg,
+    paths: PathsArg,
+    config: ConfigOpt = None,
+    shingle_size: SizeOpt = None,
+    shingle_kind: KindOpt = None,
+    num_perm: PermOpt = None,
+    seed: SeedOpt = None,
+    lsh_threshold: LshOpt = None,
+    workers: WorkersOpt = None,
+    id_field: IdOpt = None,
+    text_field: TextOpt = None,
+    passages: PassagesOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Add documents to an index (made on first use, with the config's fingerprint parameters).
+
+    Each batch of run.batch_size documents is committed in one transaction; a document whose id
+    is in the index already is skipped."""
+    with (
+        _Progress(not quiet) as progress,
+        _open_index(index, config, locals(), create=True, write=True, progress=progress) as ix,
+    ):
+        count = 0
+
+        def records() -> Iterator[Record]:
+            nonlocal count
+            for r in read_sources(paths, ix.config.input):
+                count += 1
+                yield r
+
+        report = ix.add(records())
+        if not count:
+            raise NoDocumentsError(f"no documents found in {', '.join(paths)}")
+    _report_skipped(quiet, report.skipped, "")
+    _note(quiet, f"{report.summary_line()} ({report.seconds:.1f} s); index {index}")
+
+
+@index_app.command("query")
+def index_query(
+    index: IndexArg,
+    paths: PathsArg,
+    add: Annotated[
+        bool, typer.Option("--add", help="Then add the new documents to the index (in the same run).")
+    ] = False,
+    config: ConfigOpt = None,
+    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    output: Annotated[
+        str | None, typer.Option("--output", "-o", help="Output file (default: stdout).", show_default=False)
+    ] = None,
+    jaccard_threshold: JaccardOpt = None,
+    containment_threshold: ContainOpt = None,
+    representative: RepOpt = None,
+    workers: WorkersOpt = None,
+    id_field: IdOpt = None,
+    text_field: TextOpt = None,
+    passages: PassagesOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Report each new document's near-duplicates and shared passages among the indexed documents
+    (and the other new ones), with the same scores and formats as scan."""
+    with (
+        _Progress(not quiet) as progress,
+        _open_index(index, config, locals(), write=add, progress=progress) as ix,
+    ):
+        texts: dict[str, str] | None = {} if format is Format.html else None
+        result = ix.query(read_sources(paths, ix.config.input), add=add, texts=texts)
+    _write_result(result, format, output, quiet, texts)
+    if add:
+        _note(quiet, f"added {result.stats['index'].get('added', 0)} documents to {index}")
+
+
+@index_app.command("stats")
+def index_stats(
+    index: IndexArg,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Counts, parameters, size on disk and schema version of an index."""
+    with Index.open(index) as ix:
+        stats = ix.stats()
+    if json_out:
+        typer.echo(json.dumps(stats, indent=2))
+        return
+    per_doc = stats["bytes_per_document"]
+    last = stats["last_batch"]
+    lines = [
+        f"index            {stats['path']}",
+        f"schema version   {stats['schema_version']} (made by dedupe {stats['dedupe_version']}, {stats['created']})",
+        f"documents        {stats['documents']:,} in {stats['batches']:,} batches"
+        + (f" (last: {last['documents']:,} on {last['added']})" if last else ""),
+        f"size on disk     {stats['bytes_on_disk']:,} bytes"
+        + (f" ({per_doc:,} per document)" if per_doc else ""),
+        f"rows             {stats['band_rows']:,} band keys, {stats['seed_rows']:,} passage seeds",
+        "parameters       "
+        + ", ".join(f"{k}={v}" for k, v in stats["fingerprint_params"].items())
+        + f", passage seeds {'stored' if stats['passage_seeds'] else 'not stored'}",
+    ]
+    typer.echo("\n".join(lines))
+
+
+@index_app.command("remove")
+def index_remove(
+    index: IndexArg,
+    ids: Annotated[list[str], typer.Argument(help="Ids of the documents to remove.", show_default=False)],
+    quiet: QuietOpt = False,
+) -> None:
+    """Remove documents from an index, in one transaction. Ids not in the index: exit code 3."""
+    with Index.open(index, write=True) as ix:
+        removed, missing = ix.remove(ids)
+    _note(quiet, f"removed {len(removed)} documents from {index}")
+    if missing:
+        raise InputError(
+            f"not in the index: {', '.join(missing[:10])}" + (" ..." if len(missing) > 10 else "")
+        )
+
+
+@index_app.command("check")
+def index_check(
+    index: IndexArg,
+    upgrade: Annotated[bool, typer.Option("--upgrade", help="Upgrade an index of an older schema.")] = False,
+) -> None:
+    """Check an index: SQLite's integrity check and the index's own invariants. Exit code 5 on a problem."""
+    with Index.open(index, write=upgrade) as ix:
+        problems = ix.check()
+        count = ix.store.count()
+    if problems:
+        raise IndexStoreError(f"{index}: {len(problems)} problems: " + "; ".join(problems))
+    typer.echo(f"{index}: ok ({count:,} documents)")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -356,6 +356,24 @@ def _check_consistency(config: Config) -> None:
 
 def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Config:
     """Load a YAML config file (or the defaults when ``path`` is None) and apply dotted-key overrides."""
+    config = from_dict(_read_yaml(path))
+    return config.replace(overrides) if overrides else config
+
+
+def explicit_keys(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The dotted keys a config file sets (validated), with ``overrides`` on top: what a user asked
+    for, as opposed to the defaults (an index keeps its own parameters and takes only these)."""
+    data = _read_yaml(path)
+    from_dict(data).replace(overrides or {})  # validates the file and the overrides together
+    keys = {
+        f"{section}.{key}": value
+        for section, values in (data or {}).items()
+        for key, value in (values or {}).items()
+    }
+    return {**keys, **(overrides or {})}
+
+
+def _read_yaml(path: str | Path | None) -> Any:
     data: Any = {}
     if path is not None:
         p = Path(path)
@@ -372,8 +390,7 @@ def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None
             where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
             problem = getattr(err, "problem", None) or str(err).splitlines()[0]
             raise ConfigError(f"config file {p}: malformed YAML{where}: {problem}") from None
-    config = from_dict(data)
-    return config.replace(overrides) if overrides else config
+    return data
 
 
 def _yaml_scalar(value: Any) -> str:

@@ -29,3 +29,9 @@ class NoDocumentsError(DedupeError):
     """The inputs held no document that could be processed."""
 
     exit_code = 4
+
+
+class IndexStoreError(DedupeError):
+    """An index file that cannot be used: not an index, damaged, or of an unknown schema version."""
+
+    exit_code = 5

@@ -390,6 +390,17 @@ def _chainable(
     return np.logical_or.reduceat(linked, starts)
 
 
+def alignable(seeds: np.ndarray, cfg: PassagesConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Runs of ``seeds`` rows (as :func:`seed_pairs` gives them, sorted) that belong to one document
+    pair holding enough chainable seeds to make a reportable alignment: their starts and sizes."""
+    pair_key = seeds[:, 0] * (int(seeds[:, 2].max()) + 1) + seeds[:, 2]
+    starts, sizes = group_bounds(pair_key)
+    enough = sizes >= min_seeds(cfg)
+    if min_seeds(cfg) > 1:
+        enough &= _chainable(seeds, pair_key, starts, cfg.ngram + cfg.max_gap)
+    return starts[enough], sizes[enough]
+
+
 def align_all(
     fps: list[PassageFingerprint],
     cfg: PassagesConfig,
@@ -399,12 +410,7 @@ def align_all(
     seeds = seed_pairs(fps, cfg, involving, boilerplate)
     if not len(seeds):
         return []
-    pair_key = seeds[:, 0] * len(fps) + seeds[:, 2]
-    starts, sizes = group_bounds(pair_key)
-    enough = sizes >= min_seeds(cfg)
-    if min_seeds(cfg) > 1:
-        enough &= _chainable(seeds, pair_key, starts, cfg.ngram + cfg.max_gap)
-    starts, sizes = starts[enough], sizes[enough]
+    starts, sizes = alignable(seeds, cfg)
     out: list[Alignment] = []
     for s, k in zip(starts.tolist(), sizes.tolist()):
         a, b = int(seeds[s, 0]), int(seeds[s, 2])

@@ -1,0 +1,416 @@
+"""The index's storage on an embedded SQLite file: no server, one file (plus WAL while in use).
+
+Schema (version :data:`SCHEMA_VERSION`, also in ``PRAGMA user_version``)::
+
+    meta       key -> value: schema_version, config (JSON: the parameters fingerprints depend on
+               and the defaults for queries), created, dedupe_version
+    batches    batch, added (UTC ISO time), documents: one row per committed batch
+    documents  doc (row id), id (unique), source, meta (JSON: date, notes), chars, shingles,
+               batch, signature (num_perm little-endian uint32), text (zlib-compressed UTF-8)
+    bands      (key, doc): one row per LSH band of each document, the key as a signed 64-bit
+               integer; WITHOUT ROWID, so the primary key is the only b-tree: a band look-up is
+               one index seek
+    seeds      (hash, doc, pos): each passage seed n-gram of each document and its word position,
+               for shared passages: document frequencies, and which documents can chain two
+               shared seeds (see ``passages._chainable``); only when passages are enabled
+
+Shingle sets are not stored: they are recomputed from the text for the few indexed documents a
+query verifies, which costs less than keeping them. Writes go in one transaction per batch, in
+WAL mode, so readers query while a writer adds, and a killed writer leaves the batches it
+committed and nothing else. ``synchronous=NORMAL``: a process crash loses nothing committed; a
+power loss can lose the last batches, never the file's integrity.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import IndexStoreError, InputError
+from ..records import Document
+
+SCHEMA_VERSION = 1
+APPLICATION_ID = 0x64647570  # "ddup": marks the file as a dedupe index
+_CHUNK = 500  # values per IN (...) look-up
+
+_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE batches (
+    batch INTEGER PRIMARY KEY,
+    added TEXT NOT NULL,
+    documents INTEGER NOT NULL
+);
+CREATE TABLE documents (
+    doc INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    source TEXT NOT NULL,
+    meta TEXT NOT NULL,
+    chars INTEGER NOT NULL,
+    shingles INTEGER NOT NULL,
+    batch INTEGER NOT NULL REFERENCES batches(batch),
+    signature BLOB NOT NULL,
+    text BLOB NOT NULL
+);
+CREATE TABLE bands (key INTEGER NOT NULL, doc INTEGER NOT NULL, PRIMARY KEY (key, doc)) WITHOUT ROWID;
+CREATE TABLE seeds (
+    hash INTEGER NOT NULL, doc INTEGER NOT NULL, pos INTEGER NOT NULL, PRIMARY KEY (hash, doc, pos)
+) WITHOUT ROWID;
+"""
+
+# Upgrades from an older schema: MIGRATIONS[v] turns a version-v index into version v + 1, inside
+# the writer's transaction. Version 1 is the first schema, so there is nothing to upgrade yet; an
+# index whose version has no path here is refused with a message saying so.
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {}
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def encode_text(text: str) -> bytes:
+    # surrogatepass: a lone surrogate read from a JSON escape round-trips unchanged
+    return zlib.compress(text.encode("utf-8", "surrogatepass"), 6)
+
+
+def decode_text(blob: bytes) -> str:
+    return zlib.decompress(blob).decode("utf-8", "surrogatepass")
+
+
+def as_signed(values: np.ndarray) -> np.ndarray:
+    """uint64 keys as the signed 64-bit integers SQLite stores."""
+    return np.ascontiguousarray(values, dtype=np.uint64).view(np.int64)
+
+
+@dataclass(frozen=True)
+class StoredBatch:
+    """One batch to commit: documents with their signatures, band keys and seeds (uint64)."""
+
+    documents: Sequence[Document]
+    shingles: Sequence[int]
+    signatures: np.ndarray  # n x num_perm uint32
+    keys: np.ndarray  # n x bands uint64
+    seeds: Sequence[np.ndarray] | None
+
+
+class SQLiteStore:
+    """One index file. Open it with :meth:`create` or :meth:`open`; close it with :meth:`close`."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+        self.path = path
+        self.conn = conn
+
+    # -- opening ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _connect(path: Path) -> sqlite3.Connection:
+        conn = sqlite3.connect(path, timeout=60.0, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA busy_timeout = 60000")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        return conn
+
+    @classmethod
+    def create(cls, path: str | Path, config: dict[str, Any], dedupe_version: str) -> SQLiteStore:
+        path = Path(path)
+        if path.exists():
+            raise IndexStoreError(f"{path}: exists already")
+        if not path.parent.is_dir():
+            raise InputError(f"index {path}: folder {path.parent} does not exist")
+        conn = cls._connect(path)
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            # tables, meta and the header's marks in one transaction: a file is an index or is not
+            conn.executescript("BEGIN IMMEDIATE;" + _SCHEMA)
+            conn.executemany(
+                "INSERT INTO meta VALUES (?, ?)",
+                [
+                    ("schema_version", str(SCHEMA_VERSION)),
+                    ("config", json.dumps(config, sort_keys=True)),
+                    ("created", _now()),
+                    ("dedupe_version", dedupe_version),
+                ],
+            )
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.close()
+            for suffix in ("", "-wal", "-shm"):
+                Path(str(path) + suffix).unlink(missing_ok=True)
+            raise
+        return cls(path, conn)
+
+    @classmethod
+    def open(cls, path: str | Path, write: bool = False) -> SQLiteStore:
+        """Open an existing index; an older schema is upgraded when ``write`` and a path exists."""
+        path = Path(path)
+        if not path.exists():
+            raise InputError(f"no index at {path} (`dedupe index add {path} PATH...` creates one)")
+        if path.is_dir():
+            raise InputError(f"index {path}: is a directory, not an index file")
+        try:
+            conn = cls._connect(path)
+            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.DatabaseError as err:
+            raise IndexStoreError(f"{path}: not a dedupe index ({err})") from None
+        if app_id != APPLICATION_ID:
+            conn.close()
+            raise IndexStoreError(f"{path}: not a dedupe index")
+        store = cls(path, conn)
+        if version > SCHEMA_VERSION:
+            conn.close()
+            raise IndexStoreError(
+                f"{path}: index schema version {version} was written by a newer dedupe; "
+                f"this one reads versions up to {SCHEMA_VERSION} (upgrade dedupe)"
+            )
+        if version < SCHEMA_VERSION:
+            store.upgrade(version, write)
+        return store
+
+    def upgrade(self, version: int, write: bool) -> None:
+        missing = [v for v in range(version, SCHEMA_VERSION) if v not in MIGRATIONS]
+        if missing:
+            self.close()
+            raise IndexStoreError(
+                f"{self.path}: index schema version {version} cannot be upgraded to {SCHEMA_VERSION} "
+                f"(no migration from version {missing[0]}); rebuild it with `dedupe index add`"
+            )
+        if not write:
+            self.close()
+            raise IndexStoreError(
+                f"{self.path}: index schema version {version} is older than {SCHEMA_VERSION}; "
+                "open it for writing once (`dedupe index add`, or `dedupe index check --upgrade`) to upgrade it"
+            )
+        with self.transaction():
+            for v in range(version, SCHEMA_VERSION):
+                MIGRATIONS[v](self.conn)
+                self.conn.execute(f"PRAGMA user_version = {v + 1}")
+            self.conn.execute(
+                "UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),)
+            )
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def meta(self) -> dict[str, str]:
+        try:
+            return dict(self.conn.execute("SELECT key, value FROM meta"))
+        except sqlite3.DatabaseError as err:
+            raise IndexStoreError(f"{self.path}: damaged index ({err})") from None
+
+    def config(self) -> dict[str, Any]:
+        return json.loads(self.meta()["config"])
+
+    def count(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM documents").fetchone()[0]
+
+    def _chunked(self, sql: str, values: Sequence[Any]) -> Iterator[tuple]:
+        for k in range(0, len(values), _CHUNK):
+            chunk = values[k : k + _CHUNK]
+            yield from self.conn.execute(sql.format(",".join("?" * len(chunk))), chunk)
+
+    def existing_ids(self, ids: Sequence[str]) -> set[str]:
+        return {r[0] for r in self._chunked("SELECT id FROM documents WHERE id IN ({})", list(ids))}
+
+    def band_matches(self, keys: np.ndarray) -> np.ndarray:
+        """``m x 2`` int64 rows ``(key, doc)`` of the indexed documents holding any of ``keys``."""
+        wanted = np.unique(as_signed(keys.ravel())).tolist()
+        rows = list(self._chunked("SELECT key, doc FROM bands WHERE key IN ({})", wanted))
+        return np.array(rows, dtype=np.int64).reshape(-1, 2)
+
+    def seed_matches(self, hashes: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray]:
+        """For each of the distinct ``hashes`` (as signed integers), how many indexed documents hold it (counted
+        up to ``cap + 1``), and ``(hash, doc, pos)`` rows for those held by at most ``cap``
+        documents (the rest is boilerplate, not worth pairing)."""
+        counts = np.zeros(len(hashes), dtype=np.int64)
+        rows: list[tuple[int, int, int]] = []
+        cur = self.conn.cursor()
+        limit = 4 * (cap + 1)  # repeats inside a document: more rows than documents
+        for k, h in enumerate(hashes.tolist()):
+            found = cur.execute("SELECT doc, pos FROM seeds WHERE hash = ? LIMIT ?", (h, limit)).fetchall()
+            docs = len({d for d, _ in found})
+            if len(found) == limit:  # long run of rows: count documents exactly, up to cap + 1
+                docs = cur.execute(
+                    "SELECT count(*) FROM (SELECT DISTINCT doc FROM seeds WHERE hash = ? LIMIT ?)",
+                    (h, cap + 1),
+                ).fetchone()[0]
+                found = (
+                    []
+                    if docs > cap
+                    else cur.execute("SELECT doc, pos FROM seeds WHERE hash = ?", (h,)).fetchall()
+                )
+            counts[k] = docs
+            if docs <= cap:
+                rows.extend((h, d, p) for d, p in found)
+        return counts, np.array(rows, dtype=np.int64).reshape(-1, 3)
+
+    def documents(self, docs: Iterable[int]) -> dict[int, Document]:
+        out = {}
+        for doc, id_, source, meta, text in self._chunked(
+            "SELECT doc, id, source, meta, text FROM documents WHERE doc IN ({})", sorted(set(docs))
+        ):
+            out[doc] = Document(id_, decode_text(text), source, json.loads(meta))
+        return out
+
+    def stats(self) -> dict[str, Any]:
+        meta = self.meta()
+        q = self.conn.execute
+        documents = self.count()
+        files = [Path(str(self.path) + s) for s in ("", "-wal", "-shm")]
+        size = sum(f.stat().st_size for f in files if f.exists())
+        page_size = q("PRAGMA page_size").fetchone()[0]
+        pages = q("PRAGMA page_count").fetchone()[0]
+        free = q("PRAGMA freelist_count").fetchone()[0]
+        last = q("SELECT batch, added, documents FROM batches ORDER BY batch DESC LIMIT 1").fetchone()
+        return {
+            "path": str(self.path),
+            "schema_version": int(meta["schema_version"]),
+            "dedupe_version": meta.get("dedupe_version"),
+            "created": meta.get("created"),
+            "documents": documents,
+            "batches": q("SELECT count(*) FROM batches").fetchone()[0],
+            "last_batch": {"batch": last[0], "added": last[1], "documents": last[2]} if last else None,
+            "band_rows": q("SELECT count(*) FROM bands").fetchone()[0],
+            "seed_rows": q("SELECT count(*) FROM seeds").fetchone()[0],
+            "text_bytes": q("SELECT coalesce(sum(length(text)), 0) FROM documents").fetchone()[0],
+            "bytes_on_disk": size,
+            "bytes_in_use": (pages - free) * page_size,
+            "bytes_per_document": round(size / documents) if documents else None,
+        }
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def transaction(self) -> _Transaction:
+        return _Transaction(self.conn)
+
+    def add_batch(self, batch: StoredBatch) -> int:
+        """Commit one batch in one transaction; returns its batch number."""
+        docs = batch.documents
+        sigs = np.ascontiguousarray(batch.signatures, dtype="<u4")
+        keys = as_signed(batch.keys)
+        with self.transaction():
+            cur = self.conn.cursor()
+            cur.execute("INSERT INTO batches (added, documents) VALUES (?, ?)", (_now(), len(docs)))
+            number = cur.lastrowid
+            first = (cur.execute("SELECT coalesce(max(doc), 0) FROM documents").fetchone()[0]) + 1
+            rows = []
+            for k, d in enumerate(docs):
+                meta = {key: d.meta[key] for key in ("date", "notes") if d.meta.get(key)}
+                rows.append(
+                    (
+                        first + k,
+                        d.id,
+                        d.source,
+                        json.dumps(meta),
+                        len(d.text),
+                        int(batch.shingles[k]),
+                        number,
+                        sigs[k].tobytes(),
+                        encode_text(d.text),
+                    )
+                )
+            cur.executemany("INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            doc_ids = np.arange(first, first + len(docs), dtype=np.int64)
+            cur.executemany(
+                "INSERT OR IGNORE INTO bands VALUES (?, ?)",
+                zip(keys.ravel().tolist(), np.repeat(doc_ids, keys.shape[1]).tolist()),
+            )
+            if batch.seeds is not None:
+                for doc, seeds in zip(doc_ids.tolist(), batch.seeds):
+                    cur.executemany(
+                        "INSERT INTO seeds VALUES (?, ?, ?)",
+                        ((h, doc, p) for p, h in enumerate(as_signed(seeds).tolist())),
+                    )
+        return number
+
+    def remove(self, rows: Sequence[tuple[int, np.ndarray, np.ndarray | None]]) -> None:
+        """Remove documents ``(doc, band keys, seeds)`` in one transaction; their batches keep their
+        counts of documents added."""
+        with self.transaction():
+            cur = self.conn.cursor()
+            for doc, keys, seeds in rows:
+                cur.executemany(
+                    "DELETE FROM bands WHERE key = ? AND doc = ?",
+                    ((k, doc) for k in as_signed(keys).tolist()),
+                )
+                if seeds is not None:
+                    cur.executemany(
+                        "DELETE FROM seeds WHERE hash = ? AND doc = ? AND pos = ?",
+                        ((h, doc, p) for p, h in enumerate(as_signed(seeds).tolist())),
+                    )
+                cur.execute("DELETE FROM documents WHERE doc = ?", (doc,))
+
+    def lookup(self, ids: Sequence[str]) -> dict[str, tuple[int, np.ndarray, str]]:
+        """id -> (doc, signature, text) for the ids held."""
+        out = {}
+        for doc, id_, sig, text in self._chunked(
+            "SELECT doc, id, signature, text FROM documents WHERE id IN ({})", list(ids)
+        ):
+            out[id_] = (doc, np.frombuffer(sig, dtype="<u4"), decode_text(text))
+        return out
+
+    def check(self, num_perm: int, bands: int, seeds: bool) -> list[str]:
+        """Problems found: SQLite's integrity check, then the index's own invariants."""
+        q = self.conn.execute
+        problems = [r[0] for r in q("PRAGMA integrity_check") if r[0] != "ok"]
+        if problems:
+            return problems
+        problems += [f"foreign key: {r}" for r in q("PRAGMA foreign_key_check")]
+        meta = self.meta()
+        for key in ("schema_version", "config", "created"):
+            if key not in meta:
+                problems.append(f"meta: {key} missing")
+        bad_sig = q(
+            "SELECT count(*) FROM documents WHERE length(signature) != ?", (4 * num_perm,)
+        ).fetchone()[0]
+        if bad_sig:
+            problems.append(f"{bad_sig} documents have a signature of the wrong length")
+        per_doc = q(
+            "SELECT count(*) FROM (SELECT d.doc, count(b.doc) AS n FROM documents d "
+            "LEFT JOIN bands b ON b.doc = d.doc GROUP BY d.doc) WHERE n != ?",
+            (bands,),
+        ).fetchone()[0]
+        if per_doc:
+            problems.append(f"{per_doc} documents do not have exactly {bands} band keys")
+        orphans = q("SELECT count(*) FROM bands WHERE doc NOT IN (SELECT doc FROM documents)").fetchone()[0]
+        if orphans:
+            problems.append(f"{orphans} band keys belong to no document")
+        orphans = q("SELECT count(*) FROM seeds WHERE doc NOT IN (SELECT doc FROM documents)").fetchone()[0]
+        if orphans:
+            problems.append(f"{orphans} seeds belong to no document")
+        if not seeds and q("SELECT count(*) FROM seeds").fetchone()[0]:
+            problems.append("seeds stored although passages are disabled")
+        over = q(
+            "SELECT count(*) FROM batches b WHERE documents < (SELECT count(*) FROM documents d WHERE d.batch = b.batch)"
+        ).fetchone()[0]
+        if over:
+            problems.append(f"{over} batches hold more documents than they added")
+        return problems
+
+
+class _Transaction:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on any exception (Ctrl-C included)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        if exc_type is None:
+            self.conn.execute("COMMIT")
+        elif self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
