@@ -24,6 +24,7 @@ power loss can lose the last batches, never the file's integrity.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -119,13 +120,16 @@ class SQLiteStore:
 
     @classmethod
     def create(cls, path: str | Path, config: dict[str, Any], dedupe_version: str) -> SQLiteStore:
+        """Make a new index. It is built under a temporary name and renamed into place, so a
+        process killed while creating it leaves no half-made index behind."""
         path = Path(path)
         if path.exists():
             raise IndexStoreError(f"{path}: exists already")
         if not path.parent.is_dir():
             raise InputError(f"index {path}: folder {path.parent} does not exist")
-        conn = cls._connect(path)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.new")
         try:
+            conn = cls._connect(tmp)
             conn.execute("PRAGMA journal_mode = WAL")
             # tables, meta and the header's marks in one transaction: a file is an index or is not
             conn.executescript("BEGIN IMMEDIATE;" + _SCHEMA)
@@ -141,12 +145,14 @@ class SQLiteStore:
             conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             conn.execute("COMMIT")
-        except BaseException:
-            conn.close()
+            conn.close()  # the last connection checkpoints the WAL into the file and removes it
+            os.link(tmp, path)  # unlike a rename, fails when another process made the index meanwhile
+        except FileExistsError:
+            raise IndexStoreError(f"{path}: exists already") from None
+        finally:
             for suffix in ("", "-wal", "-shm"):
-                Path(str(path) + suffix).unlink(missing_ok=True)
-            raise
-        return cls(path, conn)
+                Path(str(tmp) + suffix).unlink(missing_ok=True)
+        return cls.open(path, write=True)
 
     @classmethod
     def open(cls, path: str | Path, write: bool = False) -> SQLiteStore:
@@ -327,10 +333,15 @@ class SQLiteStore:
                 zip(keys.ravel().tolist(), np.repeat(doc_ids, keys.shape[1]).tolist()),
             )
             if batch.seeds is not None:
-                for doc, seeds in zip(doc_ids.tolist(), batch.seeds):
+                lengths = [len(s) for s in batch.seeds]
+                if sum(lengths):
                     cur.executemany(
                         "INSERT INTO seeds VALUES (?, ?, ?)",
-                        ((h, doc, p) for p, h in enumerate(as_signed(seeds).tolist())),
+                        zip(
+                            as_signed(np.concatenate(batch.seeds)).tolist(),
+                            np.repeat(doc_ids, lengths).tolist(),
+                            np.concatenate([np.arange(n) for n in lengths]).tolist(),
+                        ),
                     )
         return number
 
@@ -376,19 +387,18 @@ class SQLiteStore:
         ).fetchone()[0]
         if bad_sig:
             problems.append(f"{bad_sig} documents have a signature of the wrong length")
-        per_doc = q(
-            "SELECT count(*) FROM (SELECT d.doc, count(b.doc) AS n FROM documents d "
-            "LEFT JOIN bands b ON b.doc = d.doc GROUP BY d.doc) WHERE n != ?",
-            (bands,),
-        ).fetchone()[0]
-        if per_doc:
-            problems.append(f"{per_doc} documents do not have exactly {bands} band keys")
-        orphans = q("SELECT count(*) FROM bands WHERE doc NOT IN (SELECT doc FROM documents)").fetchone()[0]
+        # one pass over each table (the band and seed keys lead with the hash, not the document)
+        docs = {r[0] for r in q("SELECT doc FROM documents")}
+        band_counts = dict(q("SELECT doc, count(*) FROM bands GROUP BY doc").fetchall())
+        wrong = sum(1 for d in docs if band_counts.get(d, 0) != bands)
+        if wrong:
+            problems.append(f"{wrong} documents do not have exactly {bands} band keys")
+        orphans = len(band_counts.keys() - docs)
         if orphans:
-            problems.append(f"{orphans} band keys belong to no document")
-        orphans = q("SELECT count(*) FROM seeds WHERE doc NOT IN (SELECT doc FROM documents)").fetchone()[0]
+            problems.append(f"band keys of {orphans} documents that are not in the index")
+        orphans = len({r[0] for r in q("SELECT DISTINCT doc FROM seeds")} - docs)
         if orphans:
-            problems.append(f"{orphans} seeds belong to no document")
+            problems.append(f"passage seeds of {orphans} documents that are not in the index")
         if not seeds and q("SELECT count(*) FROM seeds").fetchone()[0]:
             problems.append("seeds stored although passages are disabled")
         over = q(

@@ -1,0 +1,347 @@
+"""The persistent index: same matches as one scan, parameters enforced, crash-safe batches,
+readers beside a writer, schema versions."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_pipeline import WORDS, article
+
+from dedupe import Config, Detector, Document
+from dedupe.cli import main
+from dedupe.errors import ConfigError, IndexStoreError, InputError
+from dedupe.index import Index
+from dedupe.index import sqlite as index_sqlite
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+def seed_docs() -> list[Document]:
+    return [Document(p.name, p.read_text(encoding="utf-8"), str(p)) for p in sorted(SEEDS.glob("*.txt"))]
+
+
+def identical_classes(docs: list[Document], config: Config) -> dict[str, frozenset[str]]:
+    """id -> the ids whose shingle sets equal its own (scan lists pairs through one of them)."""
+    fp = Detector(config).fingerprint(docs)
+    by_set: dict[bytes, set[str]] = {}
+    for d, s in zip(fp.documents, fp.sets):
+        if len(s):
+            by_set.setdefault(s.tobytes(), set()).add(d.id)
+    return {i: frozenset(group) for group in by_set.values() for i in group}
+
+
+def scan_pairs_with(docs: list[Document], new: set[str], config: Config) -> dict[tuple[str, str], object]:
+    """Accepted pairs of one scan of all ``docs`` that hold a new document, with each pair scan made
+    through an identical copy extended to every copy (identical sets have identical scores)."""
+    result = Detector(config).run(docs)
+    same = identical_classes(docs, config)
+    out = {}
+    for p in result.pairs:
+        for a in same.get(p.a, {p.a}):
+            for b in same.get(p.b, {p.b}):
+                if a != b and (a in new or b in new):
+                    key = (min(a, b), max(a, b))
+                    if p.match == "identical" or key not in out:
+                        out[key] = p.match
+    return out
+
+
+def corpus(rng: random.Random, n: int) -> list[Document]:
+    """Articles with copies: exact, trimmed and edited, spread over the list."""
+    docs: list[Document] = []
+    for k in range(n):
+        roll = rng.random()
+        if docs and roll < 0.2:
+            words = rng.choice(docs).text.split()
+            text = " ".join(words[: max(3, int(len(words) * rng.uniform(0.4, 1.0)))])
+        elif docs and roll < 0.35:
+            words = rng.choice(docs).text.split()
+            text = " ".join(w if rng.random() > 0.08 else rng.choice(WORDS) for w in words)
+        elif docs and roll < 0.4:
+            text = rng.choice(docs).text
+        else:
+            text = article(rng, rng.randrange(10, 160))
+        docs.append(Document(f"d{k:03d}", text, f"gen {k}"))
+    return docs
+
+
+def test_query_finds_what_a_scan_of_everything_finds(tmp_path):
+    rng = random.Random(7)
+    docs = corpus(rng, 120)
+    rng.shuffle(docs)
+    old, new = docs[:90], docs[90:]
+    config = Config()
+    with Index.open(tmp_path / "ix.db", create=True) as ix:
+        ix.add(old[:40])
+        ix.add(old[40:])
+        result = ix.query(new)
+    expected = scan_pairs_with(docs, {d.id for d in new}, config)
+    got = {(p.a, p.b): p.match for p in result.pairs}
+    assert got.keys() == expected.keys()
+    assert expected  # the corpus has copies across the two halves
+    full = {(p.a, p.b): p for p in Detector(config).run(docs).pairs}
+    for key, p in ((k, p) for p in result.pairs if (k := (p.a, p.b)) in full):
+        assert p == full[key]  # the very same scores
+    assert [d.id for d in result.documents] == sorted(d.id for d in new)
+    assert result.documents_read == len(new)
+
+
+@settings(max_examples=25)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 4), st.integers(20, 60))
+def test_batches_then_query_equals_one_scan(tmp_path_factory, seed, batches, n):
+    """Property: adding in any number of batches, then querying, gives the pairs of one scan."""
+    rng = random.Random(seed)
+    docs = corpus(rng, n)
+    rng.shuffle(docs)
+    cut = int(n * 0.7)
+    old, new = docs[:cut], docs[cut:]
+    path = tmp_path_factory.mktemp("ix") / "ix.db"
+    config = Config()
+    with Index.open(path, create=True) as ix:
+        size = max(1, len(old) // batches)
+        for k in range(0, len(old), size):
+            ix.add(old[k : k + size])
+        result = ix.query(new)
+        assert ix.check() == []
+    expected = scan_pairs_with(docs, {d.id for d in new}, config)
+    assert {(p.a, p.b): p.match for p in result.pairs}.keys() == expected.keys()
+
+
+def test_shared_quotation_found_in_the_index():
+    docs = seed_docs()
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp, Index.open(Path(tmp) / "ix.db", create=True) as ix:
+        ix.add(docs[:4])
+        texts: dict[str, str] = {}
+        result = ix.query(docs[4:], texts=texts)
+    quote = next(g for g in result.passages if "extremely productive call" in g.text)
+    # the three indexed articles that print the quotation at length; 000 quotes four words of it,
+    # which scan folds into this group through 000's alignments with the other indexed articles,
+    # and a query (new document against the rest) reports as its own group with the new article
+    assert {o.doc for o in quote.occurrences} == {d.id for d in docs[1:]}
+    fragment = next(g for g in result.passages if g.text == "agree on many things")
+    assert {o.doc for o in fragment.occurrences} == {docs[0].id, docs[4].id}
+    for g in (quote, fragment):
+        for o in g.occurrences:
+            assert texts[o.doc][o.start : o.end] == o.text  # offsets into the original texts
+    new = next(o for o in quote.occurrences if o.doc == docs[4].id)
+    assert (new.start, new.end) == (1085, 1276)  # as scan reports it
+    # passages come only from pairs holding the new document
+    assert all(any(o.doc == docs[4].id for o in g.occurrences) for g in result.passages)
+
+
+def test_query_add_then_within_batch_duplicates(tmp_path):
+    rng = random.Random(3)
+    a = article(rng, 200)
+    path = tmp_path / "ix.db"
+    with Index.open(path, create=True) as ix:
+        ix.add([Document("old", a)])
+        r = ix.query([Document("new1", a + " and one more line"), Document("new2", a)], add=True)
+        assert {(p.a, p.b) for p in r.pairs} == {("new1", "new2"), ("new1", "old"), ("new2", "old")}
+        assert r.stats["index"]["added"] == 2
+        assert ix.store.count() == 3
+        again = ix.add([Document("old", "other text entirely, nothing alike here")])
+        assert again.added == 0 and again.skipped[0].reason == "id already in the index"
+
+
+def test_fingerprint_parameters_are_enforced(tmp_path):
+    path = tmp_path / "ix.db"
+    Index.open(path, {"shingle.size": 4}, create=True).close()
+    with pytest.raises(ConfigError, match=r"shingle.size is 4 in the index, 5 here"):
+        Index.open(path, {"shingle.size": 5})
+    with pytest.raises(ConfigError, match=r"lsh bands x rows"):
+        Index.open(path, {"lsh.threshold": 0.8})
+    with pytest.raises(ConfigError, match=r"minhash.seed"):
+        Index.open(path, {"minhash.seed": 2})
+    # thresholds are query-time settings; the index's own fingerprint values are kept
+    with Index.open(path, {"verify.jaccard_threshold": 0.9, "shingle.size": 4}) as ix:
+        assert ix.config.verify.jaccard_threshold == 0.9 and ix.config.shingle.size == 4
+
+
+def test_remove_and_check(tmp_path):
+    rng = random.Random(5)
+    text = article(rng, 150)
+    with Index.open(tmp_path / "ix.db", create=True) as ix:
+        ix.add([Document("a", text), Document("b", article(rng, 150))])
+        assert ix.query([Document("q", text)]).pairs
+        removed, missing = ix.remove(["a", "zz"])
+        assert removed == ["a"] and missing == ["zz"]
+        assert ix.check() == []
+        assert not ix.query([Document("q", text)]).pairs
+        stats = ix.stats()
+        assert stats["documents"] == 1 and stats["band_rows"] == ix.detector.bands
+
+
+def test_schema_versions_and_foreign_files(tmp_path):
+    path = tmp_path / "ix.db"
+    Index.open(path, create=True).close()
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {index_sqlite.SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(IndexStoreError, match="newer dedupe"):
+        Index.open(path)
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA user_version = 0")
+    conn.close()
+    with pytest.raises(IndexStoreError, match="no migration from version 0"):
+        Index.open(path, write=True)
+    other = tmp_path / "other.db"
+    sqlite3.connect(other).execute("CREATE TABLE t (x)").connection.close()
+    with pytest.raises(IndexStoreError, match="not a dedupe index"):
+        Index.open(other)
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"this is not a database at all" * 100)
+    with pytest.raises(IndexStoreError, match="not a dedupe index"):
+        Index.open(junk)
+    with pytest.raises(InputError, match="no index at"):
+        Index.open(tmp_path / "missing.db")
+
+
+def test_migration_path_upgrades_an_older_schema(tmp_path, monkeypatch):
+    """An index one version behind is upgraded in the writer's transaction, and refused to readers."""
+    path = tmp_path / "ix.db"
+    Index.open(path, create=True).close()
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {index_sqlite.SCHEMA_VERSION - 1}")
+    conn.close()
+    ran = []
+    monkeypatch.setitem(index_sqlite.MIGRATIONS, index_sqlite.SCHEMA_VERSION - 1, lambda c: ran.append(c))
+    with pytest.raises(IndexStoreError, match="older than"):
+        Index.open(path)
+    Index.open(path, write=True).close()
+    assert len(ran) == 1
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == index_sqlite.SCHEMA_VERSION
+
+
+def _write_jsonl(path: Path, n: int, seed: int = 11) -> list[str]:
+    rng = random.Random(seed)
+    ids = []
+    with open(path, "w", encoding="utf-8") as fh:
+        for k in range(n):
+            ids.append(f"doc-{k:05d}")
+            fh.write(json.dumps({"id": ids[-1], "text": article(rng, 120)}) + "\n")
+    return ids
+
+
+def _dedupe(*args: str) -> list[str]:
+    return [sys.executable, "-c", "import sys; from dedupe.cli import main; sys.exit(main())", *args]
+
+
+def test_kill_9_during_add_leaves_the_committed_batches(tmp_path):
+    """kill -9 at random moments of `index add`: the index opens, passes its check, and holds
+    exactly the batches committed, each whole; adding again completes it."""
+    source = tmp_path / "docs.jsonl"
+    ids = _write_jsonl(source, 3000)
+    cfg = tmp_path / "small.yaml"
+    cfg.write_text("run:\n  batch_size: 50\n")
+    path = tmp_path / "ix.db"
+    Index.open(path, create=True).close()
+    rng = random.Random(1)
+    command = _dedupe("index", "add", str(path), str(source), "-c", str(cfg), "-q")
+
+    def count() -> int:
+        with sqlite3.connect(path, timeout=30) as conn:
+            return conn.execute("SELECT count(*) FROM documents").fetchone()[0]
+
+    killed, seen = 0, [0]
+    for attempt in range(5):
+        proc = subprocess.Popen(command)
+        if attempt < 4:
+            # once this run has committed a batch, kill it at a random moment of the next ones
+            deadline = time.monotonic() + 60
+            while proc.poll() is None and count() <= seen[-1] and time.monotonic() < deadline:
+                time.sleep(0.01)
+            time.sleep(rng.uniform(0, 0.4))
+            if proc.poll() is None:
+                os.kill(proc.pid, signal.SIGKILL)
+                killed += 1
+        proc.wait()
+        with Index.open(path) as ix:
+            assert ix.check() == []
+            held = [r[0] for r in ix.store.conn.execute("SELECT id FROM documents ORDER BY id")]
+            batches = ix.store.conn.execute("SELECT batch, documents FROM batches ORDER BY batch").fetchall()
+        # each run adds the next whole batches of 50, in input order, after what was there
+        assert len(held) == sum(n for _, n in batches)
+        assert held == ids[: len(held)]
+        assert all(n == 50 for _, n in batches)
+        assert len(held) > seen[-1]
+        seen.append(len(held))
+    assert killed == 4
+    assert seen[-1] == len(ids)  # the last run, not killed, completed the index
+
+
+def test_readers_query_while_a_writer_adds(tmp_path):
+    source = tmp_path / "docs.jsonl"
+    _write_jsonl(source, 3000, seed=2)
+    probe = tmp_path / "probe.jsonl"
+    rng = random.Random(2)
+    first = json.loads(source.read_text().splitlines()[0])
+    probe.write_text(json.dumps({"id": "probe", "text": first["text"]}) + "\n")
+    cfg = tmp_path / "small.yaml"
+    cfg.write_text("run:\n  batch_size: 100\n")
+    path = tmp_path / "ix.db"
+    Index.open(path, create=True).close()
+    writer = subprocess.Popen(_dedupe("index", "add", str(path), str(source), "-c", str(cfg), "-q"))
+    counts, queries = [], 0
+    try:
+        while writer.poll() is None or queries < 3:
+            with Index.open(path) as ix:
+                counts.append(ix.store.count())
+                result = ix.query([Document("probe", first["text"])])
+                if counts[-1]:
+                    assert [(p.a, p.b) for p in result.pairs] == [(first["id"], "probe")]
+            queries += 1
+            time.sleep(rng.uniform(0, 0.05))
+    finally:
+        writer.wait(timeout=120)
+    assert writer.returncode == 0
+    assert counts == sorted(counts) and all(c % 100 == 0 for c in counts)
+    assert len(set(counts)) >= 3  # the reader saw the index grow while it was written
+    assert counts[-1] == 3000
+
+
+def test_cli_index_commands(tmp_path, capsys):
+    path = str(tmp_path / "ix.db")
+    seeds = sorted(str(p) for p in SEEDS.glob("*.txt"))
+    assert main(["index", "add", path, *seeds[:4], "-q"]) == 0
+    assert main(["index", "add", path, *seeds[:1]]) == 0
+    assert "id already in the index" in capsys.readouterr().err
+    assert main(["index", "query", path, seeds[4], "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["schema_version"] and out["summary"]["documents"] == 1
+    assert out["stats"]["index"]["documents"] == 4
+    assert any("extremely productive call" in g["text"] for g in out["passages"])
+    assert main(["index", "query", path, seeds[4], "--add", "-q", "-f", "jsonl"]) == 0
+    capsys.readouterr()
+    assert main(["index", "stats", path, "--json"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert stats["documents"] == 5 and stats["schema_version"] == index_sqlite.SCHEMA_VERSION
+    assert main(["index", "stats", path]) == 0
+    assert "5 in 2 batches" in capsys.readouterr().out
+    assert main(["index", "check", path]) == 0
+    assert main(["index", "remove", path, seeds[0], "nope"]) == 3
+    err = capsys.readouterr().err
+    assert "removed 1 documents" in err and "not in the index: nope" in err
+    five = tmp_path / "five.yaml"
+    five.write_text("shingle:\n  size: 5\n")
+    assert main(["index", "query", path, seeds[4], "-c", str(five)]) == 2
+    assert "shingle.size is 3 in the index, 5 here" in capsys.readouterr().err
+    assert main(["index", "stats", str(tmp_path / "none.db")]) == 3
+    assert main(["index", "query", path, str(tmp_path / "missing.txt")]) == 3
+    junk = tmp_path / "junk.db"
+    junk.write_text("not a database" * 200)
+    capsys.readouterr()
+    assert main(["index", "check", str(junk)]) == 5
+    assert capsys.readouterr().err.count("\n") == 1  # one line, no traceback
