@@ -3,12 +3,13 @@ from __future__ import annotations
 import random
 import string
 
+import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
 from dedupe import Config, Detector, Document
 from dedupe.config import PassagesConfig
-from dedupe.passages import quote_regions
+from dedupe.passages import PassageFingerprint, quote_regions, seed_pairs
 
 QUOTE_START = "It was an extremely productive call"
 
@@ -168,3 +169,32 @@ def test_passages_do_not_depend_on_document_order(seed, rnd):
 def test_config_keys_documented():
     cfg = PassagesConfig()
     assert cfg.min_quote_words < cfg.min_words
+
+
+@given(st.lists(st.lists(st.integers(0, 12), max_size=30), min_size=2, max_size=10), st.data())
+def test_seed_pairs_involving_equals_filtering_all_pairs(docs, data):
+    """The index's query path (pairs holding a marked document, listed directly) lists exactly
+    the seed pairs that all-pairs-then-filter gives."""
+    fps = []
+    for seeds in docs:
+        arr = np.array(seeds, dtype=np.uint64)
+        z = np.zeros(len(seeds))
+        fps.append(PassageFingerprint(arr, z, z, z, z, arr))
+    marked = np.array(data.draw(st.lists(st.booleans(), min_size=len(docs), max_size=len(docs))))
+    cfg = PassagesConfig(max_ngram_docs=5)
+    everything = seed_pairs(fps, cfg)
+    expected = everything[marked[everything[:, 0]] | marked[everything[:, 2]]]
+    assert np.array_equal(seed_pairs(fps, cfg, marked), expected)
+
+
+@given(st.text(alphabet=string.ascii_letters + string.digits + " .,'\"-\n\t\x1f", max_size=200))
+def test_titled_words_vectorised_equals_per_word(text):
+    from dedupe.normalize import tokenize, words
+    from dedupe.passages import _is_titled, _titled
+
+    toks = tokenize(text, Config().normalize)
+    starts, ends = np.array(toks.starts, dtype=np.int64), np.array(toks.ends, dtype=np.int64)
+    expected = [_is_titled(text[a:b]) for a, b in zip(toks.starts, toks.ends)]
+    assert _titled(text, starts, ends).tolist() == expected
+    # the ASCII span path: each span is one whole word as printed, in order
+    assert [" ".join(words(text[a:b], Config().normalize)) for a, b in zip(toks.starts, toks.ends)] == toks.words

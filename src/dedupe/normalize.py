@@ -25,9 +25,13 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+import numpy as np
+
 from .config import NormalizeConfig
 
 _RUN = re.compile(r"\S+")
+# the ASCII characters str.split() and \s treat as whitespace
+_ASCII_SPACE = np.array([chr(c).isspace() for c in range(256)], dtype=bool)
 
 
 class _FoldTable(dict):
@@ -95,13 +99,12 @@ def tokenize(text: str, cfg: NormalizeConfig) -> Tokens:
     starts: list[int] = []
     ends: list[int] = []
     if text.isascii():
-        # ASCII casefold and punctuation folding map one character to one: spans carry over as they are.
+        # ASCII casefold and punctuation folding map one character to one: spans carry over as they
+        # are, and the word boundaries are the edges of the runs of non-space bytes (numpy)
         norm = _fold(text, cfg)
-        for m in _RUN.finditer(norm):
-            out_words.append(m.group())
-            starts.append(m.start())
-            ends.append(m.end())
-        return Tokens(out_words, starts, ends)
+        solid = ~_ASCII_SPACE[np.frombuffer(norm.encode("ascii"), dtype=np.uint8)]
+        edges = np.diff(np.concatenate(([False], solid, [False])).view(np.int8))
+        return Tokens(norm.split(), np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist())
     for m in _RUN.finditer(text):
         run, base = m.group(), m.start()
         norm = _fold(run, cfg)

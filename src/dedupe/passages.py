@@ -101,10 +101,25 @@ def fingerprint(text: str, shingler: Shingler, cfg: PassagesConfig) -> PassageFi
     for a, b in quote_regions(text):
         lo, hi = np.searchsorted(starts, a, "left"), np.searchsorted(ends, b, "right")
         quoted[lo:hi] = True
-    titled = np.fromiter(
-        (_is_titled(text[a:b]) for a, b in zip(toks.starts, toks.ends)), dtype=bool, count=len(toks.starts)
-    )
+    titled = _titled(text, starts, ends)
     return PassageFingerprint(words, starts, ends, quoted, titled, ngram_hashes(words, cfg.ngram))
+
+
+def _titled(text: str, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """:func:`_is_titled` of every word; vectorised for ASCII text."""
+    if not text.isascii() or not len(starts):
+        return np.fromiter(
+            (_is_titled(text[a:b]) for a, b in zip(starts.tolist(), ends.tolist())),
+            dtype=bool,
+            count=len(starts),
+        )
+    b = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
+    lower = ((b >= 97) & (b <= 122)).astype(np.int32)
+    # between one word's end and the next word's start stand only spaces and punctuation, so
+    # counting lower-case letters from one start to the next counts them inside the word
+    has_lower = np.add.reduceat(lower, starts) > 0
+    first = b[starts]
+    return (first >= 65) & (first <= 90) & has_lower
 
 
 def _is_titled(word: str) -> bool:
@@ -245,16 +260,35 @@ def seed_pairs(
     # boilerplate: too many documents, or a repeated n-gram with too many occurrences to pair
     keep = (doc_freq >= 2) & (doc_freq <= cfg.max_ngram_docs) & (sizes <= 4 * cfg.max_ngram_docs)
     rows = order[np.repeat(keep, sizes)]
-    pairs, _ = pairs_in_groups(hashes[rows])
-    i, j = rows[pairs[:, 0]], rows[pairs[:, 1]]
+    if involving is None:
+        pairs, _ = pairs_in_groups(hashes[rows])
+        i, j = rows[pairs[:, 0]], rows[pairs[:, 1]]
+    else:
+        i, j = _pairs_involving(hashes[rows], involving[docs[rows]])
+        i, j = rows[i], rows[j]
     cross = docs[i] != docs[j]
-    if involving is not None:
-        cross &= involving[docs[i]] | involving[docs[j]]
     i, j = i[cross], j[cross]
     swap = docs[i] > docs[j]
     i, j = np.where(swap, j, i), np.where(swap, i, j)
     out = np.stack([docs[i], pos[i], docs[j], pos[j]], axis=1)
     return out[np.lexsort((out[:, 3], out[:, 1], out[:, 2], out[:, 0]))]
+
+
+def _pairs_involving(keys: np.ndarray, marked: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of positions sharing a key (sorted ``keys``) where at least one position is marked:
+    each marked position with every other of its group, each pair once. Linear in the pairs
+    listed, where all pairs of a group less those of unmarked positions would be quadratic."""
+    starts, sizes = group_bounds(keys)
+    group = np.repeat(np.arange(len(starts)), sizes)
+    left = np.flatnonzero(marked)
+    counts = sizes[group[left]]
+    right = np.repeat(starts[group[left]], counts) + (
+        np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    )
+    left = np.repeat(left, counts)
+    # a pair of two marked positions comes up from both ends: keep it once
+    keep = (left != right) & ~(marked[right] & (right < left))
+    return left[keep], right[keep]
 
 
 def matching_blocks(a: np.ndarray, b: np.ndarray) -> list[tuple[int, int, int]]:
