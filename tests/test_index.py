@@ -339,6 +339,8 @@ def test_cli_index_commands(tmp_path, capsys):
     assert main(["index", "query", path, seeds[4], "-c", str(five)]) == 2
     assert "shingle.size is 3 in the index, 5 here" in capsys.readouterr().err
     assert main(["index", "stats", str(tmp_path / "none.db")]) == 3
+    assert main(["index", "add", str(tmp_path / "new.db"), str(tmp_path / "missing.txt")]) == 3
+    assert not (tmp_path / "new.db").exists()  # a bad path makes no index
     assert main(["index", "query", path, str(tmp_path / "missing.txt")]) == 3
     junk = tmp_path / "junk.db"
     junk.write_text("not a database" * 200)

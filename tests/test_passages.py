@@ -197,4 +197,6 @@ def test_titled_words_vectorised_equals_per_word(text):
     expected = [_is_titled(text[a:b]) for a, b in zip(toks.starts, toks.ends)]
     assert _titled(text, starts, ends).tolist() == expected
     # the ASCII span path: each span is one whole word as printed, in order
-    assert [" ".join(words(text[a:b], Config().normalize)) for a, b in zip(toks.starts, toks.ends)] == toks.words
+    assert [
+        " ".join(words(text[a:b], Config().normalize)) for a, b in zip(toks.starts, toks.ends)
+    ] == toks.words

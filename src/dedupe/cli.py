@@ -1,7 +1,8 @@
 """The command line: parse, call the Python API, render, map errors to exit codes.
 
 Exit codes: 0 success; 1 internal error; 2 bad usage or configuration; 3 an input path that
-does not exist or cannot be read; 4 no document could be processed; 130 interrupted (Ctrl-C).
+does not exist or cannot be read; 4 no document could be processed; 5 an index that cannot be used;
+130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from .pipeline import Detector
 from .records import Document
 from .report import write_report
 from .result import Result
-from .sources import Record, read_sources
+from .sources import Record, check_paths, read_sources
 
 app = typer.Typer(
     add_completion=False,
@@ -411,6 +412,7 @@ def index_add(
 
     Each batch of run.batch_size documents is committed in one transaction; a document whose id
     is in the index already is skipped."""
+    check_paths(paths)  # before the index is made
     with (
         _Progress(not quiet) as progress,
         _open_index(index, config, locals(), create=True, write=True, progress=progress) as ix,

@@ -244,8 +244,17 @@ class Index:
         other, as a :class:`Result` whose ``documents`` are the new documents. ``add`` then adds
         them (those whose id is not in the index yet). ``texts``, when given, is filled with the
         text of every document looked at, new and indexed (for the HTML report)."""
+        q = self.detector.fingerprint(items)
+        with self.store.snapshot():  # one consistent view of the index, whatever a writer adds
+            result, known = self._query(q, add, texts)
+        if add:
+            t0 = time.perf_counter()
+            result.stats["index"]["added"] = self._add_fingerprinted(q, known)
+            result.stats["seconds"]["add"] = round(time.perf_counter() - t0, 4)
+        return result
+
+    def _query(self, q: Fingerprints, add: bool, texts: dict[str, str] | None) -> tuple[Result, set[str]]:
         det, cfg = self.detector, self.config
-        q = det.fingerprint(items)
         timings = q.seconds
         t0 = time.perf_counter()
         qids = q.ids
@@ -322,12 +331,7 @@ class Index:
             },
         }
         result = det.conclude(universe, verifier, accepted, stats, lambda i: bool(is_new[i]), boilerplate)
-        if add:
-            t0 = time.perf_counter()
-            added = self._add_fingerprinted(q, known)
-            result.stats["index"]["added"] = added
-            result.stats["seconds"]["add"] = round(time.perf_counter() - t0, 4)
-        return result
+        return result, known
 
     def _seed_candidates(self, q: Fingerprints) -> tuple[np.ndarray, set[tuple[int, int]]]:
         """Seed n-grams that are boilerplate across the index and the new documents, and the pairs

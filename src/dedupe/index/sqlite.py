@@ -298,7 +298,13 @@ class SQLiteStore:
     # -- writing ---------------------------------------------------------------------------
 
     def transaction(self) -> _Transaction:
-        return _Transaction(self.conn)
+        """A write transaction: ``BEGIN IMMEDIATE`` ... ``COMMIT``."""
+        return _Transaction(self.conn, "BEGIN IMMEDIATE")
+
+    def snapshot(self) -> _Transaction:
+        """A read transaction: every read inside it sees the index as one commit left it, whatever
+        a writer commits meanwhile (WAL)."""
+        return _Transaction(self.conn, "BEGIN")
 
     def add_batch(self, batch: StoredBatch) -> int:
         """Commit one batch in one transaction; returns its batch number."""
@@ -410,13 +416,13 @@ class SQLiteStore:
 
 
 class _Transaction:
-    """``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on any exception (Ctrl-C included)."""
+    """``begin`` ... ``COMMIT``, rolled back on any exception (Ctrl-C included)."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
+    def __init__(self, conn: sqlite3.Connection, begin: str) -> None:
+        self.conn, self.begin = conn, begin
 
     def __enter__(self) -> sqlite3.Connection:
-        self.conn.execute("BEGIN IMMEDIATE")
+        self.conn.execute(self.begin)
         return self.conn
 
     def __exit__(self, exc_type: object, *rest: object) -> None:
