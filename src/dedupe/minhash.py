@@ -75,6 +75,23 @@ class MinHasher:
 
     def signatures(self, sets: Sequence[np.ndarray]) -> np.ndarray:
         """Signatures of many sets, as a ``len(sets) x num_perm`` matrix."""
+        if self.scheme == "affine32" and len(sets):
+            lengths = np.fromiter(map(len, sets), dtype=np.int64, count=len(sets))
+            flat = np.concatenate(sets) if lengths.sum() else np.empty(0, dtype=np.uint32)
+            return self.signatures_flat(flat, np.concatenate(([0], np.cumsum(lengths))))
+        return self.signatures_numpy(sets)
+
+    def signatures_flat(self, flat: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+        """Signatures of the sets ``flat[offsets[i]:offsets[i + 1]]``: the compiled kernel for
+        ``affine32`` (:func:`dedupe.kernels.minhash_affine32`), numpy for the other schemes."""
+        if self.scheme == "affine32":
+            from .kernels import minhash_affine32
+
+            return minhash_affine32(flat.astype(np.uint32, copy=False), offsets, self.a, self.b)
+        return self.signatures_numpy([flat[offsets[i] : offsets[i + 1]] for i in range(len(offsets) - 1)])
+
+    def signatures_numpy(self, sets: Sequence[np.ndarray]) -> np.ndarray:
+        """The numpy path (any scheme): permutations batched over many documents, reduced per document."""
         out = np.full((len(sets), self.num_perm), self.empty_value, dtype=self.dtype)
         rows_per_chunk = max(1, _CHUNK // self.num_perm)
         i = 0

@@ -77,10 +77,12 @@ class Fingerprinter:
 
     def __call__(self, texts: list[str]) -> FingerprintBatch:
         shingler, hasher = self._state()
-        sets = [shingler.hashes(t) for t in texts]
+        flat, offsets = shingler.hashes_batch(texts)
+        bounds = offsets.tolist()
+        sets = [flat[a:b] for a, b in zip(bounds, bounds[1:])]
         pcfg = self.config.passages
         fps = [passage_fingerprint(t, shingler, pcfg) for t in texts] if pcfg.enabled else None
-        return FingerprintBatch(sets, hasher.signatures(sets), fps)
+        return FingerprintBatch(sets, hasher.signatures_flat(flat, offsets), fps)
 
 
 class Intake:

@@ -14,11 +14,14 @@ document but never matched (see the README on short documents).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from functools import lru_cache
+
 import numpy as np
 import xxhash
 
-from .config import Config
-from .normalize import normalize_text, words
+from .config import Config, NormalizeConfig
+from .normalize import _fold, normalize_text, words
 
 _MULT = np.uint64(0x9E3779B97F4A7C15)  # odd: the polynomial base for combining token hashes
 _M1 = np.uint64(0xFF51AFD7ED558CCD)
@@ -77,6 +80,47 @@ class Shingler:
         """Sorted unique shingle hashes of ``text`` (uint32 or uint64 by scheme)."""
         return self.hashes_of_tokens(self.tokens(text))
 
+    def hashes_batch(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`hashes` of every text, concatenated, and the offsets of each text's part
+        (``flat[offsets[i]:offsets[i + 1]]`` is the set of ``texts[i]``).
+
+        Word shingles of ASCII texts are made by the compiled kernel
+        (:func:`dedupe.kernels.word_shingles`) in one pass over the batch; the rest take
+        :meth:`hashes`. Both give the same values (a hypothesis test holds them equal).
+        """
+        dtype = np.uint32 if self.width == 32 else np.uint64
+        tables = _ascii_tables(self.normalize) if self.kind == "word" else None
+        fast = [i for i, t in enumerate(texts) if t.isascii()] if tables is not None else []
+        parts: list[np.ndarray | None] = [None] * len(texts)
+        if fast:
+            from .kernels import word_shingles
+
+            encoded = [texts[i].encode("ascii") for i in fast]
+            lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
+            ends = np.cumsum(lengths)
+            flat, offsets = word_shingles(
+                np.frombuffer(b"".join(encoded), dtype=np.uint8),
+                ends - lengths,
+                ends,
+                tables[0],
+                tables[1],
+                self.size,
+                np.uint64(self.seed),
+                self.width == 32,
+            )
+            flat = flat.astype(dtype)
+            if len(fast) == len(texts):
+                return flat, offsets
+            for k, i in enumerate(fast):
+                parts[i] = flat[offsets[k] : offsets[k + 1]]
+        for i, t in enumerate(texts):
+            if parts[i] is None:
+                parts[i] = self.hashes(t)
+        lengths = np.fromiter((len(p) for p in parts), dtype=np.int64, count=len(parts))
+        offsets = np.concatenate(([0], np.cumsum(lengths)))
+        flat = np.concatenate(parts) if parts else np.empty(0, dtype=dtype)
+        return flat.astype(dtype, copy=False), offsets
+
     def hashes_of_tokens(self, tokens: list[str] | str) -> np.ndarray:
         if len(tokens) < self.size:
             return np.empty(0, dtype=np.uint32 if self.width == 32 else np.uint64)
@@ -84,6 +128,21 @@ class Shingler:
         if self.width == 32:
             acc = (acc >> _S32).astype(np.uint32)
         return sorted_unique(acc)
+
+
+@lru_cache(maxsize=16)
+def _ascii_tables(cfg: NormalizeConfig) -> tuple[np.ndarray, np.ndarray] | None:
+    """For the kernel: each ASCII byte folded as :func:`dedupe.normalize._fold` folds it, and
+    whether the folded byte separates words (as ``str.split`` does). None when some ASCII
+    character does not fold to exactly one ASCII character (then every text takes the numpy path)."""
+    table = np.arange(256, dtype=np.uint8)
+    for code in range(128):
+        folded = _fold(chr(code), cfg)
+        if len(folded) != 1 or not folded.isascii():
+            return None
+        table[code] = ord(folded)
+    space = np.array([chr(c).isspace() if c < 128 else False for c in range(256)], dtype=bool)
+    return table, space
 
 
 def sorted_unique(values: np.ndarray) -> np.ndarray:

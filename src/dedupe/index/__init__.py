@@ -48,6 +48,7 @@ from ..pipeline import Detector, Fingerprints, InputItem, Intake, Progress
 from ..records import Document, Skipped
 from ..result import Result
 from .sqlite import SCHEMA_VERSION, SQLiteStore, StoredBatch, as_signed
+from .store import IndexStore
 
 # Keys whose values shape the stored fingerprints: an index answers only under its own values.
 FINGERPRINT_KEYS = (
@@ -95,7 +96,7 @@ class AddReport:
 class Index:
     """A persistent index of documents (see the module docstring). Use :meth:`open`."""
 
-    def __init__(self, store: SQLiteStore, config: Config, progress: Progress | None = None) -> None:
+    def __init__(self, store: IndexStore, config: Config, progress: Progress | None = None) -> None:
         self.store = store
         self.config = config
         self.detector = Detector(config, progress=progress)
@@ -417,4 +418,4 @@ class Index:
         return self.store.check(self.config.minhash.num_perm, self.detector.bands, self.seeds_stored)
 
 
-__all__ = ["FINGERPRINT_KEYS", "SCHEMA_VERSION", "AddReport", "Index"]
+__all__ = ["FINGERPRINT_KEYS", "SCHEMA_VERSION", "AddReport", "Index", "IndexStore", "SQLiteStore"]

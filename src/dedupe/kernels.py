@@ -1,0 +1,192 @@
+"""Compiled kernels (numba) for the per-document hot path: the same numbers as the numpy code, faster.
+
+Python's per-token work (splitting a text into words, one dict look-up per word, building an
+array) costs more than all the arithmetic of MinHash. These kernels take a whole batch of texts
+as one byte buffer and do, in one compiled pass per document:
+
+* :func:`word_shingles`: fold each byte with the config's table (case, punctuation), cut words at
+  whitespace, hash each word with XXH64 (:func:`xxh64`, checked equal to the ``xxhash`` package),
+  combine ``n`` consecutive word hashes into an n-gram hash exactly as
+  :func:`dedupe.shingle.ngram_hashes` does, and sort and de-duplicate them per document;
+* :func:`minhash_affine32`: datasketch's ``affine32`` permutations (MurmurHash3's 32-bit
+  finaliser, then ``a_k * h + b_k mod 2^32``) and the minimum per permutation.
+
+Only ASCII texts go through :func:`word_shingles` (one byte is one character, so the folding is a
+table); other texts take the numpy path. Tests hold both paths equal with hypothesis. Kernels are
+compiled on first use and cached on disk (``cache=True``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+_P1 = np.uint64(11400714785074694791)
+_P2 = np.uint64(14029467366897019727)
+_P3 = np.uint64(1609587929392839161)
+_P4 = np.uint64(9650029242287828579)
+_P5 = np.uint64(2870177450012600261)
+_MULT = np.uint64(0x9E3779B97F4A7C15)  # as dedupe.shingle._MULT
+_M1 = np.uint64(0xFF51AFD7ED558CCD)
+_M2 = np.uint64(0xC4CEB9FE1A85EC53)
+
+
+@njit(inline="always")
+def _rotl(x, r):
+    return (x << np.uint64(r)) | (x >> np.uint64(64 - r))
+
+
+@njit(inline="always")
+def _read(b, p, size):
+    """``size`` bytes at ``p``, little-endian."""
+    v = np.uint64(0)
+    for i in range(size):
+        v |= np.uint64(b[p + i]) << np.uint64(8 * i)
+    return v
+
+
+@njit(inline="always")
+def _round(acc, lane):
+    acc = acc + lane * _P2
+    return _rotl(acc, 31) * _P1
+
+
+@njit(inline="always")
+def _merge(acc, v):
+    acc ^= _round(np.uint64(0), v)
+    return acc * _P1 + _P4
+
+
+@njit(cache=True)
+def xxh64(b, start, end, seed):
+    """XXH64 of the bytes ``b[start:end]`` (a uint8 array) with a uint64 ``seed``."""
+    p = start
+    n = end - start
+    if n >= 32:
+        v1 = seed + _P1 + _P2
+        v2 = seed + _P2
+        v3 = seed
+        v4 = seed - _P1
+        while p <= end - 32:
+            v1 = _round(v1, _read(b, p, 8))
+            v2 = _round(v2, _read(b, p + 8, 8))
+            v3 = _round(v3, _read(b, p + 16, 8))
+            v4 = _round(v4, _read(b, p + 24, 8))
+            p += 32
+        h = _rotl(v1, 1) + _rotl(v2, 7) + _rotl(v3, 12) + _rotl(v4, 18)
+        h = _merge(_merge(_merge(_merge(h, v1), v2), v3), v4)
+    else:
+        h = seed + _P5
+    h += np.uint64(n)
+    while p + 8 <= end:
+        h ^= _round(np.uint64(0), _read(b, p, 8))
+        h = _rotl(h, 27) * _P1 + _P4
+        p += 8
+    if p + 4 <= end:
+        h ^= _read(b, p, 4) * _P1
+        h = _rotl(h, 23) * _P2 + _P3
+        p += 4
+    while p < end:
+        h ^= np.uint64(b[p]) * _P5
+        h = _rotl(h, 11) * _P1
+        p += 1
+    h ^= h >> np.uint64(33)
+    h *= _P2
+    h ^= h >> np.uint64(29)
+    h *= _P3
+    return h ^ (h >> np.uint64(32))
+
+
+@njit(inline="always")
+def _fmix64(h):
+    h ^= h >> np.uint64(33)
+    h *= _M1
+    h ^= h >> np.uint64(33)
+    h *= _M2
+    return h ^ (h >> np.uint64(33))
+
+
+@njit(cache=True)
+def word_shingles(buf, starts, ends, table, space, n, seed, width32):
+    """Sorted unique word n-gram hashes of each document ``buf[starts[d]:ends[d]]``.
+
+    ``table`` folds a byte (case, punctuation), ``space[c]`` says whether a folded byte separates
+    words. Returns the hashes of all documents, concatenated, and ``offsets`` (document ``d``
+    holds ``hashes[offsets[d]:offsets[d + 1]]``); ``width32`` keeps the top 32 bits, as the
+    ``affine32`` and ``legacy`` schemes take.
+    """
+    ndocs = len(starts)
+    folded = np.empty(len(buf), np.uint8)
+    cap = 0
+    longest = 0
+    for d in range(ndocs):
+        size = ends[d] - starts[d]
+        cap += size // 2 + 1
+        longest = max(longest, size)
+    out = np.empty(cap, np.uint64)
+    offsets = np.zeros(ndocs + 1, np.int64)
+    tokens = np.empty(longest // 2 + 2, np.uint64)
+    nn = np.uint64(n)
+    o = 0
+    for d in range(ndocs):
+        count = 0
+        word = -1
+        for p in range(starts[d], ends[d]):
+            c = table[buf[p]]
+            folded[p] = c
+            if space[c]:
+                if word >= 0:
+                    tokens[count] = xxh64(folded, word, p, seed)
+                    count += 1
+                    word = -1
+            elif word < 0:
+                word = p
+        if word >= 0:
+            tokens[count] = xxh64(folded, word, ends[d], seed)
+            count += 1
+        windows = count - n + 1
+        if windows > 0:
+            for i in range(windows):
+                acc = tokens[i]
+                for k in range(1, n):
+                    acc = acc * _MULT + tokens[i + k]
+                acc = _fmix64(acc ^ nn)
+                if width32:
+                    acc >>= np.uint64(32)
+                out[o + i] = acc
+            seg = out[o : o + windows]
+            seg.sort()
+            kept = 1
+            for i in range(1, windows):
+                if seg[i] != seg[kept - 1]:
+                    seg[kept] = seg[i]
+                    kept += 1
+            o += kept
+        offsets[d + 1] = o
+    return out[:o].copy(), offsets
+
+
+@njit(cache=True)
+def minhash_affine32(hashes, offsets, a, b):
+    """Signatures (``ndocs x len(a)`` uint32) of the sets ``hashes[offsets[d]:offsets[d + 1]]``
+    under datasketch's ``affine32`` permutations ``(a, b)``; an empty set gives all 2^32 - 1."""
+    ndocs = len(offsets) - 1
+    perms = len(a)
+    sig = np.empty((ndocs, perms), np.uint32)
+    mixed = np.empty(len(hashes), np.uint32)
+    for j in range(len(hashes)):
+        h = np.uint32(hashes[j])
+        h ^= h >> np.uint32(16)
+        h = np.uint32(h * np.uint32(0x85EBCA6B))
+        h ^= h >> np.uint32(13)
+        h = np.uint32(h * np.uint32(0xC2B2AE35))
+        mixed[j] = h ^ (h >> np.uint32(16))
+    for d in range(ndocs):
+        lo, hi = offsets[d], offsets[d + 1]
+        for k in range(perms):
+            ak, bk = a[k], b[k]
+            m = np.uint32(0xFFFFFFFF)
+            for j in range(lo, hi):  # a min-reduction: the compiler vectorises it
+                m = min(m, np.uint32(ak * mixed[j] + bk))
+            sig[d, k] = m
+    return sig

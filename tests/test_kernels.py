@@ -1,0 +1,66 @@
+"""The compiled kernels give the very numbers of the numpy/xxhash code they replace."""
+
+from __future__ import annotations
+
+import string
+
+import numpy as np
+import xxhash
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dedupe.config import load_config
+from dedupe.kernels import xxh64
+from dedupe.minhash import MinHasher
+from dedupe.shingle import Shingler
+
+ASCII_TEXT = st.text(
+    alphabet=string.ascii_letters + string.digits + string.punctuation + " \t\n\r\x0b\x0c\x1c\x1f\x00\x7f",
+    max_size=300,
+)
+
+
+@given(st.binary(max_size=100), st.integers(0, 2**64 - 1))
+def test_xxh64_equals_the_xxhash_package(data, seed):
+    arr = np.frombuffer(data, dtype=np.uint8) if data else np.zeros(0, dtype=np.uint8)
+    assert int(xxh64(arr, 0, len(data), np.uint64(seed))) == xxhash.xxh64_intdigest(data, seed)
+
+
+@given(
+    st.lists(st.one_of(ASCII_TEXT, st.text(max_size=50)), max_size=12),
+    st.integers(1, 6),
+    st.sampled_from(["affine32", "affine64", "legacy"]),
+    st.booleans(),
+    st.booleans(),
+    st.integers(0, 2**32 - 1),
+)
+def test_batch_shingles_equal_one_by_one(texts, size, scheme, casefold, punct, seed):
+    """The kernel (ASCII texts) and the Python path (the others) give what hashes() gives."""
+    cfg = load_config(
+        overrides={
+            "shingle.size": size,
+            "minhash.scheme": scheme,
+            "minhash.seed": seed,
+            "normalize.casefold": casefold,
+            "normalize.fold_punctuation": punct,
+        }
+    )
+    shingler = Shingler(cfg)
+    flat, offsets = shingler.hashes_batch(texts)
+    assert len(offsets) == len(texts) + 1
+    for i, t in enumerate(texts):
+        expected = shingler.hashes(t)
+        got = flat[offsets[i] : offsets[i + 1]]
+        assert got.dtype == expected.dtype
+        assert np.array_equal(got, expected)
+
+
+@given(
+    st.lists(st.lists(st.integers(0, 2**32 - 1), max_size=200, unique=True), max_size=8),
+    st.integers(2, 300),
+    st.integers(0, 2**32 - 1),
+)
+def test_minhash_kernel_equals_numpy(sets, num_perm, seed):
+    hasher = MinHasher(num_perm, seed, "affine32")
+    arrays = [np.array(sorted(s), dtype=np.uint32) for s in sets]
+    assert np.array_equal(hasher.signatures(arrays), hasher.signatures_numpy(arrays))
