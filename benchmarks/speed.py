@@ -198,8 +198,42 @@ def child(args: argparse.Namespace) -> None:
     print(json.dumps(res))
 
 
+class Steps:
+    """A progress bar on stderr over the benchmark's runs, only when stderr is a terminal."""
+
+    def __init__(self, total: int) -> None:
+        self.bar = None
+        if sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("", total=total)
+
+    def step(self, what: str) -> None:
+        if self.bar is not None:
+            self.bar.update(self.task, description=what)
+
+    def done(self) -> None:
+        if self.bar is not None:
+            self.bar.advance(self.task)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+STEPS: Steps | None = None
+
+
 def spawn(*argv: str) -> dict:
+    if STEPS is not None:
+        STEPS.step(" ".join(a for a in argv[1:4] if not a.startswith("--")))
     proc = subprocess.run([sys.executable, __file__, *argv], capture_output=True, text=True, check=False)
+    if STEPS is not None:
+        STEPS.done()
     if proc.returncode != 0:
         return {"error": (proc.stderr.strip().splitlines() or ["failed"])[-1]}
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -224,6 +258,8 @@ def main() -> None:
         child(args)
         return
     args.workdir.mkdir(parents=True, exist_ok=True)
+    global STEPS
+    STEPS = Steps(6)
     corpus = make_corpus(args.workdir / f"news-{args.docs}.jsonl", args.docs)
     mb = corpus.stat().st_size / 1e6
     print(f"corpus: {args.docs} documents, {mb:.1f} MB ({corpus}); word 5-grams, 128 permutations, one core")
@@ -238,6 +274,7 @@ def main() -> None:
         res = spawn("--run", "dedupe", "--corpus", str(corpus), "--workers", str(w), "--out", str(args.workdir / "out.json"))
         rows.append({"method": f"dedupe scan ({w} worker{'s' if w > 1 else ''})", "docs": args.docs, "mb": mb, **res})
     ref = spawn("--run", "reference", "--corpus", str(corpus))
+    STEPS.close()
     base = {r["method"]: r["docs"] / r["seconds"] for r in rows if "seconds" in r}
     ours = base.get("dedupe scan (1 worker)")
     print(f"\n{'method':<36}{'docs':>8}{'docs/s':>10}{'MB/s':>8}{'peak RSS MB':>13}{'dedupe 1w is':>14}")
@@ -261,7 +298,9 @@ def main() -> None:
         print(f"correctness: clusters from datasketch.MinHash signatures {'EQUAL' if same else 'DIFFER'} to dedupe's "
               f"({len(one['clusters'])} clusters)")
     scale = []
-    for n in [int(x) for x in args.scale.split(",") if x]:
+    sizes = [int(x) for x in args.scale.split(",") if x]
+    STEPS = Steps(len(sizes))
+    for n in sizes:
         c = make_corpus(args.workdir / f"news-{n}.jsonl", n)
         res = spawn("--run", "dedupe", "--corpus", str(c), "--workers", "1", "--out", str(args.workdir / f"out-{n}.json"))
         if "error" in res:
@@ -269,6 +308,7 @@ def main() -> None:
             continue
         res.pop("clusters", None)
         scale.append({"docs": n, **res})
+    STEPS.close()
     if scale:
         print(f"\n{'docs':>10}{'seconds':>10}{'docs/s':>10}{'peak RSS MB':>13}{'KB/doc':>9}{'oversized buckets':>19}")
         for r in scale:

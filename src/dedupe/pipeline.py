@@ -173,7 +173,7 @@ class Fingerprints:
             np.concatenate([self.signatures, other.signatures]),
             passages,
             self.skipped + other.skipped,
-            dict(self.seconds),
+            self.seconds,  # the same timings: the stages that follow add theirs
         ).sorted()
 
 
