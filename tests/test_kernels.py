@@ -64,3 +64,12 @@ def test_minhash_kernel_equals_numpy(sets, num_perm, seed):
     hasher = MinHasher(num_perm, seed, "affine32")
     arrays = [np.array(sorted(s), dtype=np.uint32) for s in sets]
     assert np.array_equal(hasher.signatures(arrays), hasher.signatures_numpy(arrays))
+
+
+@given(st.sets(st.integers(0, 2**32 - 1), max_size=300), st.sets(st.integers(0, 2**32 - 1), max_size=300))
+def test_intersection_size_equals_sets(a, b):
+    from dedupe.verify import intersection_size
+
+    for dtype in (np.uint32, np.uint64):
+        x, y = np.array(sorted(a), dtype=dtype), np.array(sorted(b), dtype=dtype)
+        assert intersection_size(x, y) == len(a & b)

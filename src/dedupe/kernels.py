@@ -183,10 +183,28 @@ def minhash_affine32(hashes, offsets, a, b):
         mixed[j] = h ^ (h >> np.uint32(16))
     for d in range(ndocs):
         lo, hi = offsets[d], offsets[d + 1]
+        if hi == lo:
+            sig[d, :] = np.uint32(0xFFFFFFFF)
+            continue
+        x = mixed[lo:hi]
         for k in range(perms):
-            ak, bk = a[k], b[k]
-            m = np.uint32(0xFFFFFFFF)
-            for j in range(lo, hi):  # a min-reduction: the compiler vectorises it
-                m = min(m, np.uint32(ak * mixed[j] + bk))
-            sig[d, k] = m
+            # an array expression stays in uint32 (numpy's rules), where scalar uint32 arithmetic
+            # would widen to 64 bits; it wraps mod 2^32 as datasketch's does, and vectorises
+            sig[d, k] = (x * a[k] + b[k]).min()
     return sig
+
+
+@njit(cache=True)
+def intersection_size(a, b):
+    """``|a & b|`` for two sorted arrays of unique values: one merge pass."""
+    i = j = count = 0
+    while i < len(a) and j < len(b):
+        if a[i] < b[j]:
+            i += 1
+        elif b[j] < a[i]:
+            j += 1
+        else:
+            count += 1
+            i += 1
+            j += 1
+    return count

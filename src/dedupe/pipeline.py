@@ -75,6 +75,11 @@ class Fingerprinter:
             )
         return state
 
+    def prepare(self) -> None:
+        """Build the shingler and hasher and load the compiled kernels (a tiny batch), so that
+        workers forked after this start warm."""
+        self(["warm up the compiled kernels"])
+
     def __call__(self, texts: list[str]) -> FingerprintBatch:
         shingler, hasher = self._state()
         flat, offsets = shingler.hashes_batch(texts)

@@ -226,6 +226,7 @@ def read_jsonl_stream(
     # 4 bytes a character is UTF-8's most; a record that spells most characters as \\u escapes
     # (6 bytes each) can be skipped as too long below max_chars: the price of a bounded read
     limit = 4 * cfg.max_chars + 4096
+    base = Path(name).name
     for lineno, raw in _bounded_lines(stream, limit):
         source = f"{name}:{lineno}"
         if raw is None:
@@ -249,7 +250,7 @@ def read_jsonl_stream(
         except RecursionError:
             yield Skipped(source=source, reason=f"malformed JSON on line {lineno}: nested too deeply")
             continue
-        doc = _record_to_doc(rec, source, f"{Path(name).name}:{lineno}", cfg, keep_records)
+        doc = _record_to_doc(rec, source, f"{base}:{lineno}", cfg, keep_records)
         if (
             isinstance(doc, Document)
             and "\ufffd" in line

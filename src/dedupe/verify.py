@@ -30,14 +30,13 @@ from .records import PairScore
 
 
 def intersection_size(a: np.ndarray, b: np.ndarray) -> int:
-    """``|a & b|`` for two sorted arrays of unique values."""
-    if len(a) > len(b):
-        a, b = b, a
-    if not len(a):
-        return 0
-    idx = np.searchsorted(b, a)
-    idx[idx == len(b)] = 0
-    return int(np.count_nonzero(b[idx] == a))
+    """``|a & b|`` for two sorted arrays of unique values (a compiled merge,
+    :func:`dedupe.kernels.intersection_size`)."""
+    from .kernels import intersection_size as merge_count
+
+    if a.dtype != b.dtype:
+        a, b = a.astype(np.uint64), b.astype(np.uint64)
+    return int(merge_count(a, b))
 
 
 _FIGURE = re.compile(r"\d(?:[\d.,/-]*\d)?")

@@ -23,9 +23,11 @@ class LocalEngine:
         if self.workers <= 1:
             yield from map(fn, batches)
             return
-        ctx = multiprocessing.get_context(
-            "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-        )
+        fork = "fork" in multiprocessing.get_all_start_methods()
+        prepare = getattr(fn, "prepare", None)
+        if fork and prepare is not None:
+            prepare()  # load (or compile) what fn needs once, here: forked workers inherit it
+        ctx = multiprocessing.get_context("fork" if fork else "spawn")
         pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx, initializer=_ignore_sigint)
         try:
             # bounded read-ahead keeps memory flat: at most 2 batches per worker in flight
