@@ -19,6 +19,7 @@ in the other.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Sequence
 
@@ -142,7 +143,7 @@ class Verifier:
         key = (i, j) if i < j else (j, i)
         s = self.scores.get(key)
         if s is None:
-            s = self.scores[key] = score_pair(
+            s = score_pair(
                 self.ids[i],
                 self.ids[j],
                 self.sets[i],
@@ -150,9 +151,13 @@ class Verifier:
                 self.signatures[i],
                 self.signatures[j],
                 self.cfg,
-                self.figures_of(i),
-                self.figures_of(j),
             )
+            # figures are read only for pairs the textual rule accepts (most candidates fail it)
+            if s.match in ("jaccard", "containment") and self.cfg.distinct_figures:
+                fa, fb = self.figures_of(i), self.figures_of(j)
+                if fa is not None and fb is not None and different_figures(fa, fb):
+                    s = dataclasses.replace(s, match=None)
+            self.scores[key] = s
         return s
 
     def passes(self, i: int, j: int) -> bool:
