@@ -99,6 +99,10 @@ PassagesOpt = Annotated[
         show_default=False,
     ),
 ]
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+OutputOpt = Annotated[
+    str | None, typer.Option("--output", "-o", help="Output file (default: stdout).", show_default=False)
+]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr.")]
 PathsArg = Annotated[
     list[str],
@@ -231,10 +235,8 @@ def _detect(
 def scan(
     paths: PathsArg,
     config: ConfigOpt = None,
-    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
-    output: Annotated[
-        str | None, typer.Option("--output", "-o", help="Output file (default: stdout).", show_default=False)
-    ] = None,
+    format: FormatOpt = Format.table,
+    output: OutputOpt = None,
     jaccard_threshold: JaccardOpt = None,
     containment_threshold: ContainOpt = None,
     lsh_threshold: LshOpt = None,
@@ -377,12 +379,9 @@ app.add_typer(index_app, name="index")
 IndexArg = Annotated[str, typer.Argument(help="The index file (SQLite).", show_default=False)]
 
 
-def _open_index(
-    path: str, config: str | None, params: dict[str, Any], quiet: bool = True, **kw: Any
-) -> Index:
+def _open_index(path: str, config: str | None, params: dict[str, Any], **kw: Any) -> Index:
     """The index, with the config keys the user gave (file and flags) checked against its own."""
-    progress = kw.pop("progress", None)
-    return Index.open(path, explicit_keys(config, _flags(params)), progress=progress, **kw)
+    return Index.open(path, explicit_keys(config, _flags(params)), **kw)
 
 
 def _report_skipped(quiet: bool, skipped: list, more: str) -> None:
@@ -440,10 +439,8 @@ def index_query(
         bool, typer.Option("--add", help="Then add the new documents to the index (in the same run).")
     ] = False,
     config: ConfigOpt = None,
-    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
-    output: Annotated[
-        str | None, typer.Option("--output", "-o", help="Output file (default: stdout).", show_default=False)
-    ] = None,
+    format: FormatOpt = Format.table,
+    output: OutputOpt = None,
     jaccard_threshold: JaccardOpt = None,
     containment_threshold: ContainOpt = None,
     representative: RepOpt = None,
