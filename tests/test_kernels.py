@@ -73,3 +73,55 @@ def test_intersection_size_equals_sets(a, b):
     for dtype in (np.uint32, np.uint64):
         x, y = np.array(sorted(a), dtype=dtype), np.array(sorted(b), dtype=dtype)
         assert intersection_size(x, y) == len(a & b)
+
+
+@given(st.lists(st.integers(0, 5), max_size=60), st.lists(st.integers(0, 5), max_size=60))
+def test_matching_blocks_equal_difflib(a, b):
+    from difflib import SequenceMatcher
+
+    from dedupe.kernels import matching_blocks
+
+    expected = [tuple(m) for m in SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks() if m.size]
+    got = matching_blocks(np.array(a, dtype=np.uint64), np.array(b, dtype=np.uint64))
+    assert [tuple(r) for r in got.tolist()] == expected
+
+
+def _extend_reference(wa, wb, a1, b1, max_gap, min_run=2):
+    """The Python version of passages._extend (over difflib), which the kernel replaced."""
+    from difflib import SequenceMatcher
+
+    while True:
+        while a1 < len(wa) and b1 < len(wb) and wa[a1] == wb[b1]:
+            a1, b1 = a1 + 1, b1 + 1
+        window = max_gap + min_run
+        ta, tb = list(wa[a1 : a1 + window]), list(wb[b1 : b1 + window])
+        if not ta or not tb:
+            return a1, b1
+        best, matched = None, 0
+        for i, j, k in SequenceMatcher(None, ta, tb, autojunk=False).get_matching_blocks():
+            if not k:
+                continue
+            matched += k
+            if matched >= min_run and 2 * matched >= max(i, j) + k:
+                best = (i + k, j + k)
+        if best is None:
+            return a1, b1
+        a1, b1 = a1 + best[0], b1 + best[1]
+
+
+@given(
+    st.lists(st.integers(0, 4), max_size=50),
+    st.lists(st.integers(0, 4), max_size=50),
+    st.integers(0, 12),
+    st.booleans(),
+    st.data(),
+)
+def test_extend_kernel_equals_python(a, b, max_gap, reverse, data):
+    from dedupe.passages import _extend
+
+    wa, wb = np.array(a, dtype=np.uint64), np.array(b, dtype=np.uint64)
+    if reverse:  # passages extend backwards over reversed views
+        wa, wb = wa[::-1], wb[::-1]
+    a1 = data.draw(st.integers(0, len(a)))
+    b1 = data.draw(st.integers(0, len(b)))
+    assert _extend(wa, wb, a1, b1, max_gap) == _extend_reference(list(wa), list(wb), a1, b1, max_gap)

@@ -208,3 +208,91 @@ def intersection_size(a, b):
             i += 1
             j += 1
     return count
+
+
+@njit(cache=True)
+def _longest_match(a, b, alo, ahi, blo, bhi, prev, cur):
+    """difflib's ``find_longest_match`` without junk: the longest common run of ``a[alo:ahi]`` and
+    ``b[blo:bhi]``, the one ending first in ``a`` (then in ``b``) among equally long ones."""
+    besti, bestj, bestsize = alo, blo, 0
+    width = bhi - blo
+    for t in range(width + 1):
+        prev[t] = 0
+    for i in range(alo, ahi):
+        cur[0] = 0
+        ai = a[i]
+        for j in range(blo, bhi):
+            if b[j] == ai:
+                k = prev[j - blo] + 1
+                cur[j - blo + 1] = k
+                if k > bestsize:
+                    besti, bestj, bestsize = i - k + 1, j - k + 1, k
+            else:
+                cur[j - blo + 1] = 0
+        prev, cur = cur, prev
+    return besti, bestj, bestsize
+
+
+@njit(cache=True)
+def matching_blocks(a, b):
+    """``difflib.SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks()`` for two integer
+    arrays, without the final empty block: an ``m x 3`` array of ``(i, j, size)`` runs, in order."""
+    la, lb = len(a), len(b)
+    prev = np.zeros(lb + 1, np.int64)
+    cur = np.zeros(lb + 1, np.int64)
+    found = np.empty((min(la, lb) + 1, 3), np.int64)
+    count = 0
+    stack = np.empty((2 * (min(la, lb) + 1) + 2, 4), np.int64)
+    stack[0, 0], stack[0, 1], stack[0, 2], stack[0, 3] = 0, la, 0, lb
+    top = 1
+    while top:
+        top -= 1
+        alo, ahi, blo, bhi = stack[top, 0], stack[top, 1], stack[top, 2], stack[top, 3]
+        i, j, k = _longest_match(a, b, alo, ahi, blo, bhi, prev, cur)
+        if k:
+            found[count, 0], found[count, 1], found[count, 2] = i, j, k
+            count += 1
+            if alo < i and blo < j:
+                stack[top, 0], stack[top, 1], stack[top, 2], stack[top, 3] = alo, i, blo, j
+                top += 1
+            if i + k < ahi and j + k < bhi:
+                stack[top, 0], stack[top, 1], stack[top, 2], stack[top, 3] = i + k, ahi, j + k, bhi
+                top += 1
+    blocks = found[:count]
+    blocks = blocks[np.argsort(blocks[:, 0])]  # blocks never overlap: in order in a is in order in b
+    out = np.empty((count, 3), np.int64)
+    n = 0
+    for r in range(count):
+        i, j, k = blocks[r, 0], blocks[r, 1], blocks[r, 2]
+        if n and out[n - 1, 0] + out[n - 1, 2] == i and out[n - 1, 1] + out[n - 1, 2] == j:
+            out[n - 1, 2] += k  # adjacent runs, as difflib joins them
+        else:
+            out[n, 0], out[n, 1], out[n, 2] = i, j, k
+            n += 1
+    return out[:n]
+
+
+@njit(cache=True)
+def extend(wa, wb, a1, b1, max_gap, min_run):
+    """:func:`dedupe.passages._extend`, compiled: move the end ``(a1, b1)`` of an alignment over
+    equal words, then across edits to the furthest end within ``max_gap + min_run`` words up to
+    which at least half of the words (and at least ``min_run``) are equal on both sides."""
+    window = max_gap + min_run
+    while True:
+        while a1 < len(wa) and b1 < len(wb) and wa[a1] == wb[b1]:
+            a1 += 1
+            b1 += 1
+        ta, tb = wa[a1 : a1 + window], wb[b1 : b1 + window]
+        if len(ta) == 0 or len(tb) == 0:
+            return a1, b1
+        blocks = matching_blocks(ta, tb)
+        best_a, best_b, matched = -1, -1, 0
+        for r in range(len(blocks)):
+            i, j, k = blocks[r, 0], blocks[r, 1], blocks[r, 2]
+            matched += k
+            if matched >= min_run and 2 * matched >= max(i, j) + k:
+                best_a, best_b = i + k, j + k
+        if best_a < 0:
+            return a1, b1
+        a1 += best_a
+        b1 += best_b

@@ -37,7 +37,6 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from difflib import SequenceMatcher
 from typing import Any
 
 import numpy as np
@@ -292,9 +291,12 @@ def _pairs_involving(keys: np.ndarray, marked: np.ndarray) -> tuple[np.ndarray, 
 
 
 def matching_blocks(a: np.ndarray, b: np.ndarray) -> list[tuple[int, int, int]]:
-    """``(i, j, size)`` runs of equal words in ``a`` and ``b``, in order (difflib over word hashes)."""
-    sm = SequenceMatcher(None, a.tolist(), b.tolist(), autojunk=False)
-    return [tuple(block) for block in sm.get_matching_blocks() if block.size]
+    """``(i, j, size)`` runs of equal words in ``a`` and ``b``, in order: difflib's matching blocks
+    (``SequenceMatcher(None, a, b, autojunk=False)``) over word hashes, computed by a compiled
+    kernel that a hypothesis test holds equal to difflib (:func:`dedupe.kernels.matching_blocks`)."""
+    from .kernels import matching_blocks as blocks
+
+    return [tuple(row) for row in blocks(a, b).tolist()]
 
 
 def matched_words(a: np.ndarray, b: np.ndarray) -> int:
@@ -370,21 +372,10 @@ def _extend(
     the furthest end, within ``max_gap + min_run`` words, up to which at least half of the words
     (and at least ``min_run``) are equal on both sides. Words changed, dropped or inserted near the
     end of a passage are crossed; a chance match after a long stretch of other text is not."""
-    while True:
-        while a1 < len(wa) and b1 < len(wb) and wa[a1] == wb[b1]:
-            a1, b1 = a1 + 1, b1 + 1
-        window = max_gap + min_run
-        ta, tb = wa[a1 : a1 + window], wb[b1 : b1 + window]
-        if not len(ta) or not len(tb):
-            return a1, b1
-        best, matched = None, 0
-        for i, j, k in matching_blocks(ta, tb):
-            matched += k
-            if matched >= min_run and 2 * matched >= max(i, j) + k:
-                best = (i + k, j + k)
-        if best is None:
-            return a1, b1
-        a1, b1 = a1 + best[0], b1 + best[1]
+    from .kernels import extend
+
+    a1, b1 = extend(wa, wb, a1, b1, max_gap, min_run)
+    return int(a1), int(b1)
 
 
 def _drop_contained(alignments: list[Alignment]) -> list[Alignment]:
