@@ -200,3 +200,19 @@ def test_titled_words_vectorised_equals_per_word(text):
     assert [
         " ".join(words(text[a:b], Config().normalize)) for a, b in zip(toks.starts, toks.ends)
     ] == toks.words
+
+
+def test_parallel_alignment_equals_serial(reuters_stories, monkeypatch):
+    """Two workers align the same pairs into the same alignments, in the same order."""
+    from dedupe import passages
+    from dedupe.engines import LocalEngine
+
+    docs = [Document(s["id"], s["text"]) for s in reuters_stories[:1200]]
+    det = Detector(Config())
+    fp = det.fingerprint(docs)
+    serial = passages.align_all(fp.passages, det.config.passages)
+    monkeypatch.setattr(passages, "_PARALLEL_PAIRS", 0)
+    parallel = passages.align_all(fp.passages, det.config.passages, engine=LocalEngine(2))
+    assert len(serial) > 100
+    assert parallel == serial
+    assert not passages._SHARED  # nothing left published after the pool is gone

@@ -431,16 +431,80 @@ def align_all(
     cfg: PassagesConfig,
     involving: np.ndarray | None = None,
     boilerplate: np.ndarray | None = None,
+    engine: Any = None,
 ) -> list[Alignment]:
+    """Alignments of every document pair worth aligning, in pair order.
+
+    With an ``engine`` of several workers, the pairs are aligned in parallel: the fingerprints
+    are published before the workers fork (so they share them instead of receiving copies) and
+    each task carries only a slice of seed rows; the result is the same list.
+    """
     seeds = seed_pairs(fps, cfg, involving, boilerplate)
     if not len(seeds):
         return []
     starts, sizes = alignable(seeds, cfg)
+    if engine is not None and getattr(engine, "workers", 1) > 1 and len(starts) > _PARALLEL_PAIRS:
+        return _align_parallel(fps, cfg, seeds, starts, sizes, engine)
+    return _align_runs(fps, cfg, seeds, starts, sizes)
+
+
+_PARALLEL_PAIRS = 2000  # fewer pairs than this are aligned in process: a pool costs more
+_SHARED: dict[str, Any] = {}  # the fingerprints forked workers align against
+
+
+def _align_runs(
+    fps: list[PassageFingerprint],
+    cfg: PassagesConfig,
+    seeds: np.ndarray,
+    starts: np.ndarray,
+    sizes: np.ndarray,
+) -> list[Alignment]:
     out: list[Alignment] = []
     for s, k in zip(starts.tolist(), sizes.tolist()):
         a, b = int(seeds[s, 0]), int(seeds[s, 2])
         out.extend(align_pair(a, b, fps[a], fps[b], seeds[s : s + k][:, [1, 3]], cfg))
     return out
+
+
+@dataclass(frozen=True)
+class _AlignTask:
+    """A picklable map function: aligns a slice of pair runs against the shared fingerprints."""
+
+    cfg: PassagesConfig
+
+    def __call__(self, part: tuple[np.ndarray, np.ndarray, np.ndarray]) -> list[Alignment]:
+        seeds, starts, sizes = part
+        return _align_runs(_SHARED["fps"], self.cfg, seeds, starts, sizes)
+
+
+def _align_parallel(
+    fps: list[PassageFingerprint],
+    cfg: PassagesConfig,
+    seeds: np.ndarray,
+    starts: np.ndarray,
+    sizes: np.ndarray,
+    engine: Any,
+) -> list[Alignment]:
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return _align_runs(fps, cfg, seeds, starts, sizes)
+    chunk = max(200, len(starts) // (8 * engine.workers))
+
+    def parts():
+        for c in range(0, len(starts), chunk):
+            st, sz = starts[c : c + chunk], sizes[c : c + chunk]
+            lo, hi = int(st[0]), int(st[-1] + sz[-1])
+            yield seeds[lo:hi], st - lo, sz
+
+    _SHARED["fps"] = fps
+    try:
+        out: list[Alignment] = []
+        for aligned in engine.map(_AlignTask(cfg), parts()):
+            out.extend(aligned)
+        return out
+    finally:
+        _SHARED.clear()
 
 
 def _merge(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -757,13 +821,15 @@ def find_passages(
     cfg: PassagesConfig,
     involving: np.ndarray | None = None,
     boilerplate: np.ndarray | None = None,
+    engine: Any = None,
 ) -> tuple[list[PassageGroup], list[ReuseCluster], dict[str, int]]:
     """Passage groups and reuse clusters over documents given in id order.
 
     ``involving`` and ``boilerplate``: see :func:`seed_pairs` (an index query aligns only the new
-    documents with the others, and knows which n-grams are common across the whole index).
+    documents with the others, and knows which n-grams are common across the whole index);
+    ``engine``: aligns on its workers (see :func:`align_all`).
     """
-    alignments = align_all(fps, cfg, involving, boilerplate)
+    alignments = align_all(fps, cfg, involving, boilerplate, engine)
     groups, span_group = group_passages(alignments, fps, ids, texts, cfg.min_similarity)
     clusters = reuse_clusters(alignments, fps, ids, texts, span_group, cfg)
     return (

@@ -309,6 +309,7 @@ class Detector:
                 self.config.passages,
                 involving,
                 boilerplate,
+                self.engine,
             )
             timings["passages"] = time.perf_counter() - t0
 
