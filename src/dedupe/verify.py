@@ -19,7 +19,6 @@ in the other.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Callable, Sequence
 
@@ -75,13 +74,14 @@ def score_pair(
     sig_a: np.ndarray,
     sig_b: np.ndarray,
     cfg: VerifyConfig,
-    figures_a: frozenset[str] | None = None,
-    figures_b: frozenset[str] | None = None,
+    figures: Callable[[], tuple[frozenset[str] | None, frozenset[str] | None]] | None = None,
 ) -> PairScore:
-    """Exact and estimated scores for a pair; ids are put in order so that ``a < b``."""
+    """Exact and estimated scores for a pair; ids are put in order so that ``a < b``.
+
+    ``figures()`` gives the two documents' figures; it is called only for a pair the textual rule
+    accepts (most candidates fail it, and reading figures costs more than scoring)."""
     if id_b < id_a:
         id_a, id_b, shingles_a, shingles_b, sig_a, sig_b = id_b, id_a, shingles_b, shingles_a, sig_b, sig_a
-        figures_a, figures_b = figures_b, figures_a
     na, nb = len(shingles_a), len(shingles_b)
     inter = intersection_size(shingles_a, shingles_b)
     union = na + nb - inter
@@ -92,14 +92,10 @@ def score_pair(
         match: str | None = "identical"
     else:
         match = accept(jaccard, c_ab, c_ba, na, nb, cfg)
-        if (
-            match
-            and cfg.distinct_figures
-            and figures_a is not None
-            and figures_b is not None
-            and different_figures(figures_a, figures_b)
-        ):
-            match = None
+        if match and cfg.distinct_figures and figures is not None:
+            fa, fb = figures()  # different_figures is symmetric: the order does not matter
+            if fa is not None and fb is not None and different_figures(fa, fb):
+                match = None
     return PairScore(
         a=id_a,
         b=id_b,
@@ -143,7 +139,7 @@ class Verifier:
         key = (i, j) if i < j else (j, i)
         s = self.scores.get(key)
         if s is None:
-            s = score_pair(
+            s = self.scores[key] = score_pair(
                 self.ids[i],
                 self.ids[j],
                 self.sets[i],
@@ -151,13 +147,8 @@ class Verifier:
                 self.signatures[i],
                 self.signatures[j],
                 self.cfg,
+                lambda: (self.figures_of(i), self.figures_of(j)),
             )
-            # figures are read only for pairs the textual rule accepts (most candidates fail it)
-            if s.match in ("jaccard", "containment") and self.cfg.distinct_figures:
-                fa, fb = self.figures_of(i), self.figures_of(j)
-                if fa is not None and fb is not None and different_figures(fa, fb):
-                    s = dataclasses.replace(s, match=None)
-            self.scores[key] = s
         return s
 
     def passes(self, i: int, j: int) -> bool:
