@@ -248,10 +248,11 @@ const pct = (x) => Math.round(100 * x) + "%";
 
 function summary() {
   const s = D.summary;
+  const n = (count, word) => `${count} ${word}${count === 1 ? "" : "s"}`;  // as Result.summary_line
   document.getElementById("headline").textContent =
-    `${s.documents_read} documents read (${s.documents} processed, ${s.skipped} skipped); ` +
-    `${s.clusters} near-duplicate clusters holding ${s.clustered} documents; ${s.passage_groups} shared passages; ` +
-    `${s.reuse_clusters} reuse clusters.`;
+    `${n(s.documents_read, "document")} read (${s.documents} processed, ${s.skipped} skipped); ` +
+    `${n(s.clusters, "near-duplicate cluster")} holding ${n(s.clustered, "document")}; ` +
+    `${n(s.passage_groups, "shared passage")}; ${n(s.reuse_clusters, "reuse cluster")}.`;
   const labels = [["documents_read", "documents read"], ["documents", "processed"], ["skipped", "skipped"],
     ["clusters", "near-duplicate clusters"], ["clustered", "documents clustered"], ["passage_groups", "shared passages"],
     ["reuse_clusters", "reuse clusters"]];
