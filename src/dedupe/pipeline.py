@@ -280,14 +280,14 @@ class Detector:
         verifier: Verifier,
         accepted: list[tuple[int, int]],
         stats: dict[str, Any],
-        reported: Callable[[int], bool] | None = None,
+        reported: np.ndarray | None = None,
         boilerplate: np.ndarray | None = None,
     ) -> Result:
         """Cluster the accepted pairs, find shared passages and assemble the result.
 
-        ``reported(i)``, when given, limits the result's documents to those it accepts, and the
-        passage stage to pairs holding one of them (an index query: the indexed documents are there
-        as evidence, not as input). ``boilerplate`` lists seed n-grams to ignore (see
+        ``reported`` (a bool per document), when given, limits the result's documents to those it
+        marks, and the passage stage to pairs holding one of them (an index query: the indexed
+        documents are there as evidence, not as input). ``boilerplate`` lists seed n-grams to ignore (see
         :func:`dedupe.passages.find_passages`).
         """
         timings = fp.seconds
@@ -299,15 +299,12 @@ class Detector:
         if fp.passages is not None:
             t0 = time.perf_counter()
             self._tick("passages", 0, 1)
-            involving = (
-                None if reported is None else np.array([reported(i) for i in range(len(fp))], dtype=bool)
-            )
             passages, reuse, passage_stats = find_passages(
                 fp.passages,
                 fp.ids,
                 [d.text for d in fp.documents],
                 self.config.passages,
-                involving,
+                reported,
                 boilerplate,
                 self.engine,
             )
@@ -316,7 +313,7 @@ class Detector:
         cfg = self.config
         infos = []
         for i, (d, s) in enumerate(zip(fp.documents, fp.sets)):
-            if reported is not None and not reported(i):
+            if reported is not None and not reported[i]:
                 continue
             notes = list(d.meta.get("notes", ()))
             if not len(s):

@@ -331,7 +331,7 @@ class Index:
                 "new_in_index": len(known),
             },
         }
-        result = det.conclude(universe, verifier, accepted, stats, lambda i: bool(is_new[i]), boilerplate)
+        result = det.conclude(universe, verifier, accepted, stats, is_new, boilerplate)
         return result, known
 
     def _seed_candidates(self, q: Fingerprints) -> tuple[np.ndarray, set[tuple[int, int]]]:
