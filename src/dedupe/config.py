@@ -200,8 +200,35 @@ class PassagesConfig:
 
 @dataclass(frozen=True)
 class RunConfig:
-    workers: int = _opt(1, "processes for the per-document stages", lo=1, hi=256)
+    engine: str = _opt(
+        "local",
+        "what runs the pipeline: this machine (local) or Apache Spark (spark, extra dedupe[spark]; "
+        "see the spark section)",
+        choices=("local", "spark"),
+    )
+    workers: int = _opt(1, "processes for the per-document stages (local engine)", lo=1, hi=256)
     batch_size: int = _opt(512, "documents per batch in the per-document stages", lo=1)
+
+
+@dataclass(frozen=True)
+class SparkConfig:
+    master: str | None = _opt(
+        None,
+        "Spark master URL (local[2], yarn, spark://host:7077, k8s://...); null takes the one spark-submit "
+        "or the environment sets, else local[*]",
+    )
+    partitions: int | None = _opt(
+        None,
+        "partitions of the per-document stages and of every shuffle (spark.sql.shuffle.partitions); "
+        "null keeps Spark's defaults. About 2-4 per executor core, more when documents are long",
+        lo=1,
+    )
+    driver_memory: str | None = _opt(
+        None,
+        "memory of the driver JVM (spark.driver.memory, e.g. 8g) when dedupe starts Spark itself; in "
+        "local mode the executors live in the driver, so this is their memory too. null: Spark's default",
+    )
+    app_name: str = _opt("dedupe", "Spark application name, as the cluster manager and Spark UI show it")
 
 
 @dataclass(frozen=True)
@@ -215,6 +242,7 @@ class Config:
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
     passages: PassagesConfig = field(default_factory=PassagesConfig)
     run: RunConfig = field(default_factory=RunConfig)
+    spark: SparkConfig = field(default_factory=SparkConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

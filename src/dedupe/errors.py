@@ -35,3 +35,9 @@ class IndexStoreError(DedupeError):
     """An index file that cannot be used: not an index, damaged, or of an unknown schema version."""
 
     exit_code = 5
+
+
+class EngineError(DedupeError):
+    """The engine asked for cannot run the job: its extra is not installed, or it failed."""
+
+    exit_code = 6

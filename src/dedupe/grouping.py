@@ -36,9 +36,17 @@ def group_bounds(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return starts, np.diff(np.append(starts, n))
 
 
-def _all_pairs(rows: np.ndarray) -> np.ndarray:
-    i, j = np.triu_indices(len(rows), 1)
-    return np.stack([rows[i], rows[j]], axis=1)
+def group_pairs(size: int, max_group: int | None = None) -> np.ndarray:
+    """The pairs listed for one group of ``size`` rows, as positions (first < second) in the group
+    sorted by row: all of them, or for a group larger than ``max_group`` a star around the first
+    row and each row with the next. The one rule for every engine."""
+    if max_group is not None and size > max_group:
+        rest = np.arange(1, size, dtype=np.int64)
+        star = np.stack([np.zeros(size - 1, dtype=np.int64), rest], axis=1)
+        chain = np.stack([rest[:-1], rest[1:]], axis=1)
+        return np.concatenate([star, chain])
+    i, j = np.triu_indices(size, 1)
+    return np.stack([i, j], axis=1).astype(np.int64, copy=False)
 
 
 def pairs_in_groups(keys: np.ndarray, max_group: int | None = None) -> tuple[np.ndarray, GroupStats]:
@@ -55,12 +63,8 @@ def pairs_in_groups(keys: np.ndarray, max_group: int | None = None) -> tuple[np.
     oversized = 0
     for k in multi[sizes[multi] > 2]:
         rows = np.sort(order[starts[k] : starts[k] + sizes[k]])
-        if max_group is not None and len(rows) > max_group:
-            oversized += 1
-            chunks.append(np.stack([np.full(len(rows) - 1, rows[0]), rows[1:]], axis=1))
-            chunks.append(np.stack([rows[1:-1], rows[2:]], axis=1))
-        else:
-            chunks.append(_all_pairs(rows))
+        oversized += max_group is not None and len(rows) > max_group
+        chunks.append(rows[group_pairs(len(rows), max_group)])
     stats = GroupStats(len(multi), int(sizes[multi].max()), oversized)
     return np.concatenate(chunks).astype(np.int64, copy=False), stats
 

@@ -157,10 +157,20 @@ def read_text_file(path: Path, doc_id: str, source: str, max_chars: int) -> Reco
         with open(path, "rb") as fh:
             size = os.fstat(fh.fileno()).st_size
             if size > 4 * max_chars:  # UTF-8 takes at most 4 bytes a character: surely too long
-                return Skipped(source=source, id=doc_id, reason=_too_large(size, "bytes", max_chars))
+                return Skipped(source=source, id=doc_id, reason=too_large_file(size, max_chars))
             data = fh.read(4 * max_chars + 4)
     except OSError as err:
         return Skipped(source=source, id=doc_id, reason=f"unreadable file: {err.strerror or err}")
+    return text_record(data, doc_id, source, max_chars)
+
+
+def too_large_file(size: int, max_chars: int) -> str:
+    """The reason a text file of ``size`` bytes is skipped unread (more bytes than 4 x max_chars)."""
+    return _too_large(size, "bytes", max_chars)
+
+
+def text_record(data: bytes, doc_id: str, source: str, max_chars: int) -> Record:
+    """A text file's bytes (at most 4 x max_chars + 4 of them) -> its document, or why it is skipped."""
     if looks_binary(data[:_SNIFF]):
         return Skipped(source=source, id=doc_id, reason="binary file")
     text, notes = decode_bytes(data)
@@ -220,44 +230,52 @@ def _bounded_lines(stream: IO[bytes], limit: int) -> Iterator[tuple[int, bytes |
             yield lineno, line
 
 
+def jsonl_limit(cfg: InputConfig) -> int:
+    """Longest JSON Lines record read, in bytes: 4 bytes a character is UTF-8's most (a record that
+    spells most characters as \\u escapes, 6 bytes each, can be skipped below max_chars: the price of
+    a bounded read)."""
+    return 4 * cfg.max_chars + 4096
+
+
 def read_jsonl_stream(
     stream: IO[bytes], name: str, cfg: InputConfig, keep_records: bool = False
 ) -> Iterator[Record]:
-    # 4 bytes a character is UTF-8's most; a record that spells most characters as \\u escapes
-    # (6 bytes each) can be skipped as too long below max_chars: the price of a bounded read
-    limit = 4 * cfg.max_chars + 4096
+    limit = jsonl_limit(cfg)
     base = Path(name).name
     for lineno, raw in _bounded_lines(stream, limit):
-        source = f"{name}:{lineno}"
-        if raw is None:
-            yield Skipped(
-                source=source,
-                reason=f"line {lineno} longer than {limit:,} bytes (input.max_chars is {cfg.max_chars:,})",
-            )
-            continue
-        if lineno == 1 and raw.startswith(codecs.BOM_UTF8):
-            raw = raw[len(codecs.BOM_UTF8) :]
-        if not raw.strip():
-            continue
-        line = raw.decode("utf-8", errors="replace")
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as err:
-            yield Skipped(
-                source=source, reason=f"malformed JSON on line {lineno}: {err.msg} (column {err.colno})"
-            )
-            continue
-        except RecursionError:
-            yield Skipped(source=source, reason=f"malformed JSON on line {lineno}: nested too deeply")
-            continue
-        doc = _record_to_doc(rec, source, f"{base}:{lineno}", cfg, keep_records)
-        if (
-            isinstance(doc, Document)
-            and "\ufffd" in line
-            and "\ufffd" not in raw.decode("utf-8", errors="ignore")
-        ):
-            doc.meta.setdefault("notes", []).append("invalid UTF-8 replaced with U+FFFD")
-        yield doc
+        record = jsonl_record(raw, lineno, name, base, cfg, keep_records)
+        if record is not None:
+            yield record
+
+
+def jsonl_record(
+    raw: bytes | None, lineno: int, name: str, base: str, cfg: InputConfig, keep_records: bool = False
+) -> Record | None:
+    """One line of a JSON Lines file ``name`` -> its document, or why it is skipped; None for a blank
+    line. ``raw`` is None for a line longer than :func:`jsonl_limit`; a document without an id takes
+    ``{base}:{lineno}``."""
+    source = f"{name}:{lineno}"
+    limit = jsonl_limit(cfg)
+    if raw is None or len(raw) > limit:
+        return Skipped(
+            source=source,
+            reason=f"line {lineno} longer than {limit:,} bytes (input.max_chars is {cfg.max_chars:,})",
+        )
+    if lineno == 1 and raw.startswith(codecs.BOM_UTF8):
+        raw = raw[len(codecs.BOM_UTF8) :]
+    if not raw.strip():
+        return None
+    line = raw.decode("utf-8", errors="replace")
+    try:
+        rec = json.loads(line)
+    except json.JSONDecodeError as err:
+        return Skipped(source=source, reason=f"malformed JSON on line {lineno}: {err.msg} (column {err.colno})")
+    except RecursionError:
+        return Skipped(source=source, reason=f"malformed JSON on line {lineno}: nested too deeply")
+    doc = _record_to_doc(rec, source, f"{base}:{lineno}", cfg, keep_records)
+    if isinstance(doc, Document) and "\ufffd" in line and "\ufffd" not in raw.decode("utf-8", errors="ignore"):
+        doc.meta.setdefault("notes", []).append("invalid UTF-8 replaced with U+FFFD")
+    return doc
 
 
 def read_csv(path: Path, given: str, cfg: InputConfig, keep_records: bool = False) -> Iterator[Record]:
@@ -308,10 +326,13 @@ def read_parquet(path: Path, given: str, cfg: InputConfig) -> Iterator[Record]:
     for batch in pf.iter_batches(columns=columns, batch_size=4096):
         for rec in batch.to_pylist():
             row_no += 1
-            if (
-                cfg.date_field in rec
-                and rec[cfg.date_field] is not None
-                and not isinstance(rec[cfg.date_field], str)
-            ):
-                rec[cfg.date_field] = str(rec[cfg.date_field])
-            yield _record_to_doc(rec, f"{given}:{row_no}", f"{path.name}:{row_no}", cfg)
+            yield parquet_record(rec, row_no, given, path.name, cfg)
+
+
+def parquet_record(rec: dict[str, Any], row_no: int, given: str, base: str, cfg: InputConfig) -> Record:
+    """Row ``row_no`` (from 1) of Parquet file ``given`` -> its document, or why it is skipped; a
+    date that is not a string (a timestamp column) is taken as its ``str()``."""
+    date = rec.get(cfg.date_field)
+    if date is not None and not isinstance(date, str):
+        rec[cfg.date_field] = str(date)
+    return _record_to_doc(rec, f"{given}:{row_no}", f"{base}:{row_no}", cfg)

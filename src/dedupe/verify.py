@@ -113,7 +113,9 @@ class Verifier:
     and keeps them, so clustering, cohesion and member scores never score a pair twice.
 
     ``text_of(i)`` gives a document's text; it is read (for its figures) only for documents
-    that reach verification, and only when ``verify.distinct_figures`` is on.
+    that reach verification, and only when ``verify.distinct_figures`` is on. A caller that
+    has the figures already (a distributed engine computes them in its map stage) passes them
+    as ``known_figures`` instead.
     """
 
     def __init__(
@@ -121,17 +123,19 @@ class Verifier:
         ids: Sequence[str],
         sets: Sequence[np.ndarray],
         signatures: np.ndarray,
-        text_of: Callable[[int], str],
+        text_of: Callable[[int], str] | None,
         cfg: VerifyConfig,
+        known_figures: Sequence[frozenset[str]] | None = None,
     ) -> None:
         self.ids, self.sets, self.signatures, self.text_of, self.cfg = ids, sets, signatures, text_of, cfg
         self.scores: dict[tuple[int, int], PairScore] = {}
-        self._figures: dict[int, frozenset[str]] = {}
+        self._figures: dict[int, frozenset[str]] = dict(enumerate(known_figures or ()))
 
     def figures_of(self, i: int) -> frozenset[str] | None:
         if not self.cfg.distinct_figures:
             return None
         if i not in self._figures:
+            assert self.text_of is not None, "a Verifier needs texts or known figures"
             self._figures[i] = figures(self.text_of(i))
         return self._figures[i]
 

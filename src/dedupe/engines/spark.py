@@ -1,0 +1,965 @@
+"""The Spark engine: dedupe's pipeline on Apache Spark, with the local engine's results.
+
+::
+
+    read         JSONL / Parquet / text directories on any path Spark reads  ->  records
+    fingerprint  (map, mapInArrow) the records of each Arrow batch parsed by the same functions
+                 as the local readers, then the local Fingerprinter: shingle sets, signatures, band
+                 keys, set digests, figures; no text leaves this stage
+    intake       (group-by id) the first document read with an id is kept, later ones skipped
+    identical    (group-by set digest) one leader per identical set; the others pair with it
+    lsh          (group-by band key) buckets -> candidate pairs, oversized buckets as star + chain
+    verify       (join, map) pairs + both documents' sets and signatures -> score_pair
+    components   (iterated joins) large-star / small-star: component = its smallest id
+    cluster      (group-by component) the local build_clusters over each component
+    write        documents, skipped, clusters, pairs by Spark (JSON Lines or Parquet) + summary.json,
+                 or collected into a Result for the local reports
+
+Every per-document and per-pair computation is the local engine's own function (sources'
+record parsers, Fingerprinter, band_keys, group_pairs, score_pair, build_clusters), so the
+results are the same: the same documents and skipped records, the same clusters with the same
+ids and the same scores. What Spark adds is where the data lives: only ids, shingle sets and
+signatures are shuffled, never texts, and nothing but the summary is collected to the driver.
+
+Shared passages are not found by this engine (yet): with it, ``passages.enabled`` is ignored
+and the result says so in its stats.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Any
+
+import numpy as np
+
+from ..config import Config
+from ..errors import EngineError, InputError, NoDocumentsError
+from ..records import Cluster, Cohesion, DocumentInfo, MemberScore, PairScore, Skipped
+from ..result import SCHEMA_VERSION, Result, cluster_dict, pair_dict
+
+PASSAGES_NOTE = "not run: the spark engine does not find shared passages"
+
+# the record every reader yields: where it was read (pos: the input path's position; file, line:
+# its place there), then the document or why it was skipped, and the map stage's fingerprints
+_FINGERPRINT = "fingerprint"
+_PAIR = "pair"
+_PAIR_OUT = "pair_out"
+_CLUSTER = "cluster"
+_BANDS = "bands"
+_AB = "ab"
+
+
+@functools.lru_cache(maxsize=None)
+def _arrow_schema(name: str) -> Any:
+    """The Arrow schema of this module's tables (built without Spark: workers use them too)."""
+    import pyarrow as pa
+
+    s, b, i64, f64 = pa.string(), pa.binary(), pa.int64(), pa.float64()
+    pair = [
+        ("a", s), ("b", s), ("jaccard_estimate", f64), ("jaccard", f64), ("containment_a_in_b", f64),
+        ("containment_b_in_a", f64), ("shared_shingles", i64), ("match", s),
+    ]  # fmt: skip
+    member = pa.struct(
+        [
+            ("id", s), ("jaccard_estimate", f64), ("jaccard", f64),
+            ("containment_in_representative", f64), ("representative_contained", f64),
+        ]
+    )  # fmt: skip
+    schemas = {
+        _FINGERPRINT: [
+            ("pos", pa.int32()), ("file", s), ("line", i64), ("id", s), ("source", s), ("reason", s),
+            ("intake", s), ("date", s), ("notes", pa.list_(s)), ("chars", i64), ("shingles", i64),
+            ("set", b), ("sig", b), ("digest", b), ("bands", b), ("figures", pa.list_(s)),
+        ],
+        _PAIR: [*pair, ("lsh", pa.bool_())],
+        _PAIR_OUT: pair,
+        _CLUSTER: [
+            ("id", s), ("size", i64), ("members", pa.list_(s)), ("representative", s),
+            ("cohesion", pa.struct([("min_jaccard", f64), ("mean_jaccard", f64), ("exact", pa.bool_())])),
+            ("scores", pa.list_(member)),
+        ],
+        _BANDS: [("band", pa.int32()), ("key", i64), ("id", s)],
+        _AB: [("a", s), ("b", s)],
+    }  # fmt: skip
+    return pa.schema(schemas[name])
+
+
+def _spark_schema(name: str) -> Any:
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    return from_arrow_schema(_arrow_schema(name))
+
+
+def _field_names(name: str) -> list[str]:
+    return list(_arrow_schema(name).names)
+
+
+def _pyspark() -> Any:
+    try:
+        import pyspark  # noqa: F401
+        from pyspark.sql import functions
+    except ImportError:
+        raise EngineError("the spark engine needs pyspark: pip install 'dedupe[spark]'") from None
+    return functions
+
+
+def spark_session(config: Config, quiet: bool = True) -> Any:
+    """The active SparkSession, or a new one from the config's ``spark`` section.
+
+    Run by ``spark-submit``, the session is the one spark-submit configured (its master, its
+    executors' Python); run as a plain Python program, the session starts its own local JVM, and
+    its Python workers run this interpreter.
+    """
+    _pyspark()
+    from pyspark.sql import SparkSession
+
+    cfg = config.spark
+    launched = "PYSPARK_GATEWAY_PORT" in os.environ  # spark-submit started this driver
+    if not launched and (cfg.master is None or cfg.master.startswith("local")):
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    builder = SparkSession.builder.appName(cfg.app_name)
+    if cfg.master is not None:
+        builder = builder.master(cfg.master)
+    if cfg.partitions is not None:
+        builder = builder.config("spark.sql.shuffle.partitions", str(cfg.partitions)).config(
+            "spark.default.parallelism", str(cfg.partitions)
+        )
+    if cfg.driver_memory is not None:
+        builder = builder.config("spark.driver.memory", cfg.driver_memory)
+    builder = builder.config("spark.ui.showConsoleProgress", "false" if quiet else "true")
+    try:
+        spark = builder.getOrCreate()
+    except Exception as err:  # Java missing, a bad master URL: py4j and Spark raise many types
+        raise EngineError(f"spark: cannot start a session: {_first_line(err)}") from None
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return text[0] if text else type(err).__name__
+
+
+# ---------------------------------------------------------------------------------------------
+# read + fingerprint: one map over each input, parsing with the local readers' functions
+
+
+@dataclass(frozen=True)
+class _Input:
+    """One input path as the driver resolved it."""
+
+    pos: int
+    given: str  # as the user wrote it (names sources, as the local readers do)
+    uri: str  # as Hadoop qualifies it
+    kind: str  # jsonl, parquet, text-dir, text-file
+    is_dir: bool
+
+
+def resolve_inputs(spark: Any, paths: list[str], config: Config) -> list[_Input]:
+    """Each path (a glob matches several) with the reader it takes, checked on the driver: a path
+    that does not exist, stdin and CSV are one-line errors."""
+    jvm = spark.sparkContext._jvm
+    hconf = spark.sparkContext._jsc.hadoopConfiguration()
+    found: list[_Input] = []
+    for given in paths:
+        if given == "-":
+            raise InputError("the spark engine reads paths, not standard input (-)")
+        hpath = jvm.org.apache.hadoop.fs.Path(given)
+        try:
+            fs = hpath.getFileSystem(hconf)
+            statuses = fs.globStatus(hpath)
+        except Exception as err:
+            raise InputError(f"cannot read {given}: {_first_line(err)}") from None
+        if not statuses:
+            raise InputError(f"path not found: {given}")
+        for st in sorted(statuses, key=lambda s: s.getPath().toString()):
+            uri = st.getPath().toString()
+            name = given if len(statuses) == 1 else uri
+            is_dir = st.isDirectory()
+            suffix = PurePosixPath(uri).suffix.lower()
+            if suffix in (".jsonl", ".ndjson"):
+                kind = "jsonl"
+            elif suffix == ".parquet":
+                kind = "parquet"
+            elif suffix == ".csv":
+                raise InputError(
+                    f"{given}: the spark engine reads JSON Lines, Parquet and text files, not CSV"
+                )
+            else:
+                kind = "text-dir" if is_dir else "text-file"
+            found.append(_Input(len(found), name, uri, kind, is_dir))
+    return found
+
+
+class _Fingerprint:
+    """The map stage over parsed records: what each record becomes (a document's fingerprints, or
+    a skipped record), as one Arrow batch. Picklable: only the config travels."""
+
+    def __init__(self, config: Config, bands: int, rows: int) -> None:
+        self.config, self.bands, self.rows = config, bands, rows
+
+    def batch(self, items: list[tuple[tuple[int, str, int], Any]]) -> Any:
+        import pyarrow as pa
+        import xxhash
+
+        from ..lsh import band_keys
+        from ..pipeline import Fingerprinter
+        from ..records import Document
+        from ..verify import figures
+
+        cfg = self.config
+        fingerprint = _cached_fingerprinter(cfg, Fingerprinter)
+        cols: dict[str, list] = {name: [] for name in _field_names(_FINGERPRINT)}
+        docs: list[int] = []
+        for k, ((pos, file, line), rec) in enumerate(items):
+            cols["pos"].append(pos)
+            cols["file"].append(file)
+            cols["line"].append(line)
+            cols["id"].append(rec.id)
+            cols["source"].append(rec.source)
+            if isinstance(rec, Document):
+                cols["reason"].append(None)
+                intake = _intake_reason(rec.text, cfg.input.max_chars)
+                cols["intake"].append(intake)
+                cols["date"].append(rec.meta.get("date"))
+                cols["chars"].append(len(rec.text))
+                if intake is None:
+                    docs.append(k)
+            else:
+                cols["reason"].append(rec.reason)
+                cols["intake"].append(None)
+                cols["date"].append(None)
+                cols["chars"].append(None)
+            for name in ("notes", "shingles", "set", "sig", "digest", "bands", "figures"):
+                cols[name].append(None)
+        if docs:
+            texts = [items[k][1].text for k in docs]
+            fb = fingerprint(texts)
+            keys = band_keys(fb.signatures, self.bands, self.rows)
+            too_short = f"shorter than one shingle ({cfg.shingle.size} {cfg.shingle.kind}s): never matched"
+            for n, k in enumerate(docs):
+                s = fb.sets[n]
+                notes = list(items[k][1].meta.get("notes", ()))
+                if not len(s):
+                    notes.append(too_short)
+                cols["notes"][k] = notes or None
+                cols["shingles"][k] = len(s)
+                cols["set"][k] = s.tobytes()
+                cols["sig"][k] = fb.signatures[n].tobytes()
+                if len(s):
+                    cols["digest"][k] = xxhash.xxh3_128_digest(s.tobytes())
+                    cols["bands"][k] = keys[n].tobytes()
+                if cfg.verify.distinct_figures:
+                    cols["figures"][k] = sorted(figures(texts[n]))
+        return pa.RecordBatch.from_pydict(cols, schema=_arrow_schema(_FINGERPRINT))
+
+
+def _intake_reason(text: str, max_chars: int) -> str | None:
+    """Why the local Intake would not admit this text (the id check is the intake stage's)."""
+    if not text.strip():
+        return "empty document (no text)"
+    if len(text) > max_chars:
+        return f"document too large: {len(text):,} characters (input.max_chars is {max_chars:,})"
+    return None
+
+
+_FINGERPRINTERS: dict[str, Any] = {}
+
+
+def _cached_fingerprinter(config: Config, make: Callable[[Config], Any]) -> Any:
+    """One Fingerprinter per config per Python worker (Spark reuses workers across tasks)."""
+    key = json.dumps(config.to_dict(), sort_keys=True)
+    if key not in _FINGERPRINTERS:
+        _FINGERPRINTERS[key] = make(config)
+    return _FINGERPRINTERS[key]
+
+
+def _jsonl_map(
+    fp: _Fingerprint, inp: _Input, bases: dict[tuple[str, int], int], batches: Iterator[Any]
+) -> Iterator[Any]:
+    """JSON Lines: each line numbered within its file (the lines before its split, counted on the
+    driver, plus its place in the split) and parsed as the local reader parses it."""
+    from ..sources import jsonl_record
+
+    seen: dict[tuple[str, int], int] = {}
+    for batch in batches:
+        items = []
+        for raw, file, block in zip(*(batch.column(i).to_pylist() for i in range(3))):
+            key = (file, block)
+            k = seen.get(key, 0)
+            seen[key] = k + 1
+            lineno = bases[key] + k + 1
+            name = inp.given if not inp.is_dir else file
+            rec = jsonl_record(raw, lineno, name, PurePosixPath(name).name, fp.config.input)
+            if rec is not None:
+                items.append(((inp.pos, file, lineno), rec))
+        yield fp.batch(items)
+
+
+def _text_map(fp: _Fingerprint, inp: _Input, batches: Iterator[Any]) -> Iterator[Any]:
+    """Text files: id = path below the directory given (or the path given), decoded as the local
+    reader decodes them."""
+    from ..sources import text_record
+
+    root = inp.uri.rstrip("/") + "/"
+    for batch in batches:
+        items = []
+        for path, content in zip(batch.column(0).to_pylist(), batch.column(1).to_pylist()):
+            doc_id, source = _text_names(inp, root, path)
+            items.append(
+                ((inp.pos, doc_id, 0), text_record(content, doc_id, source, fp.config.input.max_chars))
+            )
+        yield fp.batch(items)
+
+
+def _text_names(inp: _Input, root: str, path: str) -> tuple[str, str]:
+    """(id, source) of a text file, as the local reader names them."""
+    if not inp.is_dir:
+        return inp.given, inp.given
+    rel = path[len(root) :] if path.startswith(root) else path
+    if "://" in inp.given or inp.given.startswith("file:"):
+        return rel, inp.given.rstrip("/") + "/" + rel
+    return rel, str(PurePosixPath(inp.given) / rel)
+
+
+def _parquet_map(fp: _Fingerprint, inp: _Input, columns: list[str], batches: Iterator[Any]) -> Iterator[Any]:
+    from ..sources import parquet_record
+
+    for batch in batches:
+        items = []
+        for row in batch.to_pylist():
+            file, row_no = row.pop("_file"), row.pop("_row") + 1
+            name = inp.given if not inp.is_dir else file
+            rec = parquet_record(row, row_no, name, PurePosixPath(name).name, fp.config.input)
+            items.append(((inp.pos, file, row_no), rec))
+        yield fp.batch(items)
+
+
+def _skipped_rows(spark: Any, rows: list[tuple[_Input, str]]) -> Any:
+    """Fingerprint-stage rows for inputs skipped whole on the driver (a Parquet file without its
+    text column, text files too large to read)."""
+    data = [
+        (
+            inp.pos,
+            source,
+            0,
+            doc_id,
+            source,
+            reason,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+        )
+        for inp, source, doc_id, reason in rows
+    ]
+    return spark.createDataFrame(data, _spark_schema(_FINGERPRINT))
+
+
+def read_and_fingerprint(spark: Any, inputs: list[_Input], fp: _Fingerprint) -> Any:
+    """One DataFrame of every input record after the map stage (schema ``_FINGERPRINT``)."""
+    F = _pyspark()
+    cfg = fp.config.input
+    parts = []
+    for inp in inputs:
+        if inp.kind == "jsonl":
+            lines = spark.read.option("lineSep", "\n").text(inp.uri)
+            lines = lines.select(
+                F.col("value").cast("binary").alias("raw"),
+                F.col("_metadata.file_path").alias("file"),
+                F.col("_metadata.file_block_start").alias("block"),
+            )
+            counts = lines.groupBy("file", "block").count().collect()
+            bases: dict[tuple[str, int], int] = {}
+            running: dict[str, int] = {}
+            for row in sorted(counts, key=lambda r: (r["file"], r["block"])):
+                bases[(row["file"], row["block"])] = running.get(row["file"], 0)
+                running[row["file"]] = running.get(row["file"], 0) + row["count"]
+            parts.append(
+                lines.mapInArrow(functools.partial(_jsonl_map, fp, inp, bases), _spark_schema(_FINGERPRINT))
+            )
+        elif inp.kind == "parquet":
+            table = spark.read.parquet(inp.uri)
+            if cfg.text_field not in table.columns:
+                reason = f"Parquet file has no '{cfg.text_field}' column"
+                parts.append(_skipped_rows(spark, [(inp, inp.given, None, reason)]))
+                continue
+            columns = [c for c in (cfg.id_field, cfg.text_field, cfg.date_field) if c in table.columns]
+            table = table.select(
+                *columns,
+                F.col("_metadata.file_path").alias("_file"),
+                F.col("_metadata.row_index").alias("_row"),
+            )
+            parts.append(
+                table.mapInArrow(
+                    functools.partial(_parquet_map, fp, inp, columns), _spark_schema(_FINGERPRINT)
+                )
+            )
+        else:
+            files = spark.read.format("binaryFile")
+            if inp.is_dir:
+                files = files.option("recursiveFileLookup", "true")
+            files = files.load(inp.uri)
+            if inp.is_dir:
+                lower = F.lower(F.col("path"))
+                wanted = functools.reduce(
+                    lambda a, b: a | b, [lower.endswith(e.lower()) for e in cfg.extensions]
+                )
+                files = files.where(wanted)
+            limit = 4 * cfg.max_chars
+            big = files.where(F.col("length") > limit).select("path", "length").collect()
+            if big:
+                from ..sources import too_large_file
+
+                root = inp.uri.rstrip("/") + "/"
+                rows = []
+                for r in big:
+                    doc_id, source = _text_names(inp, root, r["path"])
+                    rows.append((inp, source, doc_id, too_large_file(r["length"], cfg.max_chars)))
+                parts.append(_skipped_rows(spark, rows))
+            small = files.where(F.col("length") <= limit).select("path", "content")
+            parts.append(small.mapInArrow(functools.partial(_text_map, fp, inp), _spark_schema(_FINGERPRINT)))
+    return functools.reduce(lambda a, b: a.unionByName(b), parts)
+
+
+# ---------------------------------------------------------------------------------------------
+# group-by stages
+
+
+def _before(a: Any, b: Any) -> Any:
+    """Column: ordinal ``a`` (pos, file, line struct) comes before ordinal ``b``."""
+    return (a.pos < b.pos) | (
+        (a.pos == b.pos) & ((a.file < b.file) | ((a.file == b.file) & (a.line < b.line)))
+    )
+
+
+def intake(records: Any) -> tuple[Any, Any]:
+    """(kept documents, skipped records) with the local Intake's rule: the first document read
+    with an id (by input position, file, line) is kept; a later one is skipped naming the first
+    one's source; an empty or too large one is skipped for that."""
+    F = _pyspark()
+    skipped = records.where(F.col("reason").isNotNull()).select("source", "reason", "id")
+    docs = records.where(F.col("reason").isNull()).withColumn("ord", F.struct("pos", "file", "line"))
+    first = (
+        docs.where(F.col("intake").isNull())
+        .groupBy("id")
+        .agg(F.min(F.struct("pos", "file", "line", "source")).alias("first"))
+    )
+    docs = docs.join(first, "id", "left")
+    earlier = F.col("first").isNotNull() & _before(F.col("first"), F.col("ord"))
+    kept = docs.where(F.col("intake").isNull() & ~earlier).drop("ord", "first")
+    dup = docs.where(earlier).select(
+        "source",
+        F.concat(F.lit("duplicate id (first read from "), F.col("first.source"), F.lit(")")).alias("reason"),
+        "id",
+    )
+    bad = docs.where(F.col("intake").isNotNull() & ~earlier).select(
+        "source", F.col("intake").alias("reason"), "id"
+    )
+    return kept, skipped.unionByName(dup).unionByName(bad)
+
+
+def _explode_bands(batches: Iterator[Any]) -> Iterator[Any]:
+    import pyarrow as pa
+
+    for batch in batches:
+        ids = batch.column(0).to_pylist()
+        bands = batch.column(1).to_pylist()
+        out_id, out_band, out_key = [], [], []
+        for doc, raw in zip(ids, bands):
+            keys = np.frombuffer(raw, dtype=np.int64)  # uint64 keys as Spark's long: equality is all we need
+            out_id.extend([doc] * len(keys))
+            out_band.extend(range(len(keys)))
+            out_key.extend(keys.tolist())
+        yield pa.RecordBatch.from_pydict(
+            {"band": out_band, "key": out_key, "id": out_id}, schema=_arrow_schema(_BANDS)
+        )
+
+
+def _bucket_pairs(max_group: int, batches: Iterator[Any]) -> Iterator[Any]:
+    """Each bucket's members (sorted ids) -> the pairs the local rule lists for it."""
+    import pyarrow as pa
+
+    from ..grouping import group_pairs
+
+    for batch in batches:
+        a, b = [], []
+        for members in batch.column(0).to_pylist():
+            for i, j in group_pairs(len(members), max_group).tolist():
+                a.append(members[i])
+                b.append(members[j])
+        yield pa.RecordBatch.from_pydict({"a": a, "b": b}, schema=_arrow_schema(_AB))
+
+
+def _score_pairs(config: Config, set_dtype: str, sig_dtype: str, batches: Iterator[Any]) -> Iterator[Any]:
+    """Candidate pairs with both documents' sets, signatures and figures -> score_pair."""
+    import pyarrow as pa
+
+    from ..verify import score_pair
+
+    names = _field_names(_PAIR)
+    for batch in batches:
+        cols: dict[str, list] = {n: [] for n in names}
+        rows = batch.to_pydict()
+        for k in range(batch.num_rows):
+            fa, fb = rows["figures_a"][k], rows["figures_b"][k]
+            s = score_pair(
+                rows["a"][k],
+                rows["b"][k],
+                np.frombuffer(rows["set_a"][k], dtype=set_dtype),
+                np.frombuffer(rows["set_b"][k], dtype=set_dtype),
+                np.frombuffer(rows["sig_a"][k], dtype=sig_dtype),
+                np.frombuffer(rows["sig_b"][k], dtype=sig_dtype),
+                config.verify,
+                lambda fa=fa, fb=fb: (
+                    None if fa is None else frozenset(fa),
+                    None if fb is None else frozenset(fb),
+                ),
+            )
+            for n in names[:-1]:
+                cols[n].append(getattr(s, n))
+            cols["lsh"].append(rows["lsh"][k])
+        yield pa.RecordBatch.from_pydict(cols, schema=_arrow_schema(_PAIR))
+
+
+def connected_components(edges: Any) -> Any:
+    """(id, comp) for every node of the undirected graph ``edges`` (columns a, b), comp being the
+    smallest id of its component: alternating large-star and small-star steps (Kiveris et al.,
+    "Connected Components in MapReduce and Beyond", 2014), O(log^2 n) rounds, all joins and
+    group-bys: no node's neighbourhood is ever collected anywhere."""
+    F = _pyspark()
+    # edges as (u, v) with u > v: the larger end first
+    e = edges.select(F.greatest("a", "b").alias("u"), F.least("a", "b").alias("v")).distinct()
+    e = e.localCheckpoint()
+    for _ in range(64):
+        # large-star: every neighbour of u larger than u links to the smallest of u's neighbourhood
+        both = e.unionByName(e.select(F.col("v").alias("u"), F.col("u").alias("v")))
+        low = both.groupBy("u").agg(F.least(F.min("v"), F.first("u")).alias("m"))
+        e = (
+            both.join(low, "u")
+            .where(F.col("v") > F.col("u"))
+            .select(F.col("v").alias("u"), F.col("m").alias("v"))
+            .distinct()
+        )
+        # small-star: u and its smaller neighbours all link to the smallest of them
+        low = e.groupBy("u").agg(F.min("v").alias("m"))
+        e = (
+            e.join(low, "u")
+            .select(F.col("v").alias("x"), "m")
+            .unionByName(low.select(F.col("u").alias("x"), "m"))
+            .where(F.col("x") != F.col("m"))
+            .select(F.col("x").alias("u"), F.col("m").alias("v"))
+            .distinct()
+            .localCheckpoint()
+        )
+        # done when the graph is a forest of stars around each component's smallest node: no
+        # node has two smaller neighbours, and no centre is another node's leaf
+        several = e.groupBy("u").count().where(F.col("count") > 1).limit(1).count()
+        if not several and not e.join(e.select(F.col("u").alias("v")).distinct(), "v").limit(1).count():
+            break
+    else:  # pragma: no cover - the algorithm converges in O(log^2 n) rounds
+        raise EngineError("connected components did not converge in 64 rounds")
+    return (
+        e.select(F.col("u").alias("id"), F.col("v").alias("comp"))
+        .unionByName(e.select(F.col("v").alias("id"), F.col("v").alias("comp")))
+        .distinct()
+    )
+
+
+def _cluster_components(
+    config: Config, set_dtype: str, sig_dtype: str, batches: Iterator[Any]
+) -> Iterator[Any]:
+    """Each component (its members and accepted pairs) -> the local build_clusters over it."""
+    import pyarrow as pa
+
+    from ..cluster import build_clusters
+    from ..verify import Verifier
+
+    for batch in batches:
+        out: list[dict[str, Any]] = []
+        for members, edges in zip(batch.column(0).to_pylist(), batch.column(1).to_pylist()):
+            members.sort(key=lambda m: m["id"])
+            ids = [m["id"] for m in members]
+            index = {d: i for i, d in enumerate(ids)}
+            sets = [np.frombuffer(m["set"], dtype=set_dtype) for m in members]
+            sigs = np.stack([np.frombuffer(m["sig"], dtype=sig_dtype) for m in members])
+            figs = None
+            if config.verify.distinct_figures:
+                figs = [frozenset(m["figures"] or ()) for m in members]
+            verifier = Verifier(ids, sets, sigs, None, config.verify, known_figures=figs)
+            accepted = [(index[e["a"]], index[e["b"]]) for e in edges]
+            cc = config.cluster
+            for c in build_clusters(
+                len(ids),
+                accepted,
+                ids,
+                [m["chars"] for m in members],
+                [m["date"] for m in members],
+                cc.representative,
+                verifier.member_scores,
+                sigs,
+                verifier.passes if cc.split_chains else None,
+            ):
+                out.append(_cluster_row(c))
+        yield pa.RecordBatch.from_pylist(out, schema=_arrow_schema(_CLUSTER))
+
+
+def _cluster_row(c: Cluster) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "size": len(c.members),
+        "members": list(c.members),
+        "representative": c.representative,
+        "cohesion": {
+            "min_jaccard": c.cohesion.min_jaccard,
+            "mean_jaccard": c.cohesion.mean_jaccard,
+            "exact": c.cohesion.exact,
+        },
+        "scores": [
+            {
+                "id": s.id,
+                "jaccard_estimate": s.jaccard_estimate,
+                "jaccard": s.jaccard,
+                "containment_in_representative": s.containment_in_representative,
+                "representative_contained": s.representative_contained,
+            }
+            for s in c.scores
+        ],
+    }
+
+
+def cluster_from_row(row: dict[str, Any]) -> Cluster:
+    coh = row["cohesion"]
+    return Cluster(
+        id=row["id"],
+        members=tuple(row["members"]),
+        representative=row["representative"],
+        scores=tuple(MemberScore(**s) for s in row["scores"]),
+        cohesion=Cohesion(coh["min_jaccard"], coh["mean_jaccard"], coh["exact"]),
+    )
+
+
+def pair_from_row(row: dict[str, Any]) -> PairScore:
+    return PairScore(**{k: row[k] for k in PairScore.__slots__})
+
+
+# ---------------------------------------------------------------------------------------------
+# the job
+
+
+@dataclass
+class SparkScan:
+    """A scan's outputs as Spark DataFrames (documents, skipped, clusters, pairs), with the
+    summary figures and per-stage timings computed on the way. :meth:`result` collects it into
+    the local engine's :class:`Result`; :meth:`write` has Spark write it."""
+
+    params: dict[str, Any]
+    documents: Any
+    skipped: Any
+    clusters: Any
+    pairs: Any
+    stats: dict[str, Any]
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        c = self.counts
+        return {
+            "documents_read": c["documents"] + c["skipped"],
+            "documents": c["documents"],
+            "skipped": c["skipped"],
+            "clustered": c["clustered"],
+            "clusters": c["clusters"],
+            "pairs": c["pairs"],
+            "passage_groups": 0,
+            "reuse_clusters": 0,
+        }
+
+    def summary_line(self) -> str:
+        return self._line(self.summary())
+
+    @staticmethod
+    def _line(s: dict[str, Any]) -> str:
+        def n(count: int, word: str) -> str:
+            return f"{count} {word}{'' if count == 1 else 's'}"
+
+        return (
+            f"{n(s['documents_read'], 'document')} read ({s['documents']} processed, {s['skipped']} skipped); "
+            f"{n(s['clusters'], 'near-duplicate cluster')} holding {n(s['clustered'], 'document')}; "
+            "shared passages not searched (spark engine)"
+        )
+
+    def result(self) -> Result:
+        """Everything collected to the driver, as the local engine returns it: for runs whose
+        documents fit in the driver's memory (the tests, a terminal report)."""
+        docs = [
+            DocumentInfo(r["id"], r["source"], r["chars"], r["shingles"], tuple(r["notes"] or ()))
+            for r in self.documents.collect()
+        ]
+        skipped = [Skipped(r["source"], r["reason"], r["id"]) for r in self.skipped.collect()]
+        clusters = [cluster_from_row(r.asDict(recursive=True)) for r in self.clusters.collect()]
+        pairs = [pair_from_row(r.asDict()) for r in self.pairs.collect()]
+        return Result(
+            params=self.params,
+            documents=sorted(docs, key=lambda d: d.id),
+            skipped=sorted(skipped, key=lambda s: (s.source, s.id or "")),
+            clusters=sorted(clusters, key=lambda c: c.id),
+            pairs=sorted(pairs, key=lambda p: (p.a, p.b)),
+            stats=self.stats,
+        )
+
+    def write(self, path: str, fmt: str) -> dict[str, Any]:
+        """Spark writes ``path``/documents, skipped, clusters and pairs as JSON Lines (``json``,
+        ``jsonl``) or Parquet part files, with the local JSON's records (scores rounded alike);
+        the driver writes ``path``/summary.json (schema_version, params, summary, stats).
+        Returns the summary."""
+        F = _pyspark()
+        writer_fmt = {"json": "json", "jsonl": "json", "parquet": "parquet"}.get(fmt)
+        if writer_fmt is None:
+            raise InputError(f"--format {fmt}: with the spark engine, --output takes jsonl, json or parquet")
+        tables = {
+            "documents": self.documents.select("id", "source", "chars", "shingles", "notes"),
+            "skipped": self.skipped.select("source", "id", "reason"),
+            "clusters": self.clusters.mapInArrow(_rounded_clusters, _spark_schema(_CLUSTER)),
+            "pairs": self.pairs.mapInArrow(_rounded_pairs, _spark_schema(_PAIR_OUT)),
+        }
+        for name, df in tables.items():
+            order = ["source", "id"] if name == "skipped" else ["a", "b"] if name == "pairs" else ["id"]
+            df.sort(*[F.col(c).asc_nulls_first() for c in order]).write.mode("overwrite").format(
+                writer_fmt
+            ).save(f"{path.rstrip('/')}/{name}")
+        summary = {
+            "schema_version": SCHEMA_VERSION,
+            "params": self.params,
+            "summary": self.summary(),
+            "stats": self.stats,
+            "format": "jsonl" if writer_fmt == "json" else "parquet",
+        }
+        _write_text(
+            self.documents.sparkSession, f"{path.rstrip('/')}/summary.json", json.dumps(summary, indent=2)
+        )
+        return summary
+
+
+def _rounded_clusters(batches: Iterator[Any]) -> Iterator[Any]:
+    import pyarrow as pa
+
+    for batch in batches:
+        rows = [cluster_dict(cluster_from_row(r)) for r in batch.to_pylist()]
+        yield pa.RecordBatch.from_pylist(rows, schema=_arrow_schema(_CLUSTER))
+
+
+def _rounded_pairs(batches: Iterator[Any]) -> Iterator[Any]:
+    import pyarrow as pa
+
+    for batch in batches:
+        rows = [pair_dict(pair_from_row(r)) for r in batch.to_pylist()]
+        yield pa.RecordBatch.from_pylist(rows, schema=_arrow_schema(_PAIR_OUT))
+
+
+def _write_text(spark: Any, path: str, text: str) -> None:
+    """A small file written through Hadoop's FileSystem, so it lands wherever the tables do."""
+    jvm = spark.sparkContext._jvm
+    hpath = jvm.org.apache.hadoop.fs.Path(path)
+    fs = hpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    out = fs.create(hpath, True)
+    try:
+        out.write(bytearray(text.encode("utf-8")))
+    finally:
+        out.close()
+
+
+class SparkEngine:
+    """Runs a scan on Spark. ``SparkEngine(config).scan(paths)`` -> :class:`SparkScan`."""
+
+    def __init__(self, config: Config, spark: Any = None, quiet: bool = True) -> None:
+        from ..pipeline import Detector
+
+        self.config = config
+        self.detector = Detector(config)  # bands x rows and the params record, as the local engine has them
+        self.spark = spark or spark_session(config, quiet)
+
+    def scan(self, paths: list[str]) -> SparkScan:
+        try:
+            return self._scan(paths)
+        except (EngineError, InputError, NoDocumentsError):
+            raise
+        except Exception as err:
+            from py4j.protocol import Py4JError
+
+            from pyspark.errors import PySparkException
+
+            if isinstance(err, (Py4JError, PySparkException)):
+                raise EngineError(f"spark job failed: {_first_line(err)}") from err
+            raise
+
+    def _scan(self, paths: list[str]) -> SparkScan:
+        F = _pyspark()
+        from pyspark import StorageLevel
+
+        spark, cfg = self.spark, self.config
+        timings: dict[str, float] = {}
+        level = StorageLevel.MEMORY_AND_DISK
+        mapped_cfg = cfg.replace({"passages.enabled": False})
+        fp = _Fingerprint(mapped_cfg, self.detector.bands, self.detector.rows)
+        set_dtype, sig_dtype = _dtypes(mapped_cfg)
+
+        t0 = time.perf_counter()
+        inputs = resolve_inputs(spark, paths, cfg)
+        records = read_and_fingerprint(spark, inputs, fp).persist(level)
+        n_records = records.count()
+        timings["read+fingerprint"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        kept, skipped = intake(records)
+        kept = kept.persist(level)
+        skipped = skipped.persist(level)
+        n_docs, n_skipped = kept.count(), skipped.count()
+        records.unpersist()
+        if not n_docs:
+            first = skipped.orderBy("source").first()
+            tail = f", first: {first['source']}: {first['reason']})" if first else ")"
+            raise NoDocumentsError(f"no documents to process ({n_skipped} inputs skipped{tail}")
+        timings["intake"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        nonempty = kept.where(F.col("digest").isNotNull())
+        groups = nonempty.groupBy("digest").agg(F.min("id").alias("leader"), F.count("*").alias("n"))
+        groups = groups.persist(level)
+        identical_groups = groups.where(F.col("n") > 1).count()
+        with_leader = nonempty.join(groups, "digest")
+        identical = with_leader.where(F.col("id") != F.col("leader")).select(
+            F.col("leader").alias("a"), F.col("id").alias("b"), F.lit(False).alias("lsh")
+        )
+        leaders = with_leader.where(F.col("id") == F.col("leader")).select("id", "bands")
+        timings["identical"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        rows = leaders.mapInArrow(_explode_bands, _spark_schema(_BANDS))
+        buckets = (
+            rows.groupBy("band", "key")
+            .agg(F.count("*").alias("n"), F.sort_array(F.collect_list("id")).alias("ids"))
+            .where(F.col("n") > 1)
+            .persist(level)
+        )
+        max_bucket = cfg.lsh.max_bucket_size
+        b = buckets.agg(
+            F.count("*").alias("buckets"),
+            F.max("n").alias("largest"),
+            F.sum((F.col("n") > max_bucket).cast("long")).alias("oversized"),
+        ).first()
+        candidates = (
+            buckets.select("ids")
+            .mapInArrow(functools.partial(_bucket_pairs, max_bucket), _spark_schema(_AB))
+            .distinct()
+            .withColumn("lsh", F.lit(True))
+            .persist(level)
+        )
+        n_candidates = candidates.count()
+        buckets.unpersist()
+        timings["lsh"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        feat = kept.select("id", "set", "sig", "figures")
+        side_a = feat.select(*[F.col(c).alias(f"{c}_a") for c in feat.columns])
+        side_b = feat.select(*[F.col(c).alias(f"{c}_b") for c in feat.columns])
+        pairs = (
+            candidates.unionByName(identical)
+            .join(side_a, F.col("a") == F.col("id_a"))
+            .join(side_b, F.col("b") == F.col("id_b"))
+            .select("a", "b", "lsh", "set_a", "set_b", "sig_a", "sig_b", "figures_a", "figures_b")
+        )
+        scored = pairs.mapInArrow(
+            functools.partial(_score_pairs, mapped_cfg, set_dtype, sig_dtype), _spark_schema(_PAIR)
+        )
+        scored = scored.persist(level)
+        rejected = scored.where(F.col("lsh") & F.col("match").isNull()).count()
+        accepted = scored.where(F.col("match").isNotNull()).persist(level)
+        n_accepted = accepted.count()
+        scored.unpersist()
+        candidates.unpersist()
+        groups.unpersist()
+        timings["verify"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        comp = connected_components(accepted.select("a", "b")).persist(level)
+        members = (
+            kept.join(comp, "id")
+            .groupBy("comp")
+            .agg(F.collect_list(F.struct("id", "set", "sig", "figures", "chars", "date")).alias("members"))
+        )
+        edges = (
+            accepted.join(comp.select(F.col("id").alias("a"), "comp"), "a")
+            .groupBy("comp")
+            .agg(F.collect_list(F.struct("a", "b")).alias("edges"))
+        )
+        clusters = (
+            members.join(edges, "comp")
+            .select("members", "edges")
+            .mapInArrow(
+                functools.partial(_cluster_components, mapped_cfg, set_dtype, sig_dtype),
+                _spark_schema(_CLUSTER),
+            )
+            .persist(level)
+        )
+        cl = clusters.agg(F.count("*").alias("n"), F.sum("size").alias("members")).first()
+        comp.unpersist()
+        timings["cluster"] = time.perf_counter() - t0
+
+        too_short = kept.where(F.col("shingles") == 0).count()
+        stats: dict[str, Any] = {
+            "too_short": too_short,
+            "identical_groups": identical_groups,
+            "lsh_buckets": b["buckets"],
+            "largest_bucket": b["largest"] or 0,
+            "oversized_buckets": b["oversized"] or 0,
+            "candidate_pairs": n_candidates,
+            "rejected_pairs": rejected,
+        }
+        if cfg.passages.enabled:
+            stats["passages"] = PASSAGES_NOTE
+        stats["engine"] = {
+            "name": "spark",
+            "master": spark.sparkContext.master,
+            "default_parallelism": spark.sparkContext.defaultParallelism,
+            "records": n_records,
+        }
+        stats["seconds"] = {k: round(v, 4) for k, v in timings.items()}
+        documents = kept.select("id", "source", "chars", "shingles", "notes")
+        return SparkScan(
+            params=self.detector.params(),
+            documents=documents,
+            skipped=skipped,
+            clusters=clusters,
+            pairs=accepted.drop("lsh"),
+            stats=stats,
+            counts={
+                "documents": n_docs,
+                "skipped": n_skipped,
+                "clusters": cl["n"],
+                "clustered": cl["members"] or 0,
+                "pairs": n_accepted,
+            },
+        )
+
+
+def _dtypes(config: Config) -> tuple[str, str]:
+    """The dtypes of shingle sets and signatures under this config (as the map stage makes them)."""
+    from ..minhash import MinHasher
+    from ..shingle import Shingler
+
+    mh = config.minhash
+    set_dtype = "uint32" if Shingler(config).width == 32 else "uint64"
+    return set_dtype, np.dtype(MinHasher(mh.num_perm, mh.seed, mh.scheme).dtype).name
