@@ -44,6 +44,22 @@ class Format(str, Enum):
     html = "html"
 
 
+class ScanFormat(str, Enum):
+    """scan's formats: the reports, and Parquet (the spark engine writes it)."""
+
+    table = "table"
+    json = "json"
+    jsonl = "jsonl"
+    csv = "csv"
+    html = "html"
+    parquet = "parquet"
+
+
+class Engine(str, Enum):
+    local = "local"
+    spark = "spark"
+
+
 class ShingleKind(str, Enum):
     word = "word"
     char = "char"
@@ -87,6 +103,13 @@ RepOpt = Annotated[
 WorkersOpt = Annotated[
     int | None, typer.Option(help="run.workers: processes for the per-document stages.", show_default=False)
 ]
+EngineOpt = Annotated[
+    Engine | None,
+    typer.Option(
+        help="run.engine: local (this machine) or spark (Apache Spark; extra dedupe[spark]).",
+        show_default=False,
+    ),
+]
 IdOpt = Annotated[str | None, typer.Option(help="input.id_field for JSONL/CSV/Parquet.", show_default=False)]
 TextOpt = Annotated[
     str | None, typer.Option(help="input.text_field for JSONL/CSV/Parquet.", show_default=False)
@@ -122,6 +145,7 @@ FLAG_KEYS = {
     "seed": "minhash.seed",
     "representative": "cluster.representative",
     "workers": "run.workers",
+    "engine": "run.engine",
     "id_field": "input.id_field",
     "text_field": "input.text_field",
     "passages": "passages.enabled",
@@ -235,8 +259,20 @@ def _detect(
 def scan(
     paths: PathsArg,
     config: ConfigOpt = None,
-    format: FormatOpt = Format.table,
-    output: OutputOpt = None,
+    format: Annotated[
+        ScanFormat,
+        typer.Option("--format", "-f", help="Output format (parquet: with --engine spark and --output DIR)."),
+    ] = ScanFormat.table,
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Output file (default: stdout); with --engine spark and json, jsonl or parquet, a directory "
+            "Spark writes.",
+            show_default=False,
+        ),
+    ] = None,
     jaccard_threshold: JaccardOpt = None,
     containment_threshold: ContainOpt = None,
     lsh_threshold: LshOpt = None,
@@ -246,6 +282,7 @@ def scan(
     seed: SeedOpt = None,
     representative: RepOpt = None,
     workers: WorkersOpt = None,
+    engine: EngineOpt = None,
     id_field: IdOpt = None,
     text_field: TextOpt = None,
     passages: PassagesOpt = None,
@@ -253,9 +290,45 @@ def scan(
 ) -> None:
     """Find near-duplicate clusters and shared passages, and report them with their scores."""
     cfg = _config(config, locals())
-    result, documents = _detect(paths, cfg, quiet, keep=format is Format.html)
-    texts = {d.id: d.text for d in documents} if format is Format.html else None
-    _write_result(result, format, output, quiet, texts)
+    if cfg.run.engine == "spark":
+        _scan_spark(paths, cfg, format, output, quiet)
+        return
+    if format is ScanFormat.parquet:
+        raise ConfigError(
+            "--format parquet is written by the spark engine: add --engine spark and --output DIR"
+        )
+    report_format = Format(format.value)
+    result, documents = _detect(paths, cfg, quiet, keep=report_format is Format.html)
+    texts = {d.id: d.text for d in documents} if report_format is Format.html else None
+    _write_result(result, report_format, output, quiet, texts)
+
+
+def _scan_spark(paths: list[str], cfg: Config, format: ScanFormat, output: str | None, quiet: bool) -> None:
+    """scan on Spark: json, jsonl or parquet to an --output directory are written by Spark;
+    anything else is collected to this process and reported as the local engine reports."""
+    from .engines.spark import SparkEngine
+
+    distributed = output not in (None, "-") and format in (
+        ScanFormat.json,
+        ScanFormat.jsonl,
+        ScanFormat.parquet,
+    )
+    if format is ScanFormat.parquet and not distributed:
+        raise ConfigError("--format parquet: give --output DIR (Spark writes a directory of Parquet files)")
+    if cfg.passages.enabled:
+        _note(
+            quiet, "dedupe: note: the spark engine does not find shared passages (passages.enabled ignored)"
+        )
+    job = SparkEngine(cfg, quiet=quiet).scan(paths)
+    if distributed:
+        assert output is not None
+        job.write(output, format.value)
+        _note(
+            quiet,
+            f"{job.summary_line()}\nwritten to {output}/ (summary.json, documents, skipped, clusters, pairs)",
+        )
+        return
+    _write_result(job.result(), Format(format.value), output, quiet, None)
 
 
 def _write_result(

@@ -219,8 +219,8 @@ class SparkConfig:
     )
     partitions: int | None = _opt(
         None,
-        "partitions of the per-document stages and of every shuffle (spark.sql.shuffle.partitions); "
-        "null keeps Spark's defaults. About 2-4 per executor core, more when documents are long",
+        "partitions of every shuffle (spark.sql.shuffle.partitions); null: the value spark-submit sets, "
+        "else 2 per core. At scale, enough that each holds ~100-200 MB of shingle sets (docs/scaling.md)",
         lo=1,
     )
     driver_memory: str | None = _opt(

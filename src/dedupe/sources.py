@@ -269,11 +269,17 @@ def jsonl_record(
     try:
         rec = json.loads(line)
     except json.JSONDecodeError as err:
-        return Skipped(source=source, reason=f"malformed JSON on line {lineno}: {err.msg} (column {err.colno})")
+        return Skipped(
+            source=source, reason=f"malformed JSON on line {lineno}: {err.msg} (column {err.colno})"
+        )
     except RecursionError:
         return Skipped(source=source, reason=f"malformed JSON on line {lineno}: nested too deeply")
     doc = _record_to_doc(rec, source, f"{base}:{lineno}", cfg, keep_records)
-    if isinstance(doc, Document) and "\ufffd" in line and "\ufffd" not in raw.decode("utf-8", errors="ignore"):
+    if (
+        isinstance(doc, Document)
+        and "\ufffd" in line
+        and "\ufffd" not in raw.decode("utf-8", errors="ignore")
+    ):
         doc.meta.setdefault("notes", []).append("invalid UTF-8 replaced with U+FFFD")
     return doc
 

@@ -27,6 +27,7 @@ and the result says so in its stats.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -40,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from ..config import Config
-from ..errors import EngineError, InputError, NoDocumentsError
+from ..errors import ConfigError, DedupeError, EngineError, InputError, NoDocumentsError
 from ..records import Cluster, Cohesion, DocumentInfo, MemberScore, PairScore, Skipped
 from ..result import SCHEMA_VERSION, Result, cluster_dict, pair_dict
 
@@ -52,11 +53,10 @@ _FINGERPRINT = "fingerprint"
 _PAIR = "pair"
 _PAIR_OUT = "pair_out"
 _CLUSTER = "cluster"
-_BANDS = "bands"
 _AB = "ab"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _arrow_schema(name: str) -> Any:
     """The Arrow schema of this module's tables (built without Spark: workers use them too)."""
     import pyarrow as pa
@@ -76,7 +76,7 @@ def _arrow_schema(name: str) -> Any:
         _FINGERPRINT: [
             ("pos", pa.int32()), ("file", s), ("line", i64), ("id", s), ("source", s), ("reason", s),
             ("intake", s), ("date", s), ("notes", pa.list_(s)), ("chars", i64), ("shingles", i64),
-            ("set", b), ("sig", b), ("digest", b), ("bands", b), ("figures", pa.list_(s)),
+            ("set", b), ("sig", b), ("digest", b), ("bands", pa.list_(i64)), ("figures", pa.list_(s)),
         ],
         _PAIR: [*pair, ("lsh", pa.bool_())],
         _PAIR_OUT: pair,
@@ -85,7 +85,6 @@ def _arrow_schema(name: str) -> Any:
             ("cohesion", pa.struct([("min_jaccard", f64), ("mean_jaccard", f64), ("exact", pa.bool_())])),
             ("scores", pa.list_(member)),
         ],
-        _BANDS: [("band", pa.int32()), ("key", i64), ("id", s)],
         _AB: [("a", s), ("b", s)],
     }  # fmt: skip
     return pa.schema(schemas[name])
@@ -133,13 +132,38 @@ def spark_session(config: Config, quiet: bool = True) -> Any:
         )
     if cfg.driver_memory is not None:
         builder = builder.config("spark.driver.memory", cfg.driver_memory)
-    builder = builder.config("spark.ui.showConsoleProgress", "false" if quiet else "true")
+    progress = not quiet and sys.stderr.isatty()
+    builder = builder.config("spark.ui.showConsoleProgress", "true" if progress else "false")
     try:
         spark = builder.getOrCreate()
     except Exception as err:  # Java missing, a bad master URL: py4j and Spark raise many types
         raise EngineError(f"spark: cannot start a session: {_first_line(err)}") from None
     spark.sparkContext.setLogLevel("ERROR")
+    if cfg.partitions is None and "spark.sql.shuffle.partitions" not in _explicit_conf(spark):
+        # Spark's 200 shuffle partitions cost minutes on a small corpus: two per core instead
+        spark.conf.set("spark.sql.shuffle.partitions", str(max(2 * spark.sparkContext.defaultParallelism, 4)))
     return spark
+
+
+def _explicit_conf(spark: Any) -> set[str]:
+    """The configuration keys set for this application (spark-submit --conf, spark-defaults.conf)."""
+    return {k for k, _ in spark.sparkContext.getConf().getAll()}
+
+
+@contextlib.contextmanager
+def spark_errors() -> Iterator[None]:
+    """A failed Spark job as one EngineError line (the Java stack trace stays in Spark's log)."""
+    try:
+        yield
+    except DedupeError:
+        raise
+    except Exception as err:
+        from py4j.protocol import Py4JError
+        from pyspark.errors import PySparkException
+
+        if isinstance(err, (Py4JError, PySparkException)):
+            raise EngineError(f"spark job failed: {_first_line(err)}") from err
+        raise
 
 
 def _first_line(err: BaseException) -> str:
@@ -255,7 +279,8 @@ class _Fingerprint:
                 cols["sig"][k] = fb.signatures[n].tobytes()
                 if len(s):
                     cols["digest"][k] = xxhash.xxh3_128_digest(s.tobytes())
-                    cols["bands"][k] = keys[n].tobytes()
+                    # uint64 keys as Spark's long: equality is all the group-by needs
+                    cols["bands"][k] = keys[n].view(np.int64).tolist()
                 if cfg.verify.distinct_figures:
                     cols["figures"][k] = sorted(figures(texts[n]))
         return pa.RecordBatch.from_pydict(cols, schema=_arrow_schema(_FINGERPRINT))
@@ -369,6 +394,30 @@ def _skipped_rows(spark: Any, rows: list[tuple[_Input, str]]) -> Any:
     return spark.createDataFrame(data, _spark_schema(_FINGERPRINT))
 
 
+def _empty_files(spark: Any, inp: _Input, extensions: list[str]) -> list[str]:
+    """Zero-length text files, which Spark's file sources never read (so they would go unreported):
+    listed through Hadoop's FileSystem, skipping names Spark ignores (starting with _ or .)."""
+    jvm = spark.sparkContext._jvm
+    hpath = jvm.org.apache.hadoop.fs.Path(inp.uri)
+    fs = hpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    exts = tuple(e.lower() for e in extensions)
+    found = []
+    listing = fs.listFiles(hpath, True)
+    root = inp.uri.rstrip("/") + "/"
+    while listing.hasNext():
+        st = listing.next()
+        if st.getLen() != 0:
+            continue
+        path = st.getPath().toString()
+        rel = path[len(root) :] if inp.is_dir and path.startswith(root) else PurePosixPath(path).name
+        if inp.is_dir and not rel.lower().endswith(exts):
+            continue
+        if any(part.startswith(("_", ".")) for part in rel.split("/")):
+            continue
+        found.append(path)
+    return found
+
+
 def read_and_fingerprint(spark: Any, inputs: list[_Input], fp: _Fingerprint) -> Any:
     """One DataFrame of every input record after the map stage (schema ``_FINGERPRINT``)."""
     F = _pyspark()
@@ -421,14 +470,18 @@ def read_and_fingerprint(spark: Any, inputs: list[_Input], fp: _Fingerprint) -> 
                 files = files.where(wanted)
             limit = 4 * cfg.max_chars
             big = files.where(F.col("length") > limit).select("path", "length").collect()
+            root = inp.uri.rstrip("/") + "/"
+            rows = []
             if big:
                 from ..sources import too_large_file
 
-                root = inp.uri.rstrip("/") + "/"
-                rows = []
                 for r in big:
                     doc_id, source = _text_names(inp, root, r["path"])
                     rows.append((inp, source, doc_id, too_large_file(r["length"], cfg.max_chars)))
+            for path in _empty_files(spark, inp, cfg.extensions):
+                doc_id, source = _text_names(inp, root, path)
+                rows.append((inp, source, doc_id, "empty document (no text)"))
+            if rows:
                 parts.append(_skipped_rows(spark, rows))
             small = files.where(F.col("length") <= limit).select("path", "content")
             parts.append(small.mapInArrow(functools.partial(_text_map, fp, inp), _spark_schema(_FINGERPRINT)))
@@ -446,6 +499,9 @@ def _before(a: Any, b: Any) -> Any:
     )
 
 
+_BROADCAST_IDS = 200_000  # repeated ids up to this many are broadcast to the intake join
+
+
 def intake(records: Any) -> tuple[Any, Any]:
     """(kept documents, skipped records) with the local Intake's rule: the first document read
     with an id (by input position, file, line) is kept; a later one is skipped naming the first
@@ -453,11 +509,18 @@ def intake(records: Any) -> tuple[Any, Any]:
     F = _pyspark()
     skipped = records.where(F.col("reason").isNotNull()).select("source", "reason", "id")
     docs = records.where(F.col("reason").isNull()).withColumn("ord", F.struct("pos", "file", "line"))
+    # only ids read more than once need the rule; finding them shuffles ids alone, and when they
+    # are few (the usual case) the documents are joined to them by broadcast, without a shuffle
+    light = docs.select("id", "pos", "file", "line", "source", "intake")
+    repeated = light.groupBy("id").count().where(F.col("count") > 1).select("id")
     first = (
-        docs.where(F.col("intake").isNull())
+        light.join(repeated, "id")
+        .where(F.col("intake").isNull())
         .groupBy("id")
         .agg(F.min(F.struct("pos", "file", "line", "source")).alias("first"))
     )
+    if repeated.count() <= _BROADCAST_IDS:
+        first = F.broadcast(first)
     docs = docs.join(first, "id", "left")
     earlier = F.col("first").isNotNull() & _before(F.col("first"), F.col("ord"))
     kept = docs.where(F.col("intake").isNull() & ~earlier).drop("ord", "first")
@@ -470,23 +533,6 @@ def intake(records: Any) -> tuple[Any, Any]:
         "source", F.col("intake").alias("reason"), "id"
     )
     return kept, skipped.unionByName(dup).unionByName(bad)
-
-
-def _explode_bands(batches: Iterator[Any]) -> Iterator[Any]:
-    import pyarrow as pa
-
-    for batch in batches:
-        ids = batch.column(0).to_pylist()
-        bands = batch.column(1).to_pylist()
-        out_id, out_band, out_key = [], [], []
-        for doc, raw in zip(ids, bands):
-            keys = np.frombuffer(raw, dtype=np.int64)  # uint64 keys as Spark's long: equality is all we need
-            out_id.extend([doc] * len(keys))
-            out_band.extend(range(len(keys)))
-            out_key.extend(keys.tolist())
-        yield pa.RecordBatch.from_pydict(
-            {"band": out_band, "key": out_key, "id": out_id}, schema=_arrow_schema(_BANDS)
-        )
 
 
 def _bucket_pairs(max_group: int, batches: Iterator[Any]) -> Iterator[Any]:
@@ -704,6 +750,10 @@ class SparkScan:
     def result(self) -> Result:
         """Everything collected to the driver, as the local engine returns it: for runs whose
         documents fit in the driver's memory (the tests, a terminal report)."""
+        with spark_errors():
+            return self._result()
+
+    def _result(self) -> Result:
         docs = [
             DocumentInfo(r["id"], r["source"], r["chars"], r["shingles"], tuple(r["notes"] or ()))
             for r in self.documents.collect()
@@ -725,21 +775,29 @@ class SparkScan:
         ``jsonl``) or Parquet part files, with the local JSON's records (scores rounded alike);
         the driver writes ``path``/summary.json (schema_version, params, summary, stats).
         Returns the summary."""
+        with spark_errors():
+            return self._write(path, fmt)
+
+    def _write(self, path: str, fmt: str) -> dict[str, Any]:
         F = _pyspark()
         writer_fmt = {"json": "json", "jsonl": "json", "parquet": "parquet"}.get(fmt)
         if writer_fmt is None:
-            raise InputError(f"--format {fmt}: with the spark engine, --output takes jsonl, json or parquet")
+            raise ConfigError(f"--format {fmt}: with the spark engine, --output takes jsonl, json or parquet")
         tables = {
             "documents": self.documents.select("id", "source", "chars", "shingles", "notes"),
             "skipped": self.skipped.select("source", "id", "reason"),
             "clusters": self.clusters.mapInArrow(_rounded_clusters, _spark_schema(_CLUSTER)),
             "pairs": self.pairs.mapInArrow(_rounded_pairs, _spark_schema(_PAIR_OUT)),
         }
+        spark = self.documents.sparkSession
+        spark.sparkContext.setJobDescription("dedupe: write")
+        _check_output_dir(spark, path)
         for name, df in tables.items():
             order = ["source", "id"] if name == "skipped" else ["a", "b"] if name == "pairs" else ["id"]
-            df.sort(*[F.col(c).asc_nulls_first() for c in order]).write.mode("overwrite").format(
-                writer_fmt
-            ).save(f"{path.rstrip('/')}/{name}")
+            writer = df.sort(*[F.col(c).asc_nulls_first() for c in order]).write.mode("overwrite")
+            if name == "skipped":  # the local JSON has "id": null for a record read without one
+                writer = writer.option("ignoreNullFields", "false")
+            writer.format(writer_fmt).save(f"{path.rstrip('/')}/{name}")
         summary = {
             "schema_version": SCHEMA_VERSION,
             "params": self.params,
@@ -769,6 +827,24 @@ def _rounded_pairs(batches: Iterator[Any]) -> Iterator[Any]:
         yield pa.RecordBatch.from_pylist(rows, schema=_arrow_schema(_PAIR_OUT))
 
 
+def _check_output_dir(spark: Any, path: str) -> None:
+    """Refuse to write into a directory that holds anything but an earlier output (Spark's
+    overwrite would delete it)."""
+    jvm = spark.sparkContext._jvm
+    hpath = jvm.org.apache.hadoop.fs.Path(path)
+    fs = hpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    if not fs.exists(hpath):
+        return
+    if not fs.getFileStatus(hpath).isDirectory():
+        raise ConfigError(f"--output {path}: exists and is a file; the spark engine writes a directory")
+    empty = len(fs.listStatus(hpath)) == 0
+    if not empty and not fs.exists(jvm.org.apache.hadoop.fs.Path(f"{path.rstrip('/')}/summary.json")):
+        raise ConfigError(
+            f"--output {path}: directory exists and is not an earlier dedupe output (no summary.json); "
+            "give a new or empty directory"
+        )
+
+
 def _write_text(spark: Any, path: str, text: str) -> None:
     """A small file written through Hadoop's FileSystem, so it lands wherever the tables do."""
     jvm = spark.sparkContext._jvm
@@ -792,18 +868,8 @@ class SparkEngine:
         self.spark = spark or spark_session(config, quiet)
 
     def scan(self, paths: list[str]) -> SparkScan:
-        try:
+        with spark_errors():
             return self._scan(paths)
-        except (EngineError, InputError, NoDocumentsError):
-            raise
-        except Exception as err:
-            from py4j.protocol import Py4JError
-
-            from pyspark.errors import PySparkException
-
-            if isinstance(err, (Py4JError, PySparkException)):
-                raise EngineError(f"spark job failed: {_first_line(err)}") from err
-            raise
 
     def _scan(self, paths: list[str]) -> SparkScan:
         F = _pyspark()
@@ -816,13 +882,16 @@ class SparkEngine:
         fp = _Fingerprint(mapped_cfg, self.detector.bands, self.detector.rows)
         set_dtype, sig_dtype = _dtypes(mapped_cfg)
 
+        describe = spark.sparkContext.setJobDescription  # names each stage's jobs in the Spark UI
         t0 = time.perf_counter()
+        describe("dedupe: read+fingerprint")
         inputs = resolve_inputs(spark, paths, cfg)
         records = read_and_fingerprint(spark, inputs, fp).persist(level)
         n_records = records.count()
         timings["read+fingerprint"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
+        describe("dedupe: intake")
         kept, skipped = intake(records)
         kept = kept.persist(level)
         skipped = skipped.persist(level)
@@ -835,6 +904,7 @@ class SparkEngine:
         timings["intake"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
+        describe("dedupe: identical")
         nonempty = kept.where(F.col("digest").isNotNull())
         groups = nonempty.groupBy("digest").agg(F.min("id").alias("leader"), F.count("*").alias("n"))
         groups = groups.persist(level)
@@ -847,7 +917,8 @@ class SparkEngine:
         timings["identical"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
-        rows = leaders.mapInArrow(_explode_bands, _spark_schema(_BANDS))
+        describe("dedupe: lsh")
+        rows = leaders.select("id", F.posexplode("bands").alias("band", "key"))
         buckets = (
             rows.groupBy("band", "key")
             .agg(F.count("*").alias("n"), F.sort_array(F.collect_list("id")).alias("ids"))
@@ -872,6 +943,7 @@ class SparkEngine:
         timings["lsh"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
+        describe("dedupe: verify")
         feat = kept.select("id", "set", "sig", "figures")
         side_a = feat.select(*[F.col(c).alias(f"{c}_a") for c in feat.columns])
         side_b = feat.select(*[F.col(c).alias(f"{c}_b") for c in feat.columns])
@@ -894,6 +966,7 @@ class SparkEngine:
         timings["verify"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
+        describe("dedupe: cluster")
         comp = connected_components(accepted.select("a", "b")).persist(level)
         members = (
             kept.join(comp, "id")
@@ -918,6 +991,7 @@ class SparkEngine:
         comp.unpersist()
         timings["cluster"] = time.perf_counter() - t0
 
+        describe("dedupe: summary")
         too_short = kept.where(F.col("shingles") == 0).count()
         stats: dict[str, Any] = {
             "too_short": too_short,

@@ -1,0 +1,194 @@
+"""The Spark engine gives the local engine's results: the same documents and skipped records, the
+same clusters (ids, members, representatives, member scores, cohesion) and the same pairs with
+the same scores, on seeds/, on 3,000 Reuters-21578 stories and on hostile input; in local[2]."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("pyspark")
+
+from dedupe import Detector  # noqa: E402
+from dedupe.cli import main  # noqa: E402
+from dedupe.cluster import UnionFind  # noqa: E402
+from dedupe.config import load_config  # noqa: E402
+from dedupe.engines.spark import SparkEngine, connected_components, spark_session  # noqa: E402
+from dedupe.sources import read_sources  # noqa: E402
+
+SENTENCE = "the quick brown fox jumps over the lazy dog near the river bank today"
+OVERRIDES = {"spark.master": "local[2]", "spark.partitions": 4, "passages.enabled": False}
+
+
+@pytest.fixture(scope="module")
+def spark():
+    if not (shutil.which("java") or os.environ.get("JAVA_HOME")):
+        pytest.skip("no Java runtime (the README's test command installs openjdk-17-jre-headless)")
+    session = spark_session(load_config(None, OVERRIDES))
+    yield session
+    session.stop()
+
+
+def both(spark, paths: list[str], **overrides) -> tuple[dict, dict]:
+    """The spark and local results' JSON for the same paths and config, run-specific stats removed."""
+    cfg = load_config(None, {**OVERRIDES, **overrides})
+    remote = SparkEngine(cfg, spark).scan(paths).result().to_dict()
+    local = Detector(cfg).run(read_sources(paths, cfg.input)).to_dict()
+    for data in (remote, local):
+        data["stats"] = {k: v for k, v in data["stats"].items() if k not in ("seconds", "engine")}
+    return remote, local
+
+
+def assert_same(remote: dict, local: dict) -> None:
+    for key in ("summary", "documents", "skipped", "clusters", "pairs", "stats", "params"):
+        assert remote[key] == local[key], key
+
+
+def test_reuters_equal_local(spark, tmp_path, reuters_stories):
+    path = tmp_path / "reuters.jsonl"
+    with path.open("w", encoding="utf-8") as fh:
+        for story in reuters_stories:
+            fh.write(json.dumps(story) + "\n")
+    # earliest: the representative rule that reads dates; a low bucket cap: oversized buckets too
+    remote, local = both(
+        spark, [str(path)], **{"cluster.representative": "earliest", "lsh.max_bucket_size": 6}
+    )
+    assert_same(remote, local)
+    assert len(remote["clusters"]) > 100 and remote["stats"]["oversized_buckets"] > 0
+    assert remote["stats"]["identical_groups"] > 0 and remote["stats"]["rejected_pairs"] > 0
+
+
+def _hostile_inputs(tmp_path: Path) -> list[str]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    d = tmp_path / "texts"
+    (d / "sub").mkdir(parents=True)
+    (d / "a.txt").write_text(SENTENCE + " and then some more words follow here", encoding="utf-8")
+    (d / "sub" / "b.TXT").write_text(SENTENCE + " and then some more words follow", encoding="utf-8")
+    (d / "c.md").write_bytes(b"\xef\xbb\xbf" + SENTENCE.encode())
+    (d / "bad_utf8.txt").write_bytes(b"caf\xe9 " + SENTENCE.encode())
+    (d / "binary.txt").write_bytes(bytes(range(256)) * 8)
+    (d / "empty.txt").write_bytes(b"")
+    (d / "short.txt").write_bytes(b"two words")
+    (d / "ignored.csv").write_text("not read: not in input.extensions")
+    j = tmp_path / "d.jsonl"
+    lines = [
+        json.dumps({"id": "ok", "text": SENTENCE, "date": "1987-03-01"}),
+        "{broken json",
+        "",
+        json.dumps({"id": "notext"}),
+        json.dumps({"id": "num", "text": 42}),
+        json.dumps(["not", "an", "object"]),
+        json.dumps({"text": SENTENCE + " again"}),
+        json.dumps({"id": "ok", "text": "duplicate id " + SENTENCE}),
+        json.dumps({"id": 7, "text": "   "}),
+        json.dumps({"id": "blank-then-good", "text": ""}),
+        json.dumps({"id": "blank-then-good", "text": SENTENCE + " later"}),
+        json.dumps({"id": "copy", "text": SENTENCE, "date": "1987-02-01"}),
+    ]
+    j.write_bytes(("\n".join(lines) + "\r\n").encode())
+    p = tmp_path / "t.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "id": ["p1", None, "ok"],
+                "text": [SENTENCE + " from parquet", SENTENCE + " no id", SENTENCE],
+            }
+        ),
+        p,
+    )
+    nocol = tmp_path / "nocol.parquet"
+    pq.write_table(pa.table({"body": ["x"]}), nocol)
+    return [str(d), str(j), str(p), str(nocol)]
+
+
+@pytest.fixture(scope="module")
+def hostile(spark, tmp_path_factory):
+    """One spark scan of the hostile inputs, and the local result's JSON for them."""
+    paths = _hostile_inputs(tmp_path_factory.mktemp("hostile"))
+    cfg = load_config(None, {**OVERRIDES, "cluster.representative": "earliest"})
+    local = Detector(cfg).run(read_sources(paths, cfg.input)).to_dict()
+    return SparkEngine(cfg, spark).scan(paths), local
+
+
+def test_hostile_inputs_equal_local(hostile):
+    job, local = hostile
+    remote = job.result().to_dict()
+    remote["stats"] = {k: v for k, v in remote["stats"].items() if k not in ("seconds", "engine")}
+    local["stats"] = {k: v for k, v in local["stats"].items() if k != "seconds"}
+    assert_same(remote, local)
+    reasons = {s["reason"].split(" (")[0].split(":")[0] for s in remote["skipped"]}
+    assert {"binary file", "empty document", "malformed JSON on line 2", "duplicate id"} <= reasons
+    assert remote["clusters"] and remote["summary"]["documents_read"] == 22
+
+
+def test_write_jsonl_and_parquet_hold_the_local_records(hostile, tmp_path):
+    import pyarrow.parquet as pq
+
+    job, local = hostile
+    out = tmp_path / "out"
+    summary = job.write(str(out), "jsonl")
+    assert summary["summary"] == local["summary"]
+    assert json.loads((out / "summary.json").read_text())["summary"] == local["summary"]
+    for name in ("documents", "skipped", "clusters", "pairs"):
+        rows = [json.loads(line) for f in sorted((out / name).glob("part-*.json")) for line in f.open()]
+        assert rows == local[name], name
+    pq_out = tmp_path / "pq"
+    job.write(str(pq_out), "parquet")
+    clusters = pq.read_table(pq_out / "clusters").to_pylist()
+    assert clusters == local["clusters"]
+    # a directory that is not an earlier output is never overwritten
+    other = tmp_path / "precious"
+    other.mkdir()
+    (other / "keep.txt").write_text("mine")
+    with pytest.raises(Exception, match="not an earlier dedupe output"):
+        job.write(str(other), "jsonl")
+    assert (other / "keep.txt").read_text() == "mine"
+
+
+def test_connected_components_match_union_find(spark):
+    rng = random.Random(7)
+    n = 400
+    edges = [(f"n{i:04d}", f"n{i + 1:04d}") for i in range(0, 120)]  # a long chain
+    edges += [(f"n{200:04d}", f"n{k:04d}") for k in range(201, 260)]  # a star
+    edges += [(f"n{rng.randrange(260, n):04d}", f"n{rng.randrange(260, n):04d}") for _ in range(150)]
+    edges = [(a, b) for a, b in edges if a != b]
+    df = spark.createDataFrame(edges, "a string, b string")
+    got = {r["id"]: r["comp"] for r in connected_components(df).collect()}
+    names = sorted({x for e in edges for x in e})
+    index = {x: i for i, x in enumerate(names)}
+    uf = UnionFind(len(names))
+    for a, b in edges:
+        uf.union(index[a], index[b])
+    want = {}
+    for comp in uf.components():
+        for m in comp:
+            want[names[m]] = names[min(comp)]
+    assert got == want
+
+
+def test_cli_spark_scan_of_seeds_writes_the_local_records(spark, tmp_path, seeds_dir, capsys):
+    out = tmp_path / "out"
+    code = main(["scan", "--engine", "spark", str(seeds_dir), "-o", str(out), "-f", "jsonl"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "does not find shared passages" in err and "5 documents read" in err
+    cfg = load_config(None, {"passages.enabled": False})
+    local = Detector(cfg).run(read_sources([str(seeds_dir)], cfg.input)).to_dict()
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["summary"] == {**local["summary"], "passage_groups": 0, "reuse_clusters": 0}
+    assert summary["stats"]["passages"].startswith("not run")
+    for name in ("documents", "skipped", "clusters", "pairs"):
+        rows = [json.loads(line) for f in sorted((out / name).glob("part-*.json")) for line in f.open()]
+        assert rows == local[name], name
+    assert main(["scan", "--engine", "spark", str(seeds_dir), "-f", "parquet", "-q"]) == 2
+    assert "give --output DIR" in capsys.readouterr().err
+    assert main(["scan", "--engine", "spark", str(tmp_path / "missing"), "-q"]) == 3
+    assert "path not found" in capsys.readouterr().err
+    assert main(["scan", str(seeds_dir), "-f", "parquet", "-q"]) == 2
