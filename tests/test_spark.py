@@ -187,6 +187,10 @@ def test_cli_spark_scan_of_seeds_writes_the_local_records(spark, tmp_path, seeds
     for name in ("documents", "skipped", "clusters", "pairs"):
         rows = [json.loads(line) for f in sorted((out / name).glob("part-*.json")) for line in f.open()]
         assert rows == local[name], name
+    # a glob is expanded through Hadoop's file system; the result is collected for -f json
+    assert main(["scan", "--engine", "spark", f"{seeds_dir}/00[0-2]*.txt", "-f", "json", "-q"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["summary"]["documents"] == 3 and all(d["id"].startswith("file:") for d in data["documents"])
     assert main(["scan", "--engine", "spark", str(seeds_dir), "-f", "parquet", "-q"]) == 2
     assert "give --output DIR" in capsys.readouterr().err
     assert main(["scan", "--engine", "spark", str(tmp_path / "missing"), "-q"]) == 3

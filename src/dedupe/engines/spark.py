@@ -523,7 +523,9 @@ def intake(records: Any) -> tuple[Any, Any]:
         first = F.broadcast(first)
     docs = docs.join(first, "id", "left")
     earlier = F.col("first").isNotNull() & _before(F.col("first"), F.col("ord"))
-    kept = docs.where(F.col("intake").isNull() & ~earlier).drop("ord", "first")
+    # the one shuffle of the shingle sets: documents hash-partitioned by id, which both joins of
+    # the verify stage (pair ends a and b) then reuse
+    kept = docs.where(F.col("intake").isNull() & ~earlier).drop("ord", "first").repartition("id")
     dup = docs.where(earlier).select(
         "source",
         F.concat(F.lit("duplicate id (first read from "), F.col("first.source"), F.lit(")")).alias("reason"),
