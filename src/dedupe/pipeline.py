@@ -90,6 +90,11 @@ class Fingerprinter:
         return FingerprintBatch(sets, hasher.signatures_flat(flat, offsets), fps)
 
 
+def too_short_note(cfg: Config) -> str:
+    """The note on a document with no shingle at all."""
+    return f"shorter than one shingle ({cfg.shingle.size} {cfg.shingle.kind}s): never matched"
+
+
 class Intake:
     """Admits input items one at a time: documents with unique, non-empty ids and non-blank text
     within ``max_chars``; everything else becomes a skipped record.
@@ -119,18 +124,23 @@ class Intake:
         elif isinstance(item, tuple):
             item = Document(id=str(item[0]), text=item[1], source=f"item {pos}")
         if item.id in self._first:
-            reason = f"duplicate id (first read from {self._first[item.id]})"
-        elif not item.text.strip():
-            reason = "empty document (no text)"
-        elif self.max_chars is not None and len(item.text) > self.max_chars:
-            reason = (
-                f"document too large: {len(item.text):,} characters (input.max_chars is {self.max_chars:,})"
-            )
+            reason: str | None = f"duplicate id (first read from {self._first[item.id]})"
         else:
+            reason = self.text_reason(item.text, self.max_chars)
+        if reason is None:
             self._first[item.id] = item.source
             self.documents.append(item)
             return item
         self.skipped.append(Skipped(item.source, reason, item.id))
+        return None
+
+    @staticmethod
+    def text_reason(text: str, max_chars: int | None) -> str | None:
+        """Why a text is not admitted (blank, or longer than ``max_chars``), or None."""
+        if not text.strip():
+            return "empty document (no text)"
+        if max_chars is not None and len(text) > max_chars:
+            return f"document too large: {len(text):,} characters (input.max_chars is {max_chars:,})"
         return None
 
     def sorted_skipped(self) -> list[Skipped]:
@@ -317,9 +327,7 @@ class Detector:
                 continue
             notes = list(d.meta.get("notes", ()))
             if not len(s):
-                notes.append(
-                    f"shorter than one shingle ({cfg.shingle.size} {cfg.shingle.kind}s): never matched"
-                )
+                notes.append(too_short_note(cfg))
             infos.append(DocumentInfo(d.id, d.source, len(d.text), len(s), tuple(notes)))
         stats = {
             "too_short": sum(1 for i in infos if not i.shingles),

@@ -45,31 +45,33 @@ class Result:
         """For dedup: each clustered document that is not its cluster's representative -> the representative."""
         return {m: c.representative for c in self.clusters for m in c.members if m != c.representative}
 
-    def summary_line(self) -> str:
-        def n(count: int, word: str) -> str:
-            return f"{count} {word}{'' if count == 1 else 's'}"
-
-        return (
-            f"{n(self.documents_read, 'document')} read ({len(self.documents)} processed, {len(self.skipped)} skipped); "
-            f"{n(len(self.clusters), 'near-duplicate cluster')} holding {n(self.clustered, 'document')}; "
-            f"{n(len(self.passages), 'shared passage')}; {n(len(self.reuse_clusters), 'reuse cluster')}"
+    @property
+    def passages_searched(self) -> bool:
+        """False when the run did not look for passages (switched off, or an engine without them)."""
+        return bool(self.params.get("passages", {}).get("enabled", True)) and not isinstance(
+            self.stats.get("passages"), str
         )
+
+    def summary(self) -> dict[str, int]:
+        return summary(
+            len(self.documents),
+            len(self.skipped),
+            self.clustered,
+            len(self.clusters),
+            len(self.pairs),
+            len(self.passages),
+            len(self.reuse_clusters),
+        )
+
+    def summary_line(self) -> str:
+        return summary_line(self.summary(), self.passages_searched)
 
     def to_dict(self) -> dict[str, Any]:
         """The documented JSON structure (see README, 'JSON output')."""
         return {
             "schema_version": SCHEMA_VERSION,
             "params": self.params,
-            "summary": {
-                "documents_read": self.documents_read,
-                "documents": len(self.documents),
-                "skipped": len(self.skipped),
-                "clustered": self.clustered,
-                "clusters": len(self.clusters),
-                "pairs": len(self.pairs),
-                "passage_groups": len(self.passages),
-                "reuse_clusters": len(self.reuse_clusters),
-            },
+            "summary": self.summary(),
             "documents": [
                 {
                     "id": d.id,
@@ -87,6 +89,39 @@ class Result:
             "reuse_clusters": [c.to_dict() for c in self.reuse_clusters],
             "stats": self.stats,
         }
+
+
+def summary(
+    documents: int, skipped: int, clustered: int, clusters: int, pairs: int, passage_groups: int, reuse: int
+) -> dict[str, int]:
+    """The JSON summary's counts: what every engine reports, whether or not it holds the records."""
+    return {
+        "documents_read": documents + skipped,
+        "documents": documents,
+        "skipped": skipped,
+        "clustered": clustered,
+        "clusters": clusters,
+        "pairs": pairs,
+        "passage_groups": passage_groups,
+        "reuse_clusters": reuse,
+    }
+
+
+def summary_line(s: dict[str, int], passages_searched: bool = True) -> str:
+    """One line for people: documents read, clusters and passages."""
+
+    def n(count: int, word: str) -> str:
+        return f"{count} {word}{'' if count == 1 else 's'}"
+
+    passages = (
+        f"{n(s['passage_groups'], 'shared passage')}; {n(s['reuse_clusters'], 'reuse cluster')}"
+        if passages_searched
+        else "shared passages not searched"
+    )
+    return (
+        f"{n(s['documents_read'], 'document')} read ({s['documents']} processed, {s['skipped']} skipped); "
+        f"{n(s['clusters'], 'near-duplicate cluster')} holding {n(s['clustered'], 'document')}; {passages}"
+    )
 
 
 def cluster_dict(c: Cluster) -> dict[str, Any]:

@@ -33,7 +33,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
@@ -43,7 +43,7 @@ import numpy as np
 from ..config import Config
 from ..errors import ConfigError, DedupeError, EngineError, InputError, NoDocumentsError
 from ..records import Cluster, Cohesion, DocumentInfo, MemberScore, PairScore, Skipped
-from ..result import SCHEMA_VERSION, Result, cluster_dict, pair_dict
+from ..result import SCHEMA_VERSION, Result, cluster_dict, pair_dict, summary, summary_line
 
 PASSAGES_NOTE = "not run: the spark engine does not find shared passages"
 
@@ -186,7 +186,7 @@ class _Input:
     is_dir: bool
 
 
-def resolve_inputs(spark: Any, paths: list[str], config: Config) -> list[_Input]:
+def resolve_inputs(spark: Any, paths: list[str]) -> list[_Input]:
     """Each path (a glob matches several) with the reader it takes, checked on the driver: a path
     that does not exist, stdin and CSV are one-line errors."""
     jvm = spark.sparkContext._jvm
@@ -234,12 +234,12 @@ class _Fingerprint:
         import xxhash
 
         from ..lsh import band_keys
-        from ..pipeline import Fingerprinter
+        from ..pipeline import Fingerprinter, Intake, too_short_note
         from ..records import Document
         from ..verify import figures
 
         cfg = self.config
-        fingerprint = _cached_fingerprinter(cfg, Fingerprinter)
+        fingerprint = Fingerprinter(cfg)  # its shingler and hasher are kept per worker process
         cols: dict[str, list] = {name: [] for name in _field_names(_FINGERPRINT)}
         docs: list[int] = []
         for k, ((pos, file, line), rec) in enumerate(items):
@@ -250,7 +250,7 @@ class _Fingerprint:
             cols["source"].append(rec.source)
             if isinstance(rec, Document):
                 cols["reason"].append(None)
-                intake = _intake_reason(rec.text, cfg.input.max_chars)
+                intake = Intake.text_reason(rec.text, cfg.input.max_chars)
                 cols["intake"].append(intake)
                 cols["date"].append(rec.meta.get("date"))
                 cols["chars"].append(len(rec.text))
@@ -267,7 +267,7 @@ class _Fingerprint:
             texts = [items[k][1].text for k in docs]
             fb = fingerprint(texts)
             keys = band_keys(fb.signatures, self.bands, self.rows)
-            too_short = f"shorter than one shingle ({cfg.shingle.size} {cfg.shingle.kind}s): never matched"
+            too_short = too_short_note(cfg)
             for n, k in enumerate(docs):
                 s = fb.sets[n]
                 notes = list(items[k][1].meta.get("notes", ()))
@@ -284,26 +284,6 @@ class _Fingerprint:
                 if cfg.verify.distinct_figures:
                     cols["figures"][k] = sorted(figures(texts[n]))
         return pa.RecordBatch.from_pydict(cols, schema=_arrow_schema(_FINGERPRINT))
-
-
-def _intake_reason(text: str, max_chars: int) -> str | None:
-    """Why the local Intake would not admit this text (the id check is the intake stage's)."""
-    if not text.strip():
-        return "empty document (no text)"
-    if len(text) > max_chars:
-        return f"document too large: {len(text):,} characters (input.max_chars is {max_chars:,})"
-    return None
-
-
-_FINGERPRINTERS: dict[str, Any] = {}
-
-
-def _cached_fingerprinter(config: Config, make: Callable[[Config], Any]) -> Any:
-    """One Fingerprinter per config per Python worker (Spark reuses workers across tasks)."""
-    key = json.dumps(config.to_dict(), sort_keys=True)
-    if key not in _FINGERPRINTERS:
-        _FINGERPRINTERS[key] = make(config)
-    return _FINGERPRINTERS[key]
 
 
 def _jsonl_map(
@@ -420,72 +400,80 @@ def _empty_files(spark: Any, inp: _Input, extensions: list[str]) -> list[str]:
 
 def read_and_fingerprint(spark: Any, inputs: list[_Input], fp: _Fingerprint) -> Any:
     """One DataFrame of every input record after the map stage (schema ``_FINGERPRINT``)."""
+    readers = {
+        "jsonl": _read_jsonl,
+        "parquet": _read_parquet,
+        "text-dir": _read_text,
+        "text-file": _read_text,
+    }
+    parts = [part for inp in inputs for part in readers[inp.kind](spark, inp, fp)]
+    return functools.reduce(lambda a, b: a.unionByName(b), parts)
+
+
+def _read_jsonl(spark: Any, inp: _Input, fp: _Fingerprint) -> list[Any]:
+    """Lines split on \\n only (as the local reader's readline), as bytes (decoded in Python, as
+    locally); a first job counts each split's lines, so every line gets its number in its file."""
+    F = _pyspark()
+    lines = spark.read.option("lineSep", "\n").text(inp.uri)
+    lines = lines.select(
+        F.col("value").cast("binary").alias("raw"),
+        F.col("_metadata.file_path").alias("file"),
+        F.col("_metadata.file_block_start").alias("block"),
+    )
+    counts = lines.groupBy("file", "block").count().collect()  # one row per input split
+    bases: dict[tuple[str, int], int] = {}
+    running: dict[str, int] = {}
+    for row in sorted(counts, key=lambda r: (r["file"], r["block"])):
+        bases[(row["file"], row["block"])] = running.get(row["file"], 0)
+        running[row["file"]] = running.get(row["file"], 0) + row["count"]
+    return [lines.mapInArrow(functools.partial(_jsonl_map, fp, inp, bases), _spark_schema(_FINGERPRINT))]
+
+
+def _read_parquet(spark: Any, inp: _Input, fp: _Fingerprint) -> list[Any]:
     F = _pyspark()
     cfg = fp.config.input
-    parts = []
-    for inp in inputs:
-        if inp.kind == "jsonl":
-            lines = spark.read.option("lineSep", "\n").text(inp.uri)
-            lines = lines.select(
-                F.col("value").cast("binary").alias("raw"),
-                F.col("_metadata.file_path").alias("file"),
-                F.col("_metadata.file_block_start").alias("block"),
-            )
-            counts = lines.groupBy("file", "block").count().collect()
-            bases: dict[tuple[str, int], int] = {}
-            running: dict[str, int] = {}
-            for row in sorted(counts, key=lambda r: (r["file"], r["block"])):
-                bases[(row["file"], row["block"])] = running.get(row["file"], 0)
-                running[row["file"]] = running.get(row["file"], 0) + row["count"]
-            parts.append(
-                lines.mapInArrow(functools.partial(_jsonl_map, fp, inp, bases), _spark_schema(_FINGERPRINT))
-            )
-        elif inp.kind == "parquet":
-            table = spark.read.parquet(inp.uri)
-            if cfg.text_field not in table.columns:
-                reason = f"Parquet file has no '{cfg.text_field}' column"
-                parts.append(_skipped_rows(spark, [(inp, inp.given, None, reason)]))
-                continue
-            columns = [c for c in (cfg.id_field, cfg.text_field, cfg.date_field) if c in table.columns]
-            table = table.select(
-                *columns,
-                F.col("_metadata.file_path").alias("_file"),
-                F.col("_metadata.row_index").alias("_row"),
-            )
-            parts.append(
-                table.mapInArrow(
-                    functools.partial(_parquet_map, fp, inp, columns), _spark_schema(_FINGERPRINT)
-                )
-            )
-        else:
-            files = spark.read.format("binaryFile")
-            if inp.is_dir:
-                files = files.option("recursiveFileLookup", "true")
-            files = files.load(inp.uri)
-            if inp.is_dir:
-                lower = F.lower(F.col("path"))
-                wanted = functools.reduce(
-                    lambda a, b: a | b, [lower.endswith(e.lower()) for e in cfg.extensions]
-                )
-                files = files.where(wanted)
-            limit = 4 * cfg.max_chars
-            big = files.where(F.col("length") > limit).select("path", "length").collect()
-            root = inp.uri.rstrip("/") + "/"
-            rows = []
-            if big:
-                from ..sources import too_large_file
+    table = spark.read.parquet(inp.uri)
+    if cfg.text_field not in table.columns:
+        reason = f"Parquet file has no '{cfg.text_field}' column"
+        return [_skipped_rows(spark, [(inp, inp.given, None, reason)])]
+    columns = [c for c in (cfg.id_field, cfg.text_field, cfg.date_field) if c in table.columns]
+    table = table.select(
+        *columns,
+        F.col("_metadata.file_path").alias("_file"),
+        F.col("_metadata.row_index").alias("_row"),
+    )
+    return [table.mapInArrow(functools.partial(_parquet_map, fp, inp, columns), _spark_schema(_FINGERPRINT))]
 
-                for r in big:
-                    doc_id, source = _text_names(inp, root, r["path"])
-                    rows.append((inp, source, doc_id, too_large_file(r["length"], cfg.max_chars)))
-            for path in _empty_files(spark, inp, cfg.extensions):
-                doc_id, source = _text_names(inp, root, path)
-                rows.append((inp, source, doc_id, "empty document (no text)"))
-            if rows:
-                parts.append(_skipped_rows(spark, rows))
-            small = files.where(F.col("length") <= limit).select("path", "content")
-            parts.append(small.mapInArrow(functools.partial(_text_map, fp, inp), _spark_schema(_FINGERPRINT)))
-    return functools.reduce(lambda a, b: a.unionByName(b), parts)
+
+def _read_text(spark: Any, inp: _Input, fp: _Fingerprint) -> list[Any]:
+    """Text files by Spark's binaryFile source; those too large (by their length, unread) and the
+    empty ones (which Spark never reads) are skipped records made on the driver."""
+    from ..pipeline import Intake
+    from ..sources import too_large_file
+
+    F = _pyspark()
+    cfg = fp.config.input
+    files = spark.read.format("binaryFile")
+    if inp.is_dir:
+        files = files.option("recursiveFileLookup", "true")
+    files = files.load(inp.uri)
+    if inp.is_dir:
+        lower = F.lower(F.col("path"))
+        files = files.where(
+            functools.reduce(lambda a, b: a | b, [lower.endswith(e.lower()) for e in cfg.extensions])
+        )
+    limit = 4 * cfg.max_chars
+    root = inp.uri.rstrip("/") + "/"
+    rows = []
+    for r in files.where(F.col("length") > limit).select("path", "length").collect():
+        doc_id, source = _text_names(inp, root, r["path"])
+        rows.append((inp, source, doc_id, too_large_file(r["length"], cfg.max_chars)))
+    for path in _empty_files(spark, inp, cfg.extensions):
+        doc_id, source = _text_names(inp, root, path)
+        rows.append((inp, source, doc_id, Intake.text_reason("", None)))
+    parts = [_skipped_rows(spark, rows)] if rows else []
+    small = files.where(F.col("length") <= limit).select("path", "content")
+    return [*parts, small.mapInArrow(functools.partial(_text_map, fp, inp), _spark_schema(_FINGERPRINT))]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -722,32 +710,12 @@ class SparkScan:
     stats: dict[str, Any]
     counts: dict[str, int] = field(default_factory=dict)
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> dict[str, int]:
         c = self.counts
-        return {
-            "documents_read": c["documents"] + c["skipped"],
-            "documents": c["documents"],
-            "skipped": c["skipped"],
-            "clustered": c["clustered"],
-            "clusters": c["clusters"],
-            "pairs": c["pairs"],
-            "passage_groups": 0,
-            "reuse_clusters": 0,
-        }
+        return summary(c["documents"], c["skipped"], c["clustered"], c["clusters"], c["pairs"], 0, 0)
 
     def summary_line(self) -> str:
-        return self._line(self.summary())
-
-    @staticmethod
-    def _line(s: dict[str, Any]) -> str:
-        def n(count: int, word: str) -> str:
-            return f"{count} {word}{'' if count == 1 else 's'}"
-
-        return (
-            f"{n(s['documents_read'], 'document')} read ({s['documents']} processed, {s['skipped']} skipped); "
-            f"{n(s['clusters'], 'near-duplicate cluster')} holding {n(s['clustered'], 'document')}; "
-            "shared passages not searched (spark engine)"
-        )
+        return summary_line(self.summary(), passages_searched=False)
 
     def result(self) -> Result:
         """Everything collected to the driver, as the local engine returns it: for runs whose
@@ -887,7 +855,7 @@ class SparkEngine:
         describe = spark.sparkContext.setJobDescription  # names each stage's jobs in the Spark UI
         t0 = time.perf_counter()
         describe("dedupe: read+fingerprint")
-        inputs = resolve_inputs(spark, paths, cfg)
+        inputs = resolve_inputs(spark, paths)
         records = read_and_fingerprint(spark, inputs, fp).persist(level)
         n_records = records.count()
         timings["read+fingerprint"] = time.perf_counter() - t0
