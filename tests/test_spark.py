@@ -196,3 +196,8 @@ def test_cli_spark_scan_of_seeds_writes_the_local_records(spark, tmp_path, seeds
     assert main(["scan", "--engine", "spark", str(tmp_path / "missing"), "-q"]) == 3
     assert "path not found" in capsys.readouterr().err
     assert main(["scan", str(seeds_dir), "-f", "parquet", "-q"]) == 2
+    nothing = tmp_path / "nothing"
+    nothing.mkdir()
+    (nothing / "empty.txt").write_bytes(b"")
+    assert main(["scan", "--engine", "spark", str(nothing), "-q"]) == 4
+    assert "no documents to process (1 inputs skipped, first: " in capsys.readouterr().err

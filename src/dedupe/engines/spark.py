@@ -868,7 +868,7 @@ class SparkEngine:
         n_docs, n_skipped = kept.count(), skipped.count()
         records.unpersist()
         if not n_docs:
-            first = skipped.orderBy("source").first()
+            first = skipped.orderBy("source", F.col("id").asc_nulls_first()).first()  # as the local run sorts
             tail = f", first: {first['source']}: {first['reason']})" if first else ")"
             raise NoDocumentsError(f"no documents to process ({n_skipped} inputs skipped{tail}")
         timings["intake"] = time.perf_counter() - t0
