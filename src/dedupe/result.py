@@ -124,19 +124,21 @@ def summary_line(s: dict[str, int], passages_searched: bool = True) -> str:
     )
 
 
-def cluster_dict(c: Cluster) -> dict[str, Any]:
+def cluster_dict(c: Cluster, rounded: bool = True) -> dict[str, Any]:
+    """A cluster as the JSON output has it (scores rounded to 6 decimals unless ``rounded`` is off)."""
+    r = _round if rounded else float
     return {
         "id": c.id,
         "size": len(c.members),
         "members": list(c.members),
         "representative": c.representative,
         "cohesion": {
-            "min_jaccard": _round(c.cohesion.min_jaccard),
-            "mean_jaccard": _round(c.cohesion.mean_jaccard),
+            "min_jaccard": r(c.cohesion.min_jaccard),
+            "mean_jaccard": r(c.cohesion.mean_jaccard),
             "exact": c.cohesion.exact,
         },
         "scores": [
-            {k: (_round(v) if isinstance(v, float) else v) for k, v in dataclasses.asdict(s).items()}
+            {k: (r(v) if isinstance(v, float) else v) for k, v in dataclasses.asdict(s).items()}
             for s in c.scores
         ],
     }

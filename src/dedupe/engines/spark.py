@@ -649,32 +649,8 @@ def _cluster_components(
                 sigs,
                 verifier.passes if cc.split_chains else None,
             ):
-                out.append(_cluster_row(c))
+                out.append(cluster_dict(c, rounded=False))  # full precision; rounded when written
         yield pa.RecordBatch.from_pylist(out, schema=_arrow_schema(_CLUSTER))
-
-
-def _cluster_row(c: Cluster) -> dict[str, Any]:
-    return {
-        "id": c.id,
-        "size": len(c.members),
-        "members": list(c.members),
-        "representative": c.representative,
-        "cohesion": {
-            "min_jaccard": c.cohesion.min_jaccard,
-            "mean_jaccard": c.cohesion.mean_jaccard,
-            "exact": c.cohesion.exact,
-        },
-        "scores": [
-            {
-                "id": s.id,
-                "jaccard_estimate": s.jaccard_estimate,
-                "jaccard": s.jaccard,
-                "containment_in_representative": s.containment_in_representative,
-                "representative_contained": s.representative_contained,
-            }
-            for s in c.scores
-        ],
-    }
 
 
 def cluster_from_row(row: dict[str, Any]) -> Cluster:
