@@ -189,7 +189,7 @@ def test_errors_are_one_line_with_exit_codes(tmp_path, capsys):
 
 def test_console_script_runs(seeds_dir):
     proc = subprocess.run(
-        [sys.executable, "-m", "dedupe.cli", "scan", str(seeds_dir), "-f", "json", "-q"],
+        [sys.executable, "-m", "dedupe", "scan", str(seeds_dir), "-f", "json", "-q"],
         capture_output=True,
         text=True,
         check=False,

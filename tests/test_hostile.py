@@ -213,15 +213,20 @@ def big_corpus(tmp_path: Path, n: int = 60000) -> Path:
     return p
 
 
-@pytest.mark.parametrize("workers", ["1", "2"])
-def test_ctrl_c_stops_cleanly_with_130(tmp_path, workers):
+@pytest.mark.parametrize(
+    ("workers", "after"),
+    [("1", 2.0), ("2", 2.0), ("2", 0.6), ("1", 1.2)],
+    ids=["1-scanning", "2-scanning", "2-loading", "1-loading"],
+)
+def test_ctrl_c_stops_cleanly_with_130(tmp_path, workers, after):
+    """Any moment of a run, while modules load and kernels compile as while it scans."""
     corpus = big_corpus(tmp_path)
     out = tmp_path / "out.json"
     proc = subprocess.Popen(
         [
             sys.executable,
             "-m",
-            "dedupe.cli",
+            "dedupe",
             "scan",
             str(corpus),
             "-f",
@@ -235,7 +240,7 @@ def test_ctrl_c_stops_cleanly_with_130(tmp_path, workers):
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(2.0)
+    time.sleep(after)
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
@@ -247,7 +252,7 @@ def test_ctrl_c_stops_cleanly_with_130(tmp_path, workers):
 def test_closed_pipe_exits_quietly(tmp_path, fmt):
     corpus = big_corpus(tmp_path, 3000)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "dedupe.cli", "scan", str(corpus), "-f", fmt, "-q"],
+        [sys.executable, "-m", "dedupe", "scan", str(corpus), "-f", fmt, "-q"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )

@@ -1,8 +1,42 @@
-"""``python -m dedupe``, and the driver script ``spark-submit`` is given (see README, "On Apache Spark")."""
+"""The ``dedupe`` command's entry point: the console script, ``python -m dedupe``, and the driver
+script ``spark-submit`` is given (see README, "On Apache Spark").
 
+It imports nothing heavy before it is ready for Ctrl-C, so an interrupt at any moment (while numpy,
+numba and the engines load, while kernels compile, while a scan runs) ends the same way: the one
+line ``dedupe: interrupted`` on stderr and exit code 130, with no traceback.
+"""
+
+import signal
 import sys
 
-from dedupe.cli import main
+INTERRUPTED = 130
+
+
+def _on_interrupt(signum, frame):  # noqa: ARG001 (a signal handler's signature)
+    # An interrupt can land inside a C extension's half-built object (llvmlite while numba loads
+    # its kernels); such objects complain from __del__ as the stack unwinds. Nothing said after an
+    # interrupt is news to the user, so those complaints are dropped.
+    sys.unraisablehook = lambda unraisable: None
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _on_interrupt)
+    try:
+        from dedupe.cli import main as cli_main
+    except KeyboardInterrupt:
+        print("dedupe: interrupted", file=sys.stderr)
+        code = INTERRUPTED
+    else:
+        code = cli_main(argv)
+    if code == INTERRUPTED:
+        # CPython remembers a KeyboardInterrupt that escaped code run by exec(<string>) (dataclasses,
+        # numba) even when it was caught later, and at exit kills the process with SIGINT (status -2)
+        # instead of returning 130. Running any string through exec resets that flag.
+        exec("None")
+    return code
+
 
 if __name__ == "__main__":
     sys.exit(main())
