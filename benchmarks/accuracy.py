@@ -47,7 +47,7 @@ import reuters  # noqa: E402
 from dedupe import Config, Detector, Document  # noqa: E402
 from dedupe.cluster import UnionFind  # noqa: E402
 from dedupe.shingle import Shingler  # noqa: E402
-from dedupe.verify import different_figures, figures  # noqa: E402
+from dedupe.verify import different_figures, figure_hashes  # noqa: E402
 
 # ---------------------------------------------------------------------------------------------
 # A. exact truth
@@ -135,7 +135,7 @@ def part_a(stories: list[dict], cfg: Config) -> tuple[dict, dict]:
     ]
     # the config's own rule: which pairs pass textually, and which of those state different figures
     true = passes(ex, cfg)
-    figs = [figures(text[i]) for i in ids]
+    figs = figure_hashes([text[i] for i in ids])
     template = np.array([different_figures(figs[a], figs[b]) for a, b in zip(ex["i"], ex["j"])], dtype=bool)
     same = together(ex)
     pair_score = {

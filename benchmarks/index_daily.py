@@ -150,9 +150,9 @@ def expected_pairs(docs: list[Document], config: Config) -> dict[tuple[str, str]
     result = det.run(docs)
     fp = det.fingerprint(docs)
     same: dict[bytes, set[str]] = defaultdict(set)
-    for d, s in zip(fp.documents, fp.sets):
+    for doc_id, s in zip(fp.ids, fp.sets):
         if len(s):
-            same[s.tobytes()].add(d.id)
+            same[s.tobytes()].add(doc_id)
     cls = {i: g for g in same.values() for i in g}
     out = {}
     for p in result.pairs:

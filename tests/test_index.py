@@ -35,9 +35,9 @@ def identical_classes(docs: list[Document], config: Config) -> dict[str, frozens
     """id -> the ids whose shingle sets equal its own (scan lists pairs through one of them)."""
     fp = Detector(config).fingerprint(docs)
     by_set: dict[bytes, set[str]] = {}
-    for d, s in zip(fp.documents, fp.sets):
+    for doc_id, s in zip(fp.ids, fp.sets):
         if len(s):
-            by_set.setdefault(s.tobytes(), set()).add(d.id)
+            by_set.setdefault(s.tobytes(), set()).add(doc_id)
     return {i: frozenset(group) for group in by_set.values() for i in group}
 
 

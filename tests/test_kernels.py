@@ -13,6 +13,7 @@ from dedupe.config import load_config
 from dedupe.kernels import xxh64
 from dedupe.minhash import MinHasher
 from dedupe.shingle import Shingler
+from dedupe.verify import figure_hashes, figures
 
 ASCII_TEXT = st.text(
     alphabet=string.ascii_letters + string.digits + string.punctuation + " \t\n\r\x0b\x0c\x1c\x1f\x00\x7f",
@@ -64,6 +65,26 @@ def test_minhash_kernel_equals_numpy(sets, num_perm, seed):
     hasher = MinHasher(num_perm, seed, "affine32")
     arrays = [np.array(sorted(s), dtype=np.uint32) for s in sets]
     assert np.array_equal(hasher.signatures(arrays), hasher.signatures_numpy(arrays))
+
+
+FIGURE_TEXT = st.text(alphabet="0123456789.,/- a\n$%", max_size=80)
+
+
+@given(st.lists(st.one_of(FIGURE_TEXT, ASCII_TEXT, st.text(max_size=40)), max_size=10))
+def test_figure_kernel_equals_the_regex(texts):
+    """The figures kernel (ASCII texts) and the regex path (the others) both hash what figures() finds."""
+    got = figure_hashes(texts)
+    assert len(got) == len(texts)
+    for t, h in zip(texts, got):
+        expected = sorted({xxhash.xxh64_intdigest(f.encode("utf-8", "surrogatepass")) for f in figures(t)})
+        assert h.dtype == np.uint64 and h.tolist() == expected
+
+
+def test_figures_of_a_news_sentence():
+    (h,) = figure_hashes(["Net profit rose 12.5 pct to 1,234.5 mln dlrs in 1986, up from 6-3/16. and 12.5"])
+    assert sorted(h.tolist()) == sorted(
+        xxhash.xxh64_intdigest(f) for f in (b"12.5", b"1234.5", b"1986", b"6-3/16")
+    )
 
 
 @given(st.sets(st.integers(0, 2**32 - 1), max_size=300), st.sets(st.integers(0, 2**32 - 1), max_size=300))

@@ -5,11 +5,13 @@ import io
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dedupe.config import InputConfig
 from dedupe.errors import InputError
 from dedupe.records import Document, Skipped
-from dedupe.sources import read_sources
+from dedupe.sources import Pending, _line_blocks, jsonl_limit, read_jsonl_stream, read_sources
 
 CFG = InputConfig()
 
@@ -103,3 +105,39 @@ def test_encodings_and_binary(tmp_path):
 def test_missing_path_is_an_error(tmp_path):
     with pytest.raises(InputError, match="path not found"):
         read([tmp_path / "nope"])
+
+
+_LINE = st.one_of(
+    st.just(b""),
+    st.just(b"   "),
+    st.just(b"\xef\xbb\xbf"),
+    st.just(b"{not json"),
+    st.just(b"[1, 2]"),
+    st.builds(
+        lambda i, t: json.dumps({"id": i, "text": t}).encode(), st.integers(0, 5), st.text(max_size=60)
+    ),
+    st.builds(lambda t: json.dumps({"text": t}).encode(), st.text(max_size=200)),
+    st.binary(max_size=40),
+    # about jsonl_limit long (4,128 to 4,696 bytes below): kept, skipped by length, or skipped unread
+    st.integers(4080, 4720).map(lambda n: b'{"text": "' + b"x" * n + b'"}'),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_LINE, max_size=25), st.booleans(), st.integers(1, 5000), st.integers(8, 150))
+def test_jsonl_parsed_on_workers_equals_jsonl_parsed_here(lines, final_newline, block, max_chars):
+    """The map stage parses blocks of raw lines (Pending) into exactly the records the reader
+    makes line by line: same documents, skipped lines, reasons, line numbers, ids, in order,
+    whatever the block size (over-long lines split across blocks are skipped unread)."""
+    data = b"\n".join(lines) + (b"\n" if final_newline and lines else b"")
+    cfg = InputConfig(max_chars=max_chars)
+    here = list(read_jsonl_stream(io.BytesIO(data), "in.jsonl", cfg))
+    limit = jsonl_limit(cfg)
+    pending = [
+        Pending(d, lineno, n, "in.jsonl", "in.jsonl")
+        for lineno, d, n in _line_blocks(io.BytesIO(data), limit, block)
+    ]
+    assert sum(p.lines for p in pending) == data.count(b"\n") + (not data.endswith(b"\n") and bool(data))
+    there = [r for p in pending for r in p.parse(cfg)]
+    assert there == here
+    assert [getattr(r, "meta", None) for r in there] == [getattr(r, "meta", None) for r in here]

@@ -26,7 +26,7 @@ from .pipeline import Detector
 from .records import Document
 from .report import write_report
 from .result import Result
-from .sources import Record, check_paths, read_sources
+from .sources import Pending, Record, check_paths, read_sources
 
 app = typer.Typer(
     add_completion=False,
@@ -234,9 +234,10 @@ def _detect(
     kept: list[Document] = []
     count = 0
 
-    def records() -> Iterator[Record]:
+    def records() -> Iterator[Record | Pending]:
         nonlocal count
-        for r in read_sources(paths, config.input, keep_records=keep):
+        # unless the documents are wanted here, JSON Lines records are parsed by the map stage
+        for r in read_sources(paths, config.input, keep_records=keep, parse=keep):
             count += 1
             if keep and isinstance(r, Document):
                 kept.append(r)

@@ -9,7 +9,8 @@ as one byte buffer and do, in one compiled pass per document:
   combine ``n`` consecutive word hashes into an n-gram hash exactly as
   :func:`dedupe.shingle.ngram_hashes` does, and sort and de-duplicate them per document;
 * :func:`minhash_affine32`: datasketch's ``affine32`` permutations (MurmurHash3's 32-bit
-  finaliser, then ``a_k * h + b_k mod 2^32``) and the minimum per permutation.
+  finaliser, then ``a_k * h + b_k mod 2^32``) and the minimum per permutation;
+* :func:`figure_hashes`: the figures a text states, hashed, for the verify stage's figures rule.
 
 Only ASCII texts go through :func:`word_shingles` (one byte is one character, so the folding is a
 table); other texts take the numpy path. Tests hold both paths equal with hypothesis. Kernels are
@@ -192,6 +193,54 @@ def minhash_affine32(hashes, offsets, a, b):
             # would widen to 64 bits; it wraps mod 2^32 as datasketch's does, and vectorises
             sig[d, k] = (x * a[k] + b[k]).min()
     return sig
+
+
+@njit(cache=True)
+def figure_hashes(buf, starts, ends):
+    """The figures of each ASCII document ``buf[starts[d]:ends[d]]`` as :func:`dedupe.verify.figures`
+    finds them (``\\d(?:[\\d.,/-]*\\d)?`` without its commas), each hashed with XXH64 (seed 0),
+    sorted and unique per document. Returns them concatenated, and the offsets of each document's."""
+    ndocs = len(starts)
+    out = np.empty(len(buf) // 2 + ndocs + 1, np.uint64)  # a figure and its separator take 2 bytes
+    offsets = np.zeros(ndocs + 1, np.int64)
+    scratch = np.empty(len(buf) + 1, np.uint8)
+    o = 0
+    for d in range(ndocs):
+        first = o
+        p = starts[d]
+        end = ends[d]
+        while p < end:
+            c = buf[p]
+            if c < 48 or c > 57:
+                p += 1
+                continue
+            last = p  # the figure ends at its last digit, as the regex backtracks to one
+            q = p + 1
+            while q < end:
+                c = buf[q]
+                if 48 <= c <= 57:
+                    last = q
+                elif c != 46 and c != 44 and c != 47 and c != 45:  # . , / -
+                    break
+                q += 1
+            size = 0
+            for r in range(p, last + 1):
+                if buf[r] != 44:
+                    scratch[size] = buf[r]
+                    size += 1
+            out[o] = xxh64(scratch, 0, size, np.uint64(0))
+            o += 1
+            p = last + 1
+        seg = out[first:o]
+        seg.sort()
+        kept = 0
+        for i in range(len(seg)):
+            if kept == 0 or seg[i] != seg[kept - 1]:
+                seg[kept] = seg[i]
+                kept += 1
+        o = first + kept
+        offsets[d + 1] = o
+    return out[:o].copy(), offsets
 
 
 @njit(cache=True)

@@ -2,8 +2,9 @@
 
 ::
 
-    intake        Document | Skipped | str  ->  documents (unique ids, sorted) + skipped
-    fingerprint   (map)      text -> shingle hashes -> MinHash signature; words, spans, seeds for passages
+    fingerprint   (map)      record -> parsed document -> shingle hashes -> MinHash signature, set
+                             digest, figures; words, spans, seeds for passages
+    intake        documents with unique ids (first read wins), in id order + skipped records
     identical     (group-by) documents with the same shingle set
     lsh           (group-by) band keys -> candidate pairs
     verify        candidate pair -> PairScore (exact Jaccard, containment both ways)
@@ -11,7 +12,10 @@
     passages      (group-by) shared seed n-grams -> alignments -> passage groups, reuse clusters
 
 The fingerprint stage is a map over batches run by an engine (in process, or on a process
-pool); everything after it is a group-by and runs here. Nothing reaches back upstream.
+pool): JSON Lines records arrive unparsed and are parsed there, so reading is parallel too.
+Everything after it is a group-by and runs here. Nothing reaches back upstream, and texts are
+kept only when a later stage reads them (passages, an index); otherwise the map stage hands on
+what the verify stage needs from a text (its figures) and the text is dropped.
 """
 
 from __future__ import annotations
@@ -35,11 +39,12 @@ from .passages import PassageFingerprint, find_passages
 from .passages import fingerprint as passage_fingerprint
 from .records import Cluster, Document, DocumentInfo, Skipped
 from .result import Result
-from .shingle import Shingler
-from .verify import Verifier
+from .shingle import Shingler, hash_width
+from .sources import Pending
+from .verify import Verifier, figure_hashes
 
 Progress = Callable[[str, int, int], None]
-InputItem = Document | Skipped | str | tuple[str, str]
+InputItem = Document | Skipped | Pending | str | tuple[str, str]
 
 
 @dataclass
@@ -95,14 +100,107 @@ def too_short_note(cfg: Config) -> str:
     return f"shorter than one shingle ({cfg.shingle.size} {cfg.shingle.kind}s): never matched"
 
 
+@dataclass
+class MappedBatch:
+    """What the map stage returns for one batch of input items.
+
+    ``skipped`` holds the records the readers could not make a document of. The other fields
+    hold one row per document, in input order: ``ids`` ... ``reasons`` (why intake refuses its
+    text, or None) for every document; the fingerprints, set digests, figures (when
+    ``verify.distinct_figures``) and texts (when kept) only for those whose reason is None.
+    Shingle sets and figures travel concatenated (``flat[offsets[k]:offsets[k + 1]]``): one array
+    pickles much faster than a thousand."""
+
+    skipped: list[Skipped]
+    ids: list[str]
+    sources: list[str]
+    chars: list[int]
+    dates: list[str | None]
+    notes: list[tuple[str, ...]]
+    reasons: list[str | None]
+    flat: np.ndarray
+    offsets: np.ndarray
+    signatures: np.ndarray
+    digests: list[bytes]
+    figures: tuple[np.ndarray, np.ndarray] | None
+    passages: list[PassageFingerprint] | None
+    texts: list[str] | None
+
+    def sets(self) -> list[np.ndarray]:
+        bounds = self.offsets.tolist()
+        return [self.flat[a:b] for a, b in zip(bounds, bounds[1:])]
+
+    def figure_sets(self) -> list[np.ndarray] | None:
+        if self.figures is None:
+            return None
+        flat, offsets = self.figures
+        bounds = offsets.tolist()
+        return [flat[a:b] for a, b in zip(bounds, bounds[1:])]
+
+
+def _concat(arrays: list[np.ndarray], dtype: Any) -> tuple[np.ndarray, np.ndarray]:
+    offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
+    np.cumsum([len(a) for a in arrays], out=offsets[1:])
+    return (np.concatenate(arrays) if arrays else np.empty(0, dtype=dtype)), offsets
+
+
+class ItemMapper:
+    """The map stage over input items: parse (:class:`Pending` JSON Lines), check each text
+    (intake's rules that need only the text), fingerprint. Picklable (config only)."""
+
+    def __init__(self, config: Config, keep_texts: bool, fingerprinter: Fingerprinter | None = None) -> None:
+        self.config, self.keep_texts = config, keep_texts
+        self.fingerprinter = fingerprinter or Fingerprinter(config)
+
+    def prepare(self) -> None:
+        self.fingerprinter.prepare()
+        figure_hashes(["warm up 1"])
+
+    def __call__(self, items: list[Document | Skipped | Pending]) -> MappedBatch:
+        cfg = self.config
+        max_chars = cfg.input.max_chars
+        skipped: list[Skipped] = []
+        docs: list[Document] = []
+        for item in items:
+            if isinstance(item, Document):
+                docs.append(item)
+            elif isinstance(item, Pending):
+                for record in item.parse(cfg.input):
+                    (docs if isinstance(record, Document) else skipped).append(record)  # type: ignore[arg-type]
+            else:
+                skipped.append(item)
+        reasons = [Intake.text_reason(d.text, max_chars) for d in docs]
+        texts = [d.text for d, r in zip(docs, reasons) if r is None]
+        fb = self.fingerprinter(texts)
+        flat, offsets = _concat(fb.sets, np.uint32 if hash_width(cfg.minhash.scheme) == 32 else np.uint64)
+        digests = [xxhash.xxh3_128_digest(s.tobytes()) if len(s) else b"" for s in fb.sets]
+        figures = _concat(figure_hashes(texts), np.uint64) if cfg.verify.distinct_figures else None
+        return MappedBatch(
+            skipped,
+            [d.id for d in docs],
+            [d.source for d in docs],
+            [len(d.text) for d in docs],
+            [d.meta.get("date") for d in docs],
+            [tuple(d.meta.get("notes", ())) for d in docs],
+            reasons,
+            flat,
+            offsets,
+            fb.signatures,
+            digests,
+            figures,
+            fb.passages,
+            texts if self.keep_texts else None,
+        )
+
+
 class Intake:
-    """Admits input items one at a time: documents with unique, non-empty ids and non-blank text
-    within ``max_chars``; everything else becomes a skipped record.
+    """Admits documents: unique, non-empty ids and non-blank text within ``max_chars``; everything
+    else becomes a skipped record.
 
     A plain string becomes a document whose id is its position; a ``(id, text)`` tuple, a document.
     When two documents share an id, the first one read is kept and the later ones are skipped
-    with a reason naming the first one's source. Documents are kept in arrival order (the
-    pipeline streams them to the map stage as they come) and sorted by id afterwards.
+    with a reason naming the first one's source. Documents are kept in arrival order and sorted
+    by id afterwards.
     """
 
     def __init__(self, max_chars: int | None = None) -> None:
@@ -112,26 +210,47 @@ class Intake:
         self._first: dict[str, str] = {}  # id -> source of the document kept
         self._position = 0
 
-    def add(self, item: InputItem) -> Document | None:
-        """The document admitted for ``item``, or None when it was skipped."""
+    def item(self, item: InputItem) -> Document | Skipped | Pending:
+        """The input item as a record: strings and tuples become documents (ids by position)."""
         pos = self._position
         self._position += 1
-        if isinstance(item, Skipped):
-            self.skipped.append(item)
-            return None
         if isinstance(item, str):
-            item = Document(id=str(pos), text=item, source=f"item {pos}")
-        elif isinstance(item, tuple):
-            item = Document(id=str(item[0]), text=item[1], source=f"item {pos}")
-        if item.id in self._first:
-            reason: str | None = f"duplicate id (first read from {self._first[item.id]})"
-        else:
-            reason = self.text_reason(item.text, self.max_chars)
+            return Document(id=str(pos), text=item, source=f"item {pos}")
+        if isinstance(item, tuple) and not isinstance(item, Pending):
+            return Document(id=str(item[0]), text=item[1], source=f"item {pos}")
+        return item
+
+    def admit(self, doc_id: str, source: str, reason: str | None) -> bool:
+        """Decide on one document, given why its text is refused (None: it is not): True when it
+        is admitted, else its skipped record is kept."""
+        if doc_id in self._first:
+            reason = f"duplicate id (first read from {self._first[doc_id]})"
         if reason is None:
-            self._first[item.id] = item.source
-            self.documents.append(item)
-            return item
-        self.skipped.append(Skipped(item.source, reason, item.id))
+            self._first[doc_id] = source
+            return True
+        self.skipped.append(Skipped(source, reason, doc_id))
+        return False
+
+    def admit_all(self, ids: list[str], sources: list[str], reasons: list[str | None]) -> list[int]:
+        """:meth:`admit` for each document in order; returns the positions of those admitted."""
+        first = self._first
+        if not any(reasons) and first.keys().isdisjoint(ids) and len(set(ids)) == len(ids):
+            first.update(zip(ids, sources))  # the common case, at C speed
+            return list(range(len(ids)))
+        return [k for k, args in enumerate(zip(ids, sources, reasons)) if self.admit(*args)]
+
+    def add(self, item: InputItem) -> Document | None:
+        """The document admitted for ``item`` (kept in ``documents``), or None when it was skipped."""
+        record = self.item(item)
+        if isinstance(record, Pending):
+            raise TypeError("Intake.add takes parsed records (read_sources(..., parse=True))")
+        if isinstance(record, Skipped):
+            self.skipped.append(record)
+            return None
+        assert isinstance(record, Document)
+        if self.admit(record.id, record.source, self.text_reason(record.text, self.max_chars)):
+            self.documents.append(record)
+            return record
         return None
 
     @staticmethod
@@ -149,46 +268,75 @@ class Intake:
 
 @dataclass
 class Fingerprints:
-    """Documents with their map-stage output, in id order: what every later stage reads."""
+    """Documents with their map-stage output, one row each, in id order: what every later stage
+    reads. ``texts`` is None when no later stage needs them (see :meth:`Detector.fingerprint`)."""
 
-    documents: list[Document]
+    ids: list[str]
+    sources: list[str]
+    chars: list[int]
+    dates: list[str | None]
+    notes: list[tuple[str, ...]]
     sets: list[np.ndarray]
     signatures: np.ndarray
+    digests: list[bytes]
+    figures: list[np.ndarray] | None
     passages: list[PassageFingerprint] | None
+    texts: list[str] | None
     skipped: list[Skipped] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
 
-    @property
-    def ids(self) -> list[str]:
-        return [d.id for d in self.documents]
+    _ROWS = ("ids", "sources", "chars", "dates", "notes", "sets", "digests", "figures", "passages", "texts")
 
     def __len__(self) -> int:
-        return len(self.documents)
+        return len(self.ids)
+
+    def document(self, i: int) -> Document:
+        """Row ``i`` as a :class:`Document` (its text must have been kept)."""
+        assert self.texts is not None, "texts were not kept"
+        meta: dict[str, Any] = {}
+        if self.dates[i]:
+            meta["date"] = self.dates[i]
+        if self.notes[i]:
+            meta["notes"] = list(self.notes[i])
+        return Document(self.ids[i], self.texts[i], self.sources[i], meta)
+
+    @property
+    def documents(self) -> list[Document]:
+        return [self.document(i) for i in range(len(self))]
+
+    def take(self, rows: list[int]) -> Fingerprints:
+        """These rows, in this order."""
+        taken = {
+            name: None if getattr(self, name) is None else [getattr(self, name)[k] for k in rows]
+            for name in self._ROWS
+        }
+        return Fingerprints(
+            **taken,
+            signatures=self.signatures[np.array(rows, dtype=np.int64)],
+            skipped=self.skipped,
+            seconds=self.seconds,
+        )
 
     def sorted(self) -> Fingerprints:
         """The same documents in id order (the result never depends on the order of the input)."""
-        order = sorted(range(len(self.documents)), key=lambda k: self.documents[k].id)
-        return Fingerprints(
-            [self.documents[k] for k in order],
-            [self.sets[k] for k in order],
-            self.signatures[np.array(order, dtype=np.int64)],
-            None if self.passages is None else [self.passages[k] for k in order],
-            self.skipped,
-            self.seconds,
-        )
+        ids = self.ids
+        order = sorted(range(len(ids)), key=ids.__getitem__)
+        return self if order == list(range(len(ids))) else self.take(order)
 
     def __add__(self, other: Fingerprints) -> Fingerprints:
-        """Both sets of documents, in id order (ids must not repeat)."""
-        passages = None
-        if self.passages is not None and other.passages is not None:
-            passages = self.passages + other.passages
+        """Both sets of documents, in id order (ids must not repeat); texts, figures and passage
+        fingerprints are kept when both have them."""
+        joined = {
+            name: None
+            if getattr(self, name) is None or getattr(other, name) is None
+            else getattr(self, name) + getattr(other, name)
+            for name in self._ROWS
+        }
         return Fingerprints(
-            self.documents + other.documents,
-            self.sets + other.sets,
-            np.concatenate([self.signatures, other.signatures]),
-            passages,
-            self.skipped + other.skipped,
-            self.seconds,  # the same timings: the stages that follow add theirs
+            **joined,
+            signatures=np.concatenate([self.signatures, other.signatures]),
+            skipped=self.skipped + other.skipped,
+            seconds=self.seconds,  # the same timings: the stages that follow add theirs
         ).sorted()
 
 
@@ -240,7 +388,7 @@ class Detector:
         t0 = time.perf_counter()
         verifier = self.verifier(fp)
         accepted: list[tuple[int, int]] = []
-        leaders, identical_groups = self._identical(fp.sets)
+        leaders, identical_groups = self._identical(fp)
         for group in identical_groups:
             for other in group[1:]:
                 verifier.score(group[0], other)
@@ -269,8 +417,7 @@ class Detector:
         return self.conclude(fp, verifier, accepted, stats)
 
     def verifier(self, fp: Fingerprints) -> Verifier:
-        docs = fp.documents
-        return Verifier(fp.ids, fp.sets, fp.signatures, lambda i: docs[i].text, self.config.verify)
+        return Verifier(fp.ids, fp.sets, fp.signatures, self.config.verify, fp.figures)
 
     def verify(self, verifier: Verifier, pairs: list[list[int]]) -> tuple[list[tuple[int, int]], int]:
         """The verify stage over candidate pairs: the accepted ones, and how many were rejected."""
@@ -309,10 +456,11 @@ class Detector:
         if fp.passages is not None:
             t0 = time.perf_counter()
             self._tick("passages", 0, 1)
+            assert fp.texts is not None, "the passage stage reads the texts"
             passages, reuse, passage_stats = find_passages(
                 fp.passages,
                 fp.ids,
-                [d.text for d in fp.documents],
+                fp.texts,
                 self.config.passages,
                 reported,
                 boilerplate,
@@ -320,15 +468,16 @@ class Detector:
             )
             timings["passages"] = time.perf_counter() - t0
 
-        cfg = self.config
+        too_short = (too_short_note(self.config),)
+        rows = range(len(fp)) if reported is None else np.flatnonzero(reported).tolist()
         infos = []
-        for i, (d, s) in enumerate(zip(fp.documents, fp.sets)):
-            if reported is not None and not reported[i]:
-                continue
-            notes = list(d.meta.get("notes", ()))
-            if not len(s):
-                notes.append(too_short_note(cfg))
-            infos.append(DocumentInfo(d.id, d.source, len(d.text), len(s), tuple(notes)))
+        for i in rows:
+            n = len(fp.sets[i])
+            infos.append(
+                DocumentInfo(
+                    fp.ids[i], fp.sources[i], fp.chars[i], n, fp.notes[i] if n else fp.notes[i] + too_short
+                )
+            )
         stats = {
             "too_short": sum(1 for i in infos if not i.shingles),
             **stats,
@@ -352,84 +501,134 @@ class Detector:
             len(fp),
             accepted,
             fp.ids,
-            [len(d.text) for d in fp.documents],
-            [d.meta.get("date") for d in fp.documents],
+            fp.chars,
+            fp.dates,
             cfg.representative,
             verifier.member_scores,
             fp.signatures,
             verifier.passes if cfg.split_chains else None,
         )
 
-    def fingerprint(self, items: Iterable[InputItem], allow_empty: bool = False) -> Fingerprints:
-        """Intake and the map stage: documents (unique ids, in id order) with their fingerprints.
+    def fingerprint(
+        self, items: Iterable[InputItem], allow_empty: bool = False, keep_texts: bool = False
+    ) -> Fingerprints:
+        """The map stage and intake: documents (unique ids, in id order) with their fingerprints.
 
-        Raises :class:`NoDocumentsError` when no input item is a usable document, unless ``allow_empty``.
+        Texts are kept when ``keep_texts`` or when the passage stage will read them. Raises
+        :class:`NoDocumentsError` when no input item is a usable document, unless ``allow_empty``.
         """
         timings: dict[str, float] = {"read": 0.0}
         taken = Intake(self.config.input.max_chars)
         size = self.config.run.batch_size
+        keep_texts = keep_texts or self.config.passages.enabled
 
-        def batches() -> Iterator[list[str]]:
-            # documents stream to the map stage as they are read, so reading overlaps the workers
-            batch: list[str] = []
+        def batches() -> Iterator[list[Document | Skipped | Pending]]:
+            # records stream to the map stage as they are read, so reading overlaps the workers
+            batch: list[Document | Skipped | Pending] = []
+            count = 0
             t = time.perf_counter()
             for item in items:
-                doc = taken.add(item)
-                if doc is not None:
-                    batch.append(doc.text)
-                    if len(batch) >= size:
-                        timings["read"] += time.perf_counter() - t
-                        yield batch
-                        t = time.perf_counter()
-                        batch = []
+                record = taken.item(item)
+                batch.append(record)
+                count += record.lines if isinstance(record, Pending) else 1
+                if count >= size:
+                    timings["read"] += time.perf_counter() - t
+                    yield batch
+                    t = time.perf_counter()
+                    batch, count = [], 0
             timings["read"] += time.perf_counter() - t
             if batch:
                 yield batch
 
         t0 = time.perf_counter()
-        sets, signatures, passage_fps = self._fingerprint(batches())
-        timings["fingerprint"] = time.perf_counter() - t0 - timings["read"]
-        skipped = taken.sorted_skipped()
-        if not taken.documents and not allow_empty:
-            first = f", first: {skipped[0].source}: {skipped[0].reason})" if skipped else ")"
-            raise NoDocumentsError(f"no documents to process ({len(skipped)} inputs skipped{first}")
-        return Fingerprints(taken.documents, sets, signatures, passage_fps, skipped, timings).sorted()
-
-    def _fingerprint(
-        self, batches: Iterable[list[str]]
-    ) -> tuple[list[np.ndarray], np.ndarray, list[PassageFingerprint] | None]:
+        ids: list[str] = []
+        sources: list[str] = []
+        chars: list[int] = []
+        dates: list[str | None] = []
+        notes: list[tuple[str, ...]] = []
         sets: list[np.ndarray] = []
         sigs: list[np.ndarray] = []
-        fps: list[PassageFingerprint] | None = [] if self.config.passages.enabled else None
-        for batch in self.engine.map(self.fingerprinter, batches):
-            sets.extend(batch.sets)
-            sigs.append(batch.signatures)
-            if fps is not None and batch.passages is not None:
-                fps.extend(batch.passages)
-            self._tick("fingerprint", len(sets), 0)
+        digests: list[bytes] = []
+        figures: list[np.ndarray] | None = [] if self.config.verify.distinct_figures else None
+        passages: list[PassageFingerprint] | None = [] if self.config.passages.enabled else None
+        texts: list[str] | None = [] if keep_texts else None
+        mapper = ItemMapper(self.config, keep_texts, self.fingerprinter)
+        for mb in self.engine.map(mapper, batches()):
+            taken.skipped.extend(mb.skipped)
+            admitted = taken.admit_all(mb.ids, mb.sources, mb.reasons)
+            if len(admitted) == len(mb.ids):  # no document refused: rows are documents
+                rows = admitted
+                for column, values in ((ids, mb.ids), (sources, mb.sources), (chars, mb.chars)):
+                    column.extend(values)
+                dates.extend(mb.dates)
+                notes.extend(mb.notes)
+            else:
+                row_of = np.cumsum([r is None for r in mb.reasons]) - 1  # document -> fingerprint row
+                rows = [int(row_of[k]) for k in admitted]
+                ids.extend(mb.ids[k] for k in admitted)
+                sources.extend(mb.sources[k] for k in admitted)
+                chars.extend(mb.chars[k] for k in admitted)
+                dates.extend(mb.dates[k] for k in admitted)
+                notes.extend(mb.notes[k] for k in admitted)
+            batch_sets = mb.sets()
+            sets.extend(batch_sets[k] for k in rows)
+            sigs.append(mb.signatures[rows])
+            digests.extend(mb.digests[k] for k in rows)
+            batch_figures = mb.figure_sets()
+            if figures is not None and batch_figures is not None:
+                figures.extend(batch_figures[k] for k in rows)
+            if passages is not None and mb.passages is not None:
+                passages.extend(mb.passages[k] for k in rows)
+            if texts is not None and mb.texts is not None:
+                texts.extend(mb.texts[k] for k in rows)
+            self._tick("fingerprint", len(ids), 0)
+        timings["fingerprint"] = time.perf_counter() - t0 - timings["read"]
+        skipped = taken.sorted_skipped()
+        if not ids and not allow_empty:
+            first = f", first: {skipped[0].source}: {skipped[0].reason})" if skipped else ")"
+            raise NoDocumentsError(f"no documents to process ({len(skipped)} inputs skipped{first}")
         num_perm = self.config.minhash.num_perm
-        return sets, np.concatenate(sigs) if sigs else np.empty((0, num_perm), dtype=np.uint32), fps
+        signatures = np.concatenate(sigs) if sigs else np.empty((0, num_perm), dtype=np.uint32)
+        return Fingerprints(
+            ids,
+            sources,
+            chars,
+            dates,
+            notes,
+            sets,
+            signatures,
+            digests,
+            figures,
+            passages,
+            texts,
+            skipped,
+            timings,
+        ).sorted()
 
     @staticmethod
-    def _identical(sets: list[np.ndarray]) -> tuple[np.ndarray, list[list[int]]]:
-        """Group documents with equal non-empty shingle sets.
+    def _identical(fp: Fingerprints) -> tuple[np.ndarray, list[list[int]]]:
+        """Group documents with equal non-empty shingle sets (by their digests).
 
         Returns the indices LSH still has to look at (one per group, and no empty set) and the
         groups of two or more, each led by its smallest index.
         """
-        by_digest: dict[bytes, list[int]] = {}
-        for i, s in enumerate(sets):
-            if len(s):
-                by_digest.setdefault(xxhash.xxh3_128_digest(s.tobytes()), []).append(i)
+        sets, digests = fp.sets, fp.digests
+        first: dict[bytes, int] = {}
+        repeated: dict[bytes, list[int]] = {}
+        for i, d in enumerate(digests):
+            if d:
+                k = first.setdefault(d, i)
+                if k != i:
+                    repeated.setdefault(d, [k]).append(i)
+        leaders = set(first.values())
         groups = []
-        leaders = []
-        for members in by_digest.values():
+        for members in repeated.values():
             # a digest collision between different sets is split back apart by exact comparison
             while members:
                 head, rest = members[0], members[1:]
                 same = [m for m in rest if np.array_equal(sets[m], sets[head])]
                 if same:
                     groups.append([head, *same])
-                leaders.append(head)
+                leaders.add(head)
                 members = [m for m in rest if m not in same]
         return np.array(sorted(leaders), dtype=np.int64), sorted(groups)

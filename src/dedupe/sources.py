@@ -29,13 +29,43 @@ import os
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from .config import InputConfig
 from .errors import InputError
 from .records import Document, Skipped
 
 Record = Document | Skipped
+
+
+class Pending(NamedTuple):
+    """JSON Lines read but not parsed yet (``read_sources(..., parse=False)``): whole lines of one
+    file as they are on disk, for the pipeline's map stage to parse on its workers. ``data`` is
+    None for one line longer than :func:`jsonl_limit`, skipped unread."""
+
+    data: bytes | None
+    lineno: int  # the number of the first line in data
+    lines: int
+    name: str
+    base: str
+
+    def parse(self, cfg: InputConfig) -> Iterator[Record]:
+        """What :func:`read_jsonl_stream` would have yielded for these lines."""
+        data, lineno = self.data, self.lineno
+        if data is None:
+            yield jsonl_record(None, lineno, self.name, self.base, cfg)  # type: ignore[misc]
+            return
+        pos, size = 0, len(data)
+        while pos < size:
+            end = data.find(b"\n", pos) + 1 or size
+            raw = data[pos:end]
+            pos = end
+            if not raw.isspace():
+                record = jsonl_record(raw, lineno, self.name, self.base, cfg)
+                if record is not None:
+                    yield record
+            lineno += 1
+
 
 _SNIFF = 8192
 _TEXT_CONTROLS = set(b"\t\n\r\f\v\x1b")
@@ -49,23 +79,29 @@ def check_paths(paths: Iterable[str]) -> None:
 
 
 def read_sources(
-    paths: Iterable[str], cfg: InputConfig, stdin: IO[bytes] | None = None, keep_records: bool = False
-) -> Iterator[Record]:
+    paths: Iterable[str],
+    cfg: InputConfig,
+    stdin: IO[bytes] | None = None,
+    keep_records: bool = False,
+    parse: bool = True,
+) -> Iterator[Record | Pending]:
     """Documents and skipped records from every path, in a stable order.
 
     ``keep_records`` keeps each JSONL/CSV record whole in ``Document.meta["record"]`` (its text is
-    the same string object, so only the other fields cost memory), for writing it back unchanged."""
+    the same string object, so only the other fields cost memory), for writing it back unchanged.
+    ``parse=False`` yields JSON Lines records as :class:`Pending` lines for the pipeline's map
+    stage to parse (blank lines are dropped here, as parsing would drop them)."""
     paths = list(paths)
     check_paths(paths)
     for p in paths:
         if p == "-":
             yield from read_jsonl_stream(
-                stdin if stdin is not None else sys.stdin.buffer, "<stdin>", cfg, keep_records
+                stdin if stdin is not None else sys.stdin.buffer, "<stdin>", cfg, keep_records, parse
             )
         elif os.path.isdir(p):
             yield from read_directory(Path(p), cfg)
         else:
-            yield from read_file(Path(p), p, cfg, keep_records)
+            yield from read_file(Path(p), p, cfg, keep_records, parse)
 
 
 def read_directory(root: Path, cfg: InputConfig) -> Iterator[Record]:
@@ -101,12 +137,14 @@ def read_directory(root: Path, cfg: InputConfig) -> Iterator[Record]:
         yield read_text_file(path, doc_id, str(path), cfg.max_chars)
 
 
-def read_file(path: Path, given: str, cfg: InputConfig, keep_records: bool = False) -> Iterator[Record]:
+def read_file(
+    path: Path, given: str, cfg: InputConfig, keep_records: bool = False, parse: bool = True
+) -> Iterator[Record | Pending]:
     suffix = path.suffix.lower()
     if suffix in (".jsonl", ".ndjson"):
         try:
             with open(path, "rb") as fh:
-                yield from read_jsonl_stream(fh, given, cfg, keep_records)
+                yield from read_jsonl_stream(fh, given, cfg, keep_records, parse)
         except OSError as err:
             yield Skipped(source=given, reason=f"unreadable file: {err.strerror or err}")
     elif suffix == ".csv":
@@ -230,6 +268,38 @@ def _bounded_lines(stream: IO[bytes], limit: int) -> Iterator[tuple[int, bytes |
             yield lineno, line
 
 
+def _line_blocks(
+    stream: IO[bytes], limit: int, size: int = 1 << 20
+) -> Iterator[tuple[int, bytes | None, int]]:
+    """(number of the first line, whole lines, how many) in blocks of about ``size`` bytes; a line
+    longer than ``limit`` that does not fit a block comes alone as None, skipped in chunks and never
+    held whole (a shorter over-long line comes in its block: the parser skips it by its length)."""
+    lineno, carry = 1, b""
+    while True:
+        data = stream.read(size)
+        if not data:
+            if carry:  # (after a skipped line it can hold several lines)
+                yield lineno, carry, carry.count(b"\n") + (not carry.endswith(b"\n"))
+            return
+        buf = carry + data if carry else data
+        cut = buf.rfind(b"\n") + 1
+        if cut:
+            lines = buf.count(b"\n", 0, cut)
+            yield lineno, buf[:cut], lines
+            lineno += lines
+        carry = buf[cut:]
+        if len(carry) > limit:
+            carry = b""
+            while data:
+                data = stream.read(size)
+                nl = data.find(b"\n")
+                if nl >= 0:
+                    carry = data[nl + 1 :]
+                    break
+            yield lineno, None, 1
+            lineno += 1
+
+
 def jsonl_limit(cfg: InputConfig) -> int:
     """Longest JSON Lines record read, in bytes: 4 bytes a character is UTF-8's most (a record that
     spells most characters as \\u escapes, 6 bytes each, can be skipped below max_chars: the price of
@@ -238,10 +308,14 @@ def jsonl_limit(cfg: InputConfig) -> int:
 
 
 def read_jsonl_stream(
-    stream: IO[bytes], name: str, cfg: InputConfig, keep_records: bool = False
-) -> Iterator[Record]:
+    stream: IO[bytes], name: str, cfg: InputConfig, keep_records: bool = False, parse: bool = True
+) -> Iterator[Record | Pending]:
     limit = jsonl_limit(cfg)
     base = Path(name).name
+    if not parse:
+        for lineno, data, lines in _line_blocks(stream, limit):
+            yield Pending(data, lineno, lines, name, base)
+        return
     for lineno, raw in _bounded_lines(stream, limit):
         record = jsonl_record(raw, lineno, name, base, cfg, keep_records)
         if record is not None:

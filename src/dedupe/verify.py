@@ -23,6 +23,7 @@ import re
 from collections.abc import Callable, Sequence
 
 import numpy as np
+import xxhash
 
 from .config import VerifyConfig
 from .minhash import estimate_jaccard
@@ -47,10 +48,34 @@ def figures(text: str) -> frozenset[str]:
     return frozenset(m.replace(",", "") for m in _FIGURE.findall(text))
 
 
-def different_figures(fa: frozenset[str], fb: frozenset[str]) -> bool:
-    """True when both texts state at least two figures and most of the smaller set is not in the other."""
+def figure_hashes(texts: Sequence[str]) -> list[np.ndarray]:
+    """:func:`figures` of each text as a sorted array of their XXH64 hashes (uint64): 8 bytes a
+    figure, what the map stage hands on so that the texts need not stay in memory. ASCII texts go
+    through one compiled pass (:func:`dedupe.kernels.figure_hashes`), the others through the regex."""
+    out: list[np.ndarray | None] = [None] * len(texts)
+    fast = [i for i, t in enumerate(texts) if t.isascii()]
+    if fast:
+        from .kernels import figure_hashes as kernel
+
+        encoded = [texts[i].encode("ascii") for i in fast]
+        lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
+        ends = np.cumsum(lengths)
+        flat, offsets = kernel(np.frombuffer(b"".join(encoded), dtype=np.uint8), ends - lengths, ends)
+        bounds = offsets.tolist()
+        for k, i in enumerate(fast):
+            out[i] = flat[bounds[k] : bounds[k + 1]]
+    for i, t in enumerate(texts):
+        if out[i] is None:
+            found = {xxhash.xxh64_intdigest(f.encode("utf-8", "surrogatepass")) for f in figures(t)}
+            out[i] = np.array(sorted(found), dtype=np.uint64)
+    return out  # type: ignore[return-value]
+
+
+def different_figures(fa: np.ndarray, fb: np.ndarray) -> bool:
+    """True when both texts state at least two figures and most of the smaller set is not in the
+    other (``fa``, ``fb``: :func:`figure_hashes` of the two texts)."""
     small = min(len(fa), len(fb))
-    return small >= 2 and 2 * len(fa & fb) < small
+    return small >= 2 and 2 * intersection_size(fa, fb) < small
 
 
 def accept(
@@ -74,7 +99,7 @@ def score_pair(
     sig_a: np.ndarray,
     sig_b: np.ndarray,
     cfg: VerifyConfig,
-    figures: Callable[[], tuple[frozenset[str] | None, frozenset[str] | None]] | None = None,
+    figures: Callable[[], tuple[np.ndarray | None, np.ndarray | None]] | None = None,
 ) -> PairScore:
     """Exact and estimated scores for a pair; ids are put in order so that ``a < b``.
 
@@ -112,10 +137,8 @@ class Verifier:
     """The verify stage over one set of documents (indices into ``ids``): scores pairs on demand
     and keeps them, so clustering, cohesion and member scores never score a pair twice.
 
-    ``text_of(i)`` gives a document's text; it is read (for its figures) only for documents
-    that reach verification, and only when ``verify.distinct_figures`` is on. A caller that
-    has the figures already (a distributed engine computes them in its map stage) passes them
-    as ``known_figures`` instead.
+    ``figures`` (:func:`figure_hashes` of each document, made by the map stage) is needed when
+    ``verify.distinct_figures`` is on.
     """
 
     def __init__(
@@ -123,21 +146,14 @@ class Verifier:
         ids: Sequence[str],
         sets: Sequence[np.ndarray],
         signatures: np.ndarray,
-        text_of: Callable[[int], str] | None,
         cfg: VerifyConfig,
-        known_figures: Sequence[frozenset[str]] | None = None,
+        figures: Sequence[np.ndarray] | None = None,
     ) -> None:
-        self.ids, self.sets, self.signatures, self.text_of, self.cfg = ids, sets, signatures, text_of, cfg
+        if cfg.distinct_figures and figures is None:
+            raise ValueError("verify.distinct_figures needs each document's figures")
+        self.ids, self.sets, self.signatures, self.cfg = ids, sets, signatures, cfg
+        self.figures = figures if cfg.distinct_figures else None
         self.scores: dict[tuple[int, int], PairScore] = {}
-        self._figures: dict[int, frozenset[str]] = dict(enumerate(known_figures or ()))
-
-    def figures_of(self, i: int) -> frozenset[str] | None:
-        if not self.cfg.distinct_figures:
-            return None
-        if i not in self._figures:
-            assert self.text_of is not None, "a Verifier needs texts or known figures"
-            self._figures[i] = figures(self.text_of(i))
-        return self._figures[i]
 
     def score(self, i: int, j: int) -> PairScore:
         key = (i, j) if i < j else (j, i)
@@ -151,7 +167,7 @@ class Verifier:
                 self.signatures[i],
                 self.signatures[j],
                 self.cfg,
-                lambda: (self.figures_of(i), self.figures_of(j)),
+                None if self.figures is None else lambda: (self.figures[i], self.figures[j]),
             )
         return s
 

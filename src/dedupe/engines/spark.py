@@ -76,7 +76,7 @@ def _arrow_schema(name: str) -> Any:
         _FINGERPRINT: [
             ("pos", pa.int32()), ("file", s), ("line", i64), ("id", s), ("source", s), ("reason", s),
             ("intake", s), ("date", s), ("notes", pa.list_(s)), ("chars", i64), ("shingles", i64),
-            ("set", b), ("sig", b), ("digest", b), ("bands", pa.list_(i64)), ("figures", pa.list_(s)),
+            ("set", b), ("sig", b), ("digest", b), ("bands", pa.list_(i64)), ("figures", b),
         ],
         _PAIR: [*pair, ("lsh", pa.bool_())],
         _PAIR_OUT: pair,
@@ -231,58 +231,51 @@ class _Fingerprint:
 
     def batch(self, items: list[tuple[tuple[int, str, int], Any]]) -> Any:
         import pyarrow as pa
-        import xxhash
 
         from ..lsh import band_keys
-        from ..pipeline import Fingerprinter, Intake, too_short_note
+        from ..pipeline import ItemMapper, too_short_note
         from ..records import Document
-        from ..verify import figures
 
         cfg = self.config
-        fingerprint = Fingerprinter(cfg)  # its shingler and hasher are kept per worker process
+        docs = [k for k, (_, rec) in enumerate(items) if isinstance(rec, Document)]
+        mb = ItemMapper(cfg, keep_texts=False)([items[k][1] for k in docs])
+        sets, figures = mb.sets(), mb.figure_sets()
+        keys = band_keys(mb.signatures, self.bands, self.rows)
+        too_short = too_short_note(cfg)
         cols: dict[str, list] = {name: [] for name in _field_names(_FINGERPRINT)}
-        docs: list[int] = []
+        doc_of = {k: n for n, k in enumerate(docs)}
+        row = 0
         for k, ((pos, file, line), rec) in enumerate(items):
             cols["pos"].append(pos)
             cols["file"].append(file)
             cols["line"].append(line)
             cols["id"].append(rec.id)
             cols["source"].append(rec.source)
-            if isinstance(rec, Document):
-                cols["reason"].append(None)
-                intake = Intake.text_reason(rec.text, cfg.input.max_chars)
-                cols["intake"].append(intake)
-                cols["date"].append(rec.meta.get("date"))
-                cols["chars"].append(len(rec.text))
-                if intake is None:
-                    docs.append(k)
-            else:
+            n = doc_of.get(k)
+            if n is None:  # a record the reader skipped
                 cols["reason"].append(rec.reason)
-                cols["intake"].append(None)
-                cols["date"].append(None)
-                cols["chars"].append(None)
-            for name in ("notes", "shingles", "set", "sig", "digest", "bands", "figures"):
-                cols[name].append(None)
-        if docs:
-            texts = [items[k][1].text for k in docs]
-            fb = fingerprint(texts)
-            keys = band_keys(fb.signatures, self.bands, self.rows)
-            too_short = too_short_note(cfg)
-            for n, k in enumerate(docs):
-                s = fb.sets[n]
-                notes = list(items[k][1].meta.get("notes", ()))
-                if not len(s):
-                    notes.append(too_short)
-                cols["notes"][k] = notes or None
-                cols["shingles"][k] = len(s)
-                cols["set"][k] = s.tobytes()
-                cols["sig"][k] = fb.signatures[n].tobytes()
-                if len(s):
-                    cols["digest"][k] = xxhash.xxh3_128_digest(s.tobytes())
-                    # uint64 keys as Spark's long: equality is all the group-by needs
-                    cols["bands"][k] = keys[n].view(np.int64).tolist()
-                if cfg.verify.distinct_figures:
-                    cols["figures"][k] = sorted(figures(texts[n]))
+                for name in ("intake", "date", "chars"):
+                    cols[name].append(None)
+            else:
+                cols["reason"].append(None)
+                cols["intake"].append(mb.reasons[n])
+                cols["date"].append(mb.dates[n])
+                cols["chars"].append(mb.chars[n])
+            if n is None or mb.reasons[n] is not None:
+                for name in ("notes", "shingles", "set", "sig", "digest", "bands", "figures"):
+                    cols[name].append(None)
+                continue
+            s = sets[row]
+            notes = list(mb.notes[n]) if len(s) else [*mb.notes[n], too_short]
+            cols["notes"].append(notes or None)
+            cols["shingles"].append(len(s))
+            cols["set"].append(s.tobytes())
+            cols["sig"].append(mb.signatures[row].tobytes())
+            cols["digest"].append(mb.digests[row] or None)
+            # uint64 keys as Spark's long: equality is all the group-by needs
+            cols["bands"].append(keys[row].view(np.int64).tolist() if len(s) else None)
+            cols["figures"].append(None if figures is None else figures[row].tobytes())
+            row += 1
         return pa.RecordBatch.from_pydict(cols, schema=_arrow_schema(_FINGERPRINT))
 
 
@@ -561,8 +554,8 @@ def _score_pairs(config: Config, set_dtype: str, sig_dtype: str, batches: Iterat
                 np.frombuffer(rows["sig_b"][k], dtype=sig_dtype),
                 config.verify,
                 lambda fa=fa, fb=fb: (
-                    None if fa is None else frozenset(fa),
-                    None if fb is None else frozenset(fb),
+                    None if fa is None else np.frombuffer(fa, dtype=np.uint64),
+                    None if fb is None else np.frombuffer(fb, dtype=np.uint64),
                 ),
             )
             for n in names[:-1]:
@@ -634,8 +627,8 @@ def _cluster_components(
             sigs = np.stack([np.frombuffer(m["sig"], dtype=sig_dtype) for m in members])
             figs = None
             if config.verify.distinct_figures:
-                figs = [frozenset(m["figures"] or ()) for m in members]
-            verifier = Verifier(ids, sets, sigs, None, config.verify, known_figures=figs)
+                figs = [np.frombuffer(m["figures"], dtype=np.uint64) for m in members]
+            verifier = Verifier(ids, sets, sigs, config.verify, figs)
             accepted = [(index[e["a"]], index[e["b"]]) for e in edges]
             cc = config.cluster
             for c in build_clusters(

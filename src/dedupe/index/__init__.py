@@ -245,7 +245,7 @@ class Index:
         other, as a :class:`Result` whose ``documents`` are the new documents. ``add`` then adds
         them (those whose id is not in the index yet). ``texts``, when given, is filled with the
         text of every document looked at, new and indexed (for the HTML report)."""
-        q = self.detector.fingerprint(items)
+        q = self.detector.fingerprint(items, keep_texts=True)
         with self.store.snapshot():  # one consistent view of the index, whatever a writer adds
             result, known = self._query(q, add, texts)
         if add:
@@ -266,9 +266,9 @@ class Index:
             if add
             else "id already in the index: compared with the other indexed documents"
         )
-        for d in q.documents:
-            if d.id in known:
-                d.meta["notes"] = [*d.meta.get("notes", ()), note]
+        for i, doc_id in enumerate(qids):
+            if doc_id in known:
+                q.notes[i] = (*q.notes[i], note)
 
         # candidates: band keys shared with the index, and among the new documents
         keys = band_keys(q.signatures, det.bands, det.rows)
@@ -299,12 +299,12 @@ class Index:
             for doc, d in self.store.documents({doc for _, doc in lsh_pairs | seed_pairs}).items()
             if d.id not in known
         }
-        old = det.fingerprint(loaded.values(), allow_empty=True)
+        old = det.fingerprint(loaded.values(), allow_empty=True, keep_texts=True)
         universe = q + old
         if texts is not None:
-            texts.update((d.id, d.text) for d in universe.documents)
+            texts.update(zip(universe.ids, universe.texts or ()))
         timings["load"] = time.perf_counter() - t0
-        at = {d.id: i for i, d in enumerate(universe.documents)}
+        at = {doc_id: i for i, doc_id in enumerate(universe.ids)}
         q_at = np.array([at[i] for i in qids], dtype=np.int64)
         doc_at = {doc: at[d.id] for doc, d in loaded.items()}
 
@@ -370,12 +370,12 @@ class Index:
 
     def _add_fingerprinted(self, q: Fingerprints, known: set[str]) -> int:
         """Add already fingerprinted documents (a query's), in batches, skipping ids held."""
-        keep = [i for i, d in enumerate(q.documents) if d.id not in known]
+        keep = [i for i, doc_id in enumerate(q.ids) if doc_id not in known]
         size = self.config.run.batch_size
         for k in range(0, len(keep), size):
             chunk = keep[k : k + size]
             self._store(
-                [q.documents[i] for i in chunk],
+                [q.document(i) for i in chunk],
                 [q.sets[i] for i in chunk],
                 q.signatures[np.array(chunk, dtype=np.int64)],
                 None if q.passages is None else [q.passages[i] for i in chunk],

@@ -13,17 +13,16 @@ def write_json(result: Result, stream: IO[str]) -> None:
     of each list. Each line is written by json's C encoder (``indent`` would switch to its
     pure-Python one, several times slower on large results)."""
     data = result.to_dict()
+    encode = json.JSONEncoder(ensure_ascii=False).encode  # one encoder (json.dumps makes one a call)
     stream.write("{\n")
     for k, (key, value) in enumerate(data.items()):
         stream.write(f"  {json.dumps(key)}: ")
         if isinstance(value, list) and value:
-            stream.write("[\n")
-            last = len(value) - 1
-            for i, item in enumerate(value):
-                stream.write("    " + json.dumps(item, ensure_ascii=False) + (",\n" if i < last else "\n"))
-            stream.write("  ]")
+            stream.write("[\n    ")
+            stream.write(",\n    ".join(map(encode, value)))
+            stream.write("\n  ]")
         else:
-            stream.write(json.dumps(value, ensure_ascii=False))
+            stream.write(encode(value))
         stream.write(",\n" if k < len(data) - 1 else "\n")
     stream.write("}\n")
 
@@ -32,9 +31,10 @@ def write_jsonl(result: Result, stream: IO[str]) -> None:
     """Records in this order: header (schema_version, params), document, skipped, cluster, pair,
     passage, reuse_cluster, summary. Every record has a ``kind``."""
     data = result.to_dict()
+    encode = json.JSONEncoder(ensure_ascii=False).encode
 
     def emit(kind: str, record: dict) -> None:
-        stream.write(json.dumps({"kind": kind, **record}, ensure_ascii=False))
+        stream.write(encode({"kind": kind, **record}))
         stream.write("\n")
 
     emit("header", {"schema_version": SCHEMA_VERSION, "params": data["params"]})
