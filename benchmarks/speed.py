@@ -19,7 +19,8 @@ Each method runs in its own process, so its peak RSS is its own. Competitors may
 of the corpus (``--competitor-docs``); every rate is documents per second on what that method read.
 Correctness travels with speed: a reference run computes every signature with ``datasketch.MinHash``
 objects, and its clusters must equal dedupe's. ``--scale`` runs dedupe alone on larger corpora
-(time, peak RSS, bytes per document) to show how it grows.
+with one worker and two (time, peak RSS, bytes per document, the two-worker speed-up, and whether
+both found the same clusters) to show how it grows.
 """
 
 from __future__ import annotations
@@ -195,6 +196,8 @@ def child(args: argparse.Namespace) -> None:
                "datasketch_batch": lambda: run_datasketch(docs, batch=True),
                "rensa": lambda: run_rensa(docs)}[args.run]()
     res["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # the largest worker process (with --workers 2), on top of the peak above
+    res["worker_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(json.dumps(res))
 
 
@@ -299,21 +302,40 @@ def main() -> None:
               f"({len(one['clusters'])} clusters)")
     scale = []
     sizes = [int(x) for x in args.scale.split(",") if x]
-    STEPS = Steps(len(sizes))
+    STEPS = Steps(2 * len(sizes))
     for n in sizes:
         c = make_corpus(args.workdir / f"news-{n}.jsonl", n)
-        res = spawn("--run", "dedupe", "--corpus", str(c), "--workers", "1", "--out", str(args.workdir / f"out-{n}.json"))
-        if "error" in res:
-            print(f"scale {n}: {res['error']}")
-            continue
-        res.pop("clusters", None)
-        scale.append({"docs": n, **res})
+        outs = {}
+        for w in (1, 2):
+            out = args.workdir / f"out-{n}-{w}.json"
+            res = spawn("--run", "dedupe", "--corpus", str(c), "--workers", str(w), "--out", str(out))
+            if "error" in res:
+                print(f"scale {n}, {w} workers: {res['error']}")
+                continue
+            outs[w] = res.pop("clusters", None)
+            scale.append({"docs": n, "workers": w, **res})
+        if len(outs) == 2:
+            scale[-1]["same_clusters_as_1_worker"] = outs[1] == outs[2]
     STEPS.close()
     if scale:
-        print(f"\n{'docs':>10}{'seconds':>10}{'docs/s':>10}{'peak RSS MB':>13}{'KB/doc':>9}{'oversized buckets':>19}")
+        print(
+            f"\n{'docs':>10}{'workers':>8}{'seconds':>10}{'docs/s':>10}{'peak RSS MB':>13}{'KB/doc':>9}"
+            f"{'oversized buckets':>19}{'2w/1w':>7}"
+        )
         for r in scale:
-            print(f"{r['docs']:>10}{r['seconds']:>10.1f}{r['docs'] / r['seconds']:>10.0f}{r['peak_rss_mb']:>13.0f}"
-                  f"{1024 * r['peak_rss_mb'] / r['docs']:>9.2f}{r['oversized_buckets']:>19}")
+            one_w = next((x for x in scale if x["docs"] == r["docs"] and x["workers"] == 1), None)
+            ratio = f"{one_w['seconds'] / r['seconds']:.2f}x" if r["workers"] == 2 and one_w else ""
+            print(
+                f"{r['docs']:>10}{r['workers']:>8}{r['seconds']:>10.1f}{r['docs'] / r['seconds']:>10.0f}"
+                f"{r['peak_rss_mb']:>13.0f}{1024 * r['peak_rss_mb'] / r['docs']:>9.2f}{r['oversized_buckets']:>19}"
+                f"{ratio:>7}"
+            )
+        print("peak RSS: the dedupe process; each of the two workers peaked at up to "
+              f"{max(r['worker_peak_rss_mb'] for r in scale if r['workers'] == 2):.0f} MB more"
+              if any(r["workers"] == 2 for r in scale) else "")
+        same = [r["same_clusters_as_1_worker"] for r in scale if "same_clusters_as_1_worker" in r]
+        if same:
+            print(f"two workers' clusters {'EQUAL' if all(same) else 'DIFFER from'} one worker's at every size")
     if args.json:
         equal = bool(one and "error" not in ref and ref["clusters"] == one["clusters"])
         for r in rows:
