@@ -4,8 +4,8 @@
 
     read         JSONL / Parquet / text directories on any path Spark reads  ->  records
     fingerprint  (map, mapInArrow) the records of each Arrow batch parsed by the same functions
-                 as the local readers, then the local Fingerprinter: shingle sets, signatures, band
-                 keys, set digests, figures; no text leaves this stage
+                 as the local readers, then the local map stage (pipeline.ItemMapper): shingle
+                 sets, signatures, set digests, figures (hashed), plus band keys; no text leaves it
     intake       (group-by id) the first document read with an id is kept, later ones skipped
     identical    (group-by set digest) one leader per identical set; the others pair with it
     lsh          (group-by band key) buckets -> candidate pairs, oversized buckets as star + chain
@@ -16,7 +16,7 @@
                  or collected into a Result for the local reports
 
 Every per-document and per-pair computation is the local engine's own function (sources'
-record parsers, Fingerprinter, band_keys, group_pairs, score_pair, build_clusters), so the
+record parsers, ItemMapper, band_keys, group_pairs, score_pair, build_clusters), so the
 results are the same: the same documents and skipped records, the same clusters with the same
 ids and the same scores. What Spark adds is where the data lives: only ids, shingle sets and
 signatures are shuffled, never texts, and nothing but the summary is collected to the driver.
