@@ -595,6 +595,17 @@ def index_check(
     typer.echo(f"{index}: ok ({count:,} documents)")
 
 
+def _caused_by_interrupt(err: BaseException) -> bool:
+    seen: set[int] = set()
+    cause: BaseException | None = err
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns (and, as a console script, exits with) the exit code."""
     with contextlib.suppress(AttributeError, ValueError):  # a replaced or closed stdout
@@ -614,6 +625,11 @@ def main(argv: list[str] | None = None) -> int:
         typer.echo("dedupe: error: out of memory", err=True)
         return 1
     except Exception as err:  # a bug: one line, the traceback on request
+        if _caused_by_interrupt(err):
+            # Ctrl-C as a compiled kernel returns: numba reports the pending KeyboardInterrupt as
+            # "SystemError: ... returned a result with an exception set"
+            typer.echo("dedupe: interrupted", err=True)
+            return 130
         if os.environ.get("DEDUPE_DEBUG"):
             raise
         typer.echo(
