@@ -146,3 +146,52 @@ def test_extend_kernel_equals_python(a, b, max_gap, reverse, data):
     a1 = data.draw(st.integers(0, len(a)))
     b1 = data.draw(st.integers(0, len(b)))
     assert _extend(wa, wb, a1, b1, max_gap) == _extend_reference(list(wa), list(wb), a1, b1, max_gap)
+
+
+def _band_keys_numpy(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """The band-key formula of dedupe.lsh.band_keys, written with numpy arrays."""
+    from dedupe.shingle import fmix64
+
+    n = signatures.shape[0]
+    sig = signatures[:, : bands * rows].astype(np.uint64).reshape(n, bands, rows)
+    acc = np.zeros((n, bands), dtype=np.uint64)
+    for r in range(rows):
+        acc = fmix64(acc * np.uint64(0x9E3779B97F4A7C15) + sig[:, :, r])
+    return fmix64(acc ^ np.arange(bands, dtype=np.uint64))
+
+
+@given(
+    st.integers(0, 20),
+    st.integers(1, 8),
+    st.integers(1, 6),
+    st.sampled_from([np.uint32, np.uint64]),
+    st.data(),
+)
+def test_band_key_kernel_equals_numpy(n, bands, rows, dtype, data):
+    from dedupe.lsh import band_keys
+
+    width = bands * rows + data.draw(st.integers(0, 3))
+    info = np.iinfo(dtype)
+    values = data.draw(st.lists(st.integers(0, int(info.max)), min_size=n * width, max_size=n * width))
+    sigs = np.array(values, dtype=dtype).reshape(n, width)
+    assert np.array_equal(band_keys(sigs, bands, rows), _band_keys_numpy(sigs, bands, rows))
+
+
+@given(st.lists(st.integers(0, 6), max_size=80), st.one_of(st.none(), st.integers(2, 5)))
+def test_group_pairs_kernel_equals_the_rule(keys, max_group):
+    """Pairs of rows sharing a key: every pair of each group, or for a group over max_group the
+    star around its first row and each row with the next (grouping.group_pairs)."""
+    from dedupe.grouping import group_pairs, pairs_in_groups
+
+    arr = np.array(keys, dtype=np.uint64)
+    pairs, stats = pairs_in_groups(arr, max_group)
+    expected = []
+    sizes = []
+    for key in sorted(set(keys)):
+        rows = np.flatnonzero(arr == key)
+        if len(rows) > 1:
+            sizes.append(len(rows))
+            expected.extend(map(tuple, rows[group_pairs(len(rows), max_group)].tolist()))
+    assert sorted(map(tuple, pairs.tolist())) == sorted(expected)
+    assert (stats.groups, stats.largest) == (len(sizes), max(sizes, default=0))
+    assert stats.oversized == sum(max_group is not None and s > max_group for s in sizes)

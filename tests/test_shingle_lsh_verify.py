@@ -6,8 +6,8 @@ from hypothesis import strategies as st
 
 from dedupe.config import Config, VerifyConfig
 from dedupe.lsh import band_keys, candidate_pairs
-from dedupe.shingle import Shingler
-from dedupe.verify import intersection_size, score_pair
+from dedupe.shingle import Shingler, ShingleSets, ShingleSetsBuilder
+from dedupe.verify import Verifier, intersection_size, score_pair
 
 
 def shingler(**overrides) -> Shingler:
@@ -101,3 +101,57 @@ def test_oversized_bucket_is_split_but_stays_connected():
     for i, j in pairs.tolist():
         uf.union(i, j)
     assert len(uf.components()) == 1 and len(uf.components()[0]) == n
+
+
+small_sets = st.lists(st.sets(st.integers(0, 60), max_size=40), min_size=2, max_size=12)
+
+
+@given(small_sets, st.data())
+def test_batched_screen_equals_pair_by_pair(raw, data):
+    """The verify stage's batched path (one compiled pass, the rule on arrays, threads) accepts
+    exactly the pairs the pair-by-pair rule accepts, with the same kept scores."""
+    n = len(raw)
+    sets = [np.array(sorted(s), dtype=np.uint32) for s in raw]
+    ids = [f"d{i:02d}" for i in range(n)]
+    sigs = np.zeros((n, 4), dtype=np.uint32)
+    pair = st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)).filter(lambda p: p[0] != p[1])
+    pairs = np.array(data.draw(st.lists(pair, min_size=1)), dtype=np.int64)
+    cfg = VerifyConfig(
+        jaccard_threshold=data.draw(st.sampled_from([0.3, 0.5, 0.8])),
+        containment_threshold=data.draw(st.sampled_from([0.5, 0.8])),
+        min_containment_shingles=data.draw(st.integers(0, 10)),
+        distinct_figures=False,
+    )
+    one_by_one = Verifier(ids, sets, sigs, cfg)
+    expected = [one_by_one.passes(i, j) for i, j in pairs.tolist()]
+    batched = Verifier(ids, ShingleSets.of(sets), sigs, cfg)
+    threads = data.draw(st.sampled_from([1, 2]))
+    assert batched.screen(pairs, threads).tolist() == expected
+    assert batched.overlaps(np.tile(pairs, (20_000 // len(pairs) + 1, 1)), 2)[: len(pairs)].tolist() == [
+        intersection_size(sets[i], sets[j]) for i, j in pairs.tolist()
+    ]
+    for i, j in pairs[np.array(expected, dtype=bool)].tolist():
+        assert batched.score(i, j) == one_by_one.score(i, j)
+
+
+@given(st.lists(st.lists(st.sets(st.integers(0, 2**32 - 1), max_size=30), max_size=6), max_size=8), st.data())
+def test_set_store_keeps_every_set(batches, data):
+    """Sets added batch by batch (any subset of rows, in any order) read back as added; take and
+    concatenation move bounds, not shingles."""
+    builder = ShingleSetsBuilder(np.uint32)
+    expected: list[list[int]] = []
+    for batch in batches:
+        arrays = [np.array(sorted(s), dtype=np.uint32) for s in batch]
+        flat = np.concatenate(arrays) if arrays else np.empty(0, np.uint32)
+        offsets = np.concatenate([[0], np.cumsum([len(a) for a in arrays])]).astype(np.int64)
+        perm = data.draw(st.permutations(range(len(batch))))
+        rows = perm[: data.draw(st.integers(0, len(perm)))]
+        builder.add(flat, offsets, rows)
+        expected.extend(sorted(batch[k]) for k in rows)
+    store = builder.finish()
+    assert [s.tolist() for s in store] == expected
+    assert [store[i].tolist() for i in range(len(store))] == expected
+    assert store.sizes().tolist() == [len(e) for e in expected]
+    order = data.draw(st.permutations(range(len(expected))))
+    assert [s.tolist() for s in store.take(order)] == [expected[k] for k in order]
+    assert [s.tolist() for s in store + store.take(order)] == expected + [expected[k] for k in order]

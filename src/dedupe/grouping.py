@@ -1,8 +1,8 @@
 """Group-by on integer keys: the pipeline's all-to-all step, shared by LSH buckets and passage seeds.
 
 Rows with equal keys form a group; :func:`pairs_in_groups` lists, for every group of two or
-more rows, the pairs of rows it holds. It is vectorised for the common case (groups of two)
-and bounded for the rare large group: a group larger than ``max_group`` yields only a star
+more rows, the pairs of rows it holds, in one compiled pass over the sorted keys. It is
+bounded for the rare large group: a group larger than ``max_group`` yields only a star
 around its first row plus each row paired with the next (in row order), 2m pairs instead of
 m(m-1)/2. The group stays connected, which is what clustering needs; the pairs left out are
 joined through the ones listed.
@@ -50,23 +50,15 @@ def group_pairs(size: int, max_group: int | None = None) -> np.ndarray:
 
 
 def pairs_in_groups(keys: np.ndarray, max_group: int | None = None) -> tuple[np.ndarray, GroupStats]:
-    """``m x 2`` row-index pairs (first < second) of rows sharing a key, and the grouping stats."""
+    """``m x 2`` row-index pairs (first < second) of rows sharing a key, and the grouping stats.
+
+    A stable argsort (numpy, without the GIL) and one compiled pass over the sorted keys
+    (:func:`dedupe.kernels.group_pairs`), which lists each group's pairs as :func:`group_pairs` does."""
+    from .kernels import group_pairs as kernel
+
     order = np.argsort(keys, kind="stable")
-    starts, sizes = group_bounds(keys[order])
-    multi = np.flatnonzero(sizes > 1)
-    if not len(multi):
-        return np.empty((0, 2), dtype=np.int64), GroupStats()
-    chunks: list[np.ndarray] = []
-    twos = starts[multi[sizes[multi] == 2]]
-    if len(twos):
-        chunks.append(np.sort(np.stack([order[twos], order[twos + 1]], axis=1), axis=1))
-    oversized = 0
-    for k in multi[sizes[multi] > 2]:
-        rows = np.sort(order[starts[k] : starts[k] + sizes[k]])
-        oversized += max_group is not None and len(rows) > max_group
-        chunks.append(rows[group_pairs(len(rows), max_group)])
-    stats = GroupStats(len(multi), int(sizes[multi].max()), oversized)
-    return np.concatenate(chunks).astype(np.int64, copy=False), stats
+    pairs, groups, largest, oversized = kernel(keys[order], order, -1 if max_group is None else max_group)
+    return pairs, GroupStats(int(groups), int(largest), int(oversized))
 
 
 def unique_pairs(pairs: np.ndarray, n: int) -> np.ndarray:

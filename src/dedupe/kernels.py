@@ -10,7 +10,10 @@ as one byte buffer and do, in one compiled pass per document:
   :func:`dedupe.shingle.ngram_hashes` does, and sort and de-duplicate them per document;
 * :func:`minhash_affine32`: datasketch's ``affine32`` permutations (MurmurHash3's 32-bit
   finaliser, then ``a_k * h + b_k mod 2^32``) and the minimum per permutation;
-* :func:`figure_hashes`: the figures a text states, hashed, for the verify stage's figures rule.
+* :func:`figure_hashes`: the figures a text states, hashed, for the verify stage's figures rule;
+* :func:`band_keys`, :func:`group_pairs`: LSH band keys and the pairs of rows sharing a key (the
+  group-by), without the GIL so that bands can be shared among threads;
+* :func:`pair_intersections`: the verify stage's exact overlap for a whole batch of candidate pairs.
 
 Only ASCII texts go through :func:`word_shingles` (one byte is one character, so the folding is a
 table); other texts take the numpy path. Tests hold both paths equal with hypothesis. Kernels are
@@ -257,6 +260,100 @@ def intersection_size(a, b):
             i += 1
             j += 1
     return count
+
+
+@njit(cache=True, nogil=True)
+def band_keys(signatures, bands, rows):
+    """LSH band keys (see :func:`dedupe.lsh.band_keys`) in one pass without temporaries: each
+    band's values folded into a 64-bit key, the band mixed in. Tests hold it equal to the same
+    formula written with numpy arrays."""
+    n = signatures.shape[0]
+    out = np.empty((n, bands), dtype=np.uint64)
+    for i in range(n):
+        for b in range(bands):
+            acc = np.uint64(0)
+            for r in range(rows):
+                acc = _fmix64(acc * _MULT + np.uint64(signatures[i, b * rows + r]))
+            out[i, b] = _fmix64(acc ^ np.uint64(b))
+    return out
+
+
+@njit(cache=True, nogil=True)
+def group_pairs(sorted_keys, order, max_group):
+    """The pairs of rows sharing a key, as :func:`dedupe.grouping.pairs_in_groups` lists them,
+    from keys sorted by a stable argsort (``order``), so each group's rows are in ascending order.
+    ``max_group < 0``: no cap. Returns the pairs and (groups, largest, oversized)."""
+    n = len(sorted_keys)
+    total = 0
+    groups = largest = oversized = 0
+    s = 0
+    while s < n:
+        e = s + 1
+        while e < n and sorted_keys[e] == sorted_keys[s]:
+            e += 1
+        m = e - s
+        if m > 1:
+            groups += 1
+            largest = max(largest, m)
+            if max_group >= 0 and m > max_group:
+                oversized += 1
+                total += 2 * m - 3
+            else:
+                total += m * (m - 1) // 2
+        s = e
+    out = np.empty((total, 2), dtype=np.int64)
+    k = 0
+    s = 0
+    while s < n:
+        e = s + 1
+        while e < n and sorted_keys[e] == sorted_keys[s]:
+            e += 1
+        m = e - s
+        if m > 1:
+            if max_group >= 0 and m > max_group:
+                for q in range(s + 1, e):  # a star around the first row
+                    out[k, 0] = order[s]
+                    out[k, 1] = order[q]
+                    k += 1
+                for q in range(s + 1, e - 1):  # and each row with the next
+                    out[k, 0] = order[q]
+                    out[k, 1] = order[q + 1]
+                    k += 1
+            else:
+                for p in range(s, e):
+                    for q in range(p + 1, e):
+                        out[k, 0] = order[p]
+                        out[k, 1] = order[q]
+                        k += 1
+        s = e
+    return out, groups, largest, oversized
+
+
+@njit(cache=True, nogil=True)
+def pair_intersections(flat, starts, ends, left, right):
+    """``|A & B|`` for each pair of sets ``(left[k], right[k])`` of a flat store
+    (:class:`dedupe.shingle.ShingleSets`): the verify stage's merge, over a whole batch of pairs in
+    one call, without the GIL (so threads can share the pairs)."""
+    out = np.empty(len(left), dtype=np.int64)
+    for k in range(len(left)):
+        i = starts[left[k]]
+        i_end = ends[left[k]]
+        j = starts[right[k]]
+        j_end = ends[right[k]]
+        count = 0
+        while i < i_end and j < j_end:
+            x = flat[i]
+            y = flat[j]
+            if x < y:
+                i += 1
+            elif y < x:
+                j += 1
+            else:
+                count += 1
+                i += 1
+                j += 1
+        out[k] = count
+    return out
 
 
 @njit(cache=True)

@@ -22,9 +22,6 @@ import numpy as np
 from datasketch.lsh import _optimal_param
 
 from .grouping import GroupStats, pairs_in_groups, unique_pairs
-from .shingle import fmix64
-
-_MULT = np.uint64(0x9E3779B97F4A7C15)
 
 
 @lru_cache(maxsize=64)
@@ -41,14 +38,14 @@ def candidate_probability(s: float, bands: int, rows: int) -> float:
 
 
 def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
-    """``n x bands`` uint64 keys; equal keys mean (up to 2^-64 collisions) equal bands."""
-    n = signatures.shape[0]
-    sig = signatures[:, : bands * rows].astype(np.uint64).reshape(n, bands, rows)
-    acc = np.zeros((n, bands), dtype=np.uint64)
-    for r in range(rows):
-        acc = fmix64(acc * _MULT + sig[:, :, r])
-    # the band index is mixed in so that equal values in different bands never share a key
-    return fmix64(acc ^ np.arange(bands, dtype=np.uint64))
+    """``n x bands`` uint64 keys; equal keys mean (up to 2^-64 collisions) equal bands.
+
+    Key of band ``b``: ``acc = 0``, then for each of its rows ``acc = fmix64(acc * 0x9E3779B97F4A7C15
+    + value)``, and finally ``fmix64(acc ^ b)``, so equal values in different bands never share a
+    key (one compiled pass, :func:`dedupe.kernels.band_keys`)."""
+    from .kernels import band_keys as kernel
+
+    return kernel(np.ascontiguousarray(signatures), bands, rows)
 
 
 @dataclass(frozen=True)
@@ -59,18 +56,29 @@ class CandidateStats:
     candidate_pairs: int
 
 
-def candidate_pairs(keys: np.ndarray, max_bucket_size: int) -> tuple[np.ndarray, CandidateStats]:
+def candidate_pairs(
+    keys: np.ndarray, max_bucket_size: int, threads: int = 1
+) -> tuple[np.ndarray, CandidateStats]:
     """Unique pairs ``(i, j)``, i < j, of rows that share a band key; ``m x 2`` int64, sorted.
 
     A bucket larger than ``max_bucket_size`` yields a star and a chain instead of all its pairs
     (see :mod:`dedupe.grouping`), so thousands of copies or boilerplate in one bucket cost
-    linear, not quadratic, work.
+    linear, not quadratic, work. Bands are grouped independently; with ``threads > 1`` they are
+    shared among threads (the sort and the pass over it run without the GIL).
     """
     n, bands = keys.shape
-    found, stats = [], GroupStats()
-    for band in range(bands):
-        pairs, band_stats = pairs_in_groups(keys[:, band], max_bucket_size)
-        found.append(pairs)
-        stats = stats + band_stats
-    pairs = unique_pairs(np.concatenate(found), n) if found else unique_pairs(np.empty((0, 2), np.int64), n)
+
+    def band(b: int) -> tuple[np.ndarray, GroupStats]:
+        return pairs_in_groups(np.ascontiguousarray(keys[:, b]), max_bucket_size)
+
+    if threads > 1 and bands > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(threads) as pool:
+            per_band = list(pool.map(band, range(bands)))
+    else:
+        per_band = [band(b) for b in range(bands)]
+    stats = sum((st for _, st in per_band), GroupStats())
+    found = [p for p, _ in per_band]
+    pairs = unique_pairs(np.concatenate(found) if found else np.empty((0, 2), np.int64), n)
     return pairs, CandidateStats(stats.groups, stats.largest, stats.oversized, len(pairs))

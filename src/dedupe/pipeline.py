@@ -39,7 +39,7 @@ from .passages import PassageFingerprint, find_passages
 from .passages import fingerprint as passage_fingerprint
 from .records import Cluster, Document, DocumentInfo, Skipped
 from .result import Result
-from .shingle import Shingler, hash_width
+from .shingle import Shingler, ShingleSets, ShingleSetsBuilder, hash_width
 from .sources import Pending
 from .verify import Verifier, figure_hashes
 
@@ -276,7 +276,7 @@ class Fingerprints:
     chars: list[int]
     dates: list[str | None]
     notes: list[tuple[str, ...]]
-    sets: list[np.ndarray]
+    sets: ShingleSets
     signatures: np.ndarray
     digests: list[bytes]
     figures: list[np.ndarray] | None
@@ -285,7 +285,7 @@ class Fingerprints:
     skipped: list[Skipped] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
 
-    _ROWS = ("ids", "sources", "chars", "dates", "notes", "sets", "digests", "figures", "passages", "texts")
+    _ROWS = ("ids", "sources", "chars", "dates", "notes", "digests", "figures", "passages", "texts")
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -312,6 +312,7 @@ class Fingerprints:
         }
         return Fingerprints(
             **taken,
+            sets=self.sets.take(rows),
             signatures=self.signatures[np.array(rows, dtype=np.int64)],
             skipped=self.skipped,
             seconds=self.seconds,
@@ -334,6 +335,7 @@ class Fingerprints:
         }
         return Fingerprints(
             **joined,
+            sets=self.sets + other.sets,
             signatures=np.concatenate([self.signatures, other.signatures]),
             skipped=self.skipped + other.skipped,
             seconds=self.seconds,  # the same timings: the stages that follow add theirs
@@ -397,12 +399,12 @@ class Detector:
 
         t0 = time.perf_counter()
         keys = band_keys(fp.signatures[leaders], self.bands, self.rows)
-        local_pairs, cstats = candidate_pairs(keys, self.config.lsh.max_bucket_size)
+        local_pairs, cstats = candidate_pairs(keys, self.config.lsh.max_bucket_size, self.engine.workers)
         pairs = leaders[local_pairs] if len(local_pairs) else local_pairs
         timings["lsh"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
-        accepted_now, rejected = self.verify(verifier, pairs.tolist())
+        accepted_now, rejected = self.verify(verifier, pairs)
         accepted += accepted_now
         timings["verify"] = time.perf_counter() - t0
 
@@ -419,17 +421,17 @@ class Detector:
     def verifier(self, fp: Fingerprints) -> Verifier:
         return Verifier(fp.ids, fp.sets, fp.signatures, self.config.verify, fp.figures)
 
-    def verify(self, verifier: Verifier, pairs: list[list[int]]) -> tuple[list[tuple[int, int]], int]:
-        """The verify stage over candidate pairs: the accepted ones, and how many were rejected."""
-        accepted, rejected = [], 0
-        for n, (i, j) in enumerate(pairs):
-            if verifier.passes(i, j):
-                accepted.append((i, j))
-            else:
-                rejected += 1
-            if n % 5000 == 0:
-                self._tick("verify", n, len(pairs))
-        return accepted, rejected
+    def verify(self, verifier: Verifier, pairs: np.ndarray) -> tuple[list[tuple[int, int]], int]:
+        """The verify stage over ``m x 2`` candidate pairs (in blocks, on ``run.workers`` threads):
+        the accepted ones, in the pairs' order, and how many were rejected."""
+        pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+        accepted: list[tuple[int, int]] = []
+        block = 500_000
+        for lo in range(0, len(pairs), block):
+            self._tick("verify", lo, len(pairs))
+            part = pairs[lo : lo + block]
+            accepted.extend(map(tuple, part[verifier.screen(part, self.engine.workers)].tolist()))
+        return accepted, len(pairs) - len(accepted)  # type: ignore[return-value]
 
     def conclude(
         self,
@@ -471,8 +473,9 @@ class Detector:
         too_short = (too_short_note(self.config),)
         rows = range(len(fp)) if reported is None else np.flatnonzero(reported).tolist()
         infos = []
+        sizes = fp.sets.sizes().tolist()
         for i in rows:
-            n = len(fp.sets[i])
+            n = sizes[i]
             infos.append(
                 DocumentInfo(
                     fp.ids[i], fp.sources[i], fp.chars[i], n, fp.notes[i] if n else fp.notes[i] + too_short
@@ -546,7 +549,7 @@ class Detector:
         chars: list[int] = []
         dates: list[str | None] = []
         notes: list[tuple[str, ...]] = []
-        sets: list[np.ndarray] = []
+        sets = ShingleSetsBuilder(np.uint32 if hash_width(self.config.minhash.scheme) == 32 else np.uint64)
         sigs: list[np.ndarray] = []
         digests: list[bytes] = []
         figures: list[np.ndarray] | None = [] if self.config.verify.distinct_figures else None
@@ -570,8 +573,7 @@ class Detector:
                 chars.extend(mb.chars[k] for k in admitted)
                 dates.extend(mb.dates[k] for k in admitted)
                 notes.extend(mb.notes[k] for k in admitted)
-            batch_sets = mb.sets()
-            sets.extend(batch_sets[k] for k in rows)
+            sets.add(mb.flat, mb.offsets, rows)
             sigs.append(mb.signatures[rows])
             digests.extend(mb.digests[k] for k in rows)
             batch_figures = mb.figure_sets()
@@ -595,7 +597,7 @@ class Detector:
             chars,
             dates,
             notes,
-            sets,
+            sets.finish(),
             signatures,
             digests,
             figures,

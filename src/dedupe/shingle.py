@@ -164,3 +164,98 @@ def ngram_hashes(token_hashes: np.ndarray, n: int) -> np.ndarray:
         acc *= _MULT
         acc += token_hashes[i : i + windows]
     return fmix64(acc ^ np.uint64(n))
+
+
+class ShingleSets(Sequence[np.ndarray]):
+    """Many documents' shingle sets in one flat array: set ``i`` is ``flat[starts[i]:ends[i]]``.
+
+    This is how the pipeline holds the sets of a whole batch: one array, not a million small ones
+    (about 100 bytes of object header each), and a layout a compiled kernel can walk
+    (:meth:`dedupe.verify.Verifier.screen`). Reordering (:meth:`take`) moves the bounds, never the
+    shingles. Indexing gives a read-only view.
+    """
+
+    __slots__ = ("ends", "flat", "starts")
+
+    def __init__(self, flat: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> None:
+        self.flat, self.starts, self.ends = flat, starts, ends
+
+    @classmethod
+    def of(cls, arrays: Sequence[np.ndarray], dtype: np.dtype | type | None = None) -> ShingleSets:
+        """The sets of a list of arrays (copied into one; ``dtype``: by default the first array's)."""
+        if dtype is None:
+            dtype = arrays[0].dtype if len(arrays) else np.uint32
+        sizes = np.fromiter(map(len, arrays), dtype=np.int64, count=len(arrays))
+        ends = np.cumsum(sizes)
+        flat = np.concatenate(arrays).astype(dtype, copy=False) if len(arrays) else np.empty(0, dtype=dtype)
+        return cls(flat, ends - sizes, ends)
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def __getitem__(self, i: int) -> np.ndarray:  # type: ignore[override]
+        view = self.flat[self.starts[i] : self.ends[i]]
+        view.flags.writeable = False
+        return view
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        for a, b in zip(self.starts.tolist(), self.ends.tolist()):
+            yield self.flat[a:b]
+
+    def sizes(self) -> np.ndarray:
+        return self.ends - self.starts
+
+    def take(self, rows: Sequence[int] | np.ndarray) -> ShingleSets:
+        """These rows, in this order (the same flat array)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        return ShingleSets(self.flat, self.starts[rows], self.ends[rows])
+
+    def __add__(self, other: ShingleSets) -> ShingleSets:  # type: ignore[override]
+        return ShingleSets(
+            np.concatenate([self.flat, other.flat.astype(self.flat.dtype, copy=False)]),
+            np.concatenate([self.starts, other.starts + len(self.flat)]),
+            np.concatenate([self.ends, other.ends + len(self.flat)]),
+        )
+
+
+class ShingleSetsBuilder:
+    """Collects sets batch by batch into one growing array, so the batches' own arrays can be freed
+    as they arrive. The array grows in place by a quarter at a time (``realloc``, which for large
+    arrays remaps pages instead of copying them), so memory stays within 1.25 times the sets'."""
+
+    def __init__(self, dtype: np.dtype | type) -> None:
+        self._flat = np.empty(1 << 16, dtype=dtype)
+        self._used = 0
+        self._starts: list[np.ndarray] = []
+        self._ends: list[np.ndarray] = []
+
+    def add(self, flat: np.ndarray, offsets: np.ndarray, rows: Sequence[int] | np.ndarray) -> None:
+        """The sets ``flat[offsets[k]:offsets[k + 1]]`` for each ``k`` in ``rows``, in that order."""
+        rows = np.asarray(rows, dtype=np.int64)
+        lo, hi = offsets[rows], offsets[rows + 1]
+        if len(rows) == len(offsets) - 1:  # the whole batch, in order: one copy
+            chunk = flat[offsets[0] : offsets[-1]]
+            starts = lo - offsets[0]
+        else:
+            chunk = (
+                np.concatenate([flat[a:b] for a, b in zip(lo.tolist(), hi.tolist())])
+                if len(rows)
+                else flat[:0]
+            )
+            sizes = hi - lo
+            starts = np.cumsum(sizes) - sizes
+        need = self._used + len(chunk)
+        if need > len(self._flat):
+            self._flat.resize(max(need, len(self._flat) * 5 // 4), refcheck=False)
+        self._flat[self._used : need] = chunk
+        self._starts.append(starts + self._used)
+        self._ends.append(starts + (hi - lo) + self._used)
+        self._used = need
+
+    def finish(self) -> ShingleSets:
+        flat = self._flat
+        flat.resize(self._used, refcheck=False)
+        self._flat = np.empty(0, dtype=flat.dtype)
+        if not self._starts:
+            return ShingleSets(flat, np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))
+        return ShingleSets(flat, np.concatenate(self._starts), np.concatenate(self._ends))

@@ -28,6 +28,7 @@ import xxhash
 from .config import VerifyConfig
 from .minhash import estimate_jaccard
 from .records import PairScore
+from .shingle import ShingleSets
 
 
 def intersection_size(a: np.ndarray, b: np.ndarray) -> int:
@@ -137,6 +138,10 @@ class Verifier:
     """The verify stage over one set of documents (indices into ``ids``): scores pairs on demand
     and keeps them, so clustering, cohesion and member scores never score a pair twice.
 
+    :meth:`screen` takes a whole batch of candidate pairs: one compiled pass counts every pair's
+    shared shingles, the rule is applied to all of them at once, and scores are made (and kept)
+    only for the pairs it accepts. Most candidates fail and are never looked at again.
+
     ``figures`` (:func:`figure_hashes` of each document, made by the map stage) is needed when
     ``verify.distinct_figures`` is on.
     """
@@ -144,16 +149,73 @@ class Verifier:
     def __init__(
         self,
         ids: Sequence[str],
-        sets: Sequence[np.ndarray],
+        sets: ShingleSets | Sequence[np.ndarray],
         signatures: np.ndarray,
         cfg: VerifyConfig,
         figures: Sequence[np.ndarray] | None = None,
     ) -> None:
         if cfg.distinct_figures and figures is None:
             raise ValueError("verify.distinct_figures needs each document's figures")
+        if not isinstance(sets, ShingleSets):
+            sets = ShingleSets.of(sets)
         self.ids, self.sets, self.signatures, self.cfg = ids, sets, signatures, cfg
         self.figures = figures if cfg.distinct_figures else None
         self.scores: dict[tuple[int, int], PairScore] = {}
+
+    def overlaps(self, pairs: np.ndarray, threads: int = 1) -> np.ndarray:
+        """``|A & B|`` for each row ``(i, j)`` of ``pairs`` (one compiled merge per pair; with
+        ``threads > 1`` the pairs are shared among threads, the kernel runs without the GIL)."""
+        from .kernels import pair_intersections
+
+        sets = self.sets
+        left = np.ascontiguousarray(pairs[:, 0], dtype=np.int64)
+        right = np.ascontiguousarray(pairs[:, 1], dtype=np.int64)
+        if threads <= 1 or len(pairs) < 20_000:
+            return pair_intersections(sets.flat, sets.starts, sets.ends, left, right)
+        from concurrent.futures import ThreadPoolExecutor
+
+        cuts = np.linspace(0, len(pairs), threads + 1).astype(np.int64).tolist()
+        with ThreadPoolExecutor(threads) as pool:
+            parts = pool.map(
+                lambda k: pair_intersections(
+                    sets.flat,
+                    sets.starts,
+                    sets.ends,
+                    left[cuts[k] : cuts[k + 1]],
+                    right[cuts[k] : cuts[k + 1]],
+                ),
+                range(threads),
+            )
+            return np.concatenate(list(parts))
+
+    def screen(self, pairs: np.ndarray, threads: int = 1) -> np.ndarray:
+        """The verify stage over ``m x 2`` candidate pairs: True for each pair accepted.
+
+        The textual rule (:func:`accept`, or an identical set) runs on all pairs at once; a pair it
+        passes is then scored by :meth:`score` (which adds the figures rule and keeps the score),
+        so the outcome is exactly :meth:`passes` pair by pair."""
+        pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+        if not len(pairs):
+            return np.zeros(0, dtype=bool)
+        inter = self.overlaps(pairs, threads).astype(np.float64)
+        sizes = self.sets.sizes()
+        na, nb = sizes[pairs[:, 0]].astype(np.float64), sizes[pairs[:, 1]].astype(np.float64)
+        union = na + nb - inter
+        with np.errstate(divide="ignore", invalid="ignore"):
+            jaccard = np.where(union > 0, inter / union, 0.0)
+            c_ab = np.where(na > 0, inter / na, 0.0)
+            c_ba = np.where(nb > 0, inter / nb, 0.0)
+        cfg = self.cfg
+        textual = (
+            ((na > 0) & (inter == na) & (na == nb))
+            | (jaccard >= cfg.jaccard_threshold)
+            | ((c_ab >= cfg.containment_threshold) & (na >= cfg.min_containment_shingles))
+            | ((c_ba >= cfg.containment_threshold) & (nb >= cfg.min_containment_shingles))
+        )
+        passed = np.zeros(len(pairs), dtype=bool)
+        for k in np.flatnonzero(textual).tolist():
+            passed[k] = self.passes(int(pairs[k, 0]), int(pairs[k, 1]))
+        return passed
 
     def score(self, i: int, j: int) -> PairScore:
         key = (i, j) if i < j else (j, i)
