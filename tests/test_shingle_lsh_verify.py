@@ -132,6 +132,11 @@ def test_batched_screen_equals_pair_by_pair(raw, data):
     ]
     for i, j in pairs[np.array(expected, dtype=bool)].tolist():
         assert batched.score(i, j) == one_by_one.score(i, j)
+    # an early stop (-1) only for a pair whose count is below what it needs; others are exact
+    need = np.array(data.draw(st.lists(st.integers(0, 45), min_size=len(pairs), max_size=len(pairs))))
+    exact = [intersection_size(sets[i], sets[j]) for i, j in pairs.tolist()]
+    for got, full, n_k in zip(batched.overlaps(pairs, 1, need).tolist(), exact, need.tolist()):
+        assert got == full or (got == -1 and full < n_k)
 
 
 @given(st.lists(st.lists(st.sets(st.integers(0, 2**32 - 1), max_size=30), max_size=6), max_size=8), st.data())

@@ -279,6 +279,36 @@ def band_keys(signatures, bands, rows):
 
 
 @njit(cache=True, nogil=True)
+def rows_in(keys, values):
+    """The rows (ascending) whose key is one of ``values`` (sorted, unique): a hash set of the
+    values, small enough to stay in cache, probed once per row."""
+    size = 16
+    while size < 4 * len(values):
+        size *= 2
+    mask = np.uint64(size - 1)
+    table = np.empty(size, dtype=np.uint64)
+    used = np.zeros(size, dtype=np.bool_)
+    for v in values:
+        h = _fmix64(np.uint64(v)) & mask
+        while used[h]:
+            h = (h + np.uint64(1)) & mask
+        used[h] = True
+        table[h] = v
+    out = np.empty(len(keys), dtype=np.int64)
+    m = 0
+    for r in range(len(keys)):
+        k = keys[r]
+        h = _fmix64(np.uint64(k)) & mask
+        while used[h]:
+            if table[h] == k:
+                out[m] = r
+                m += 1
+                break
+            h = (h + np.uint64(1)) & mask
+    return out[:m]
+
+
+@njit(cache=True, nogil=True)
 def group_pairs(sorted_keys, order, max_group):
     """The pairs of rows sharing a key, as :func:`dedupe.grouping.pairs_in_groups` lists them,
     from keys sorted by a stable argsort (``order``), so each group's rows are in ascending order.
@@ -330,28 +360,31 @@ def group_pairs(sorted_keys, order, max_group):
 
 
 @njit(cache=True, nogil=True)
-def pair_intersections(flat, starts, ends, left, right):
+def pair_intersections(flat, starts, ends, left, right, need):
     """``|A & B|`` for each pair of sets ``(left[k], right[k])`` of a flat store
     (:class:`dedupe.shingle.ShingleSets`): the verify stage's merge, over a whole batch of pairs in
-    one call, without the GIL (so threads can share the pairs)."""
+    one call, without the GIL (so threads can share the pairs).
+
+    The merge is branch-free (which side advances is arithmetic, not a jump the CPU must guess).
+    A pair stops early, with -1, once even sharing every remaining value could not bring its
+    count to ``need[k]`` (0: always count to the end)."""
     out = np.empty(len(left), dtype=np.int64)
     for k in range(len(left)):
         i = starts[left[k]]
         i_end = ends[left[k]]
         j = starts[right[k]]
         j_end = ends[right[k]]
+        target = need[k]
         count = 0
         while i < i_end and j < j_end:
+            if count + min(i_end - i, j_end - j) < target:
+                count = -1
+                break
             x = flat[i]
             y = flat[j]
-            if x < y:
-                i += 1
-            elif y < x:
-                j += 1
-            else:
-                count += 1
-                i += 1
-                j += 1
+            count += x == y
+            i += x <= y
+            j += y <= x
         out[k] = count
     return out
 

@@ -162,16 +162,18 @@ class Verifier:
         self.figures = figures if cfg.distinct_figures else None
         self.scores: dict[tuple[int, int], PairScore] = {}
 
-    def overlaps(self, pairs: np.ndarray, threads: int = 1) -> np.ndarray:
+    def overlaps(self, pairs: np.ndarray, threads: int = 1, need: np.ndarray | None = None) -> np.ndarray:
         """``|A & B|`` for each row ``(i, j)`` of ``pairs`` (one compiled merge per pair; with
-        ``threads > 1`` the pairs are shared among threads, the kernel runs without the GIL)."""
+        ``threads > 1`` the pairs are shared among threads, the kernel runs without the GIL).
+        With ``need``, a pair whose count cannot reach ``need[k]`` may stop early as -1."""
         from .kernels import pair_intersections
 
         sets = self.sets
         left = np.ascontiguousarray(pairs[:, 0], dtype=np.int64)
         right = np.ascontiguousarray(pairs[:, 1], dtype=np.int64)
+        need = np.zeros(len(pairs), dtype=np.int64) if need is None else need.astype(np.int64, copy=False)
         if threads <= 1 or len(pairs) < 20_000:
-            return pair_intersections(sets.flat, sets.starts, sets.ends, left, right)
+            return pair_intersections(sets.flat, sets.starts, sets.ends, left, right, need)
         from concurrent.futures import ThreadPoolExecutor
 
         cuts = np.linspace(0, len(pairs), threads + 1).astype(np.int64).tolist()
@@ -183,30 +185,43 @@ class Verifier:
                     sets.ends,
                     left[cuts[k] : cuts[k + 1]],
                     right[cuts[k] : cuts[k + 1]],
+                    need[cuts[k] : cuts[k + 1]],
                 ),
                 range(threads),
             )
             return np.concatenate(list(parts))
 
+    def needed(self, na: np.ndarray, nb: np.ndarray) -> np.ndarray:
+        """A lower bound (one below, against rounding) on the shared shingles a pair of sets of
+        these sizes needs to pass the textual rule: the smallest count at which Jaccard or an
+        allowed containment could reach its threshold. An identical pair has Jaccard 1."""
+        cfg = self.cfg
+        jt, ct, floor = cfg.jaccard_threshold, cfg.containment_threshold, cfg.min_containment_shingles
+        need = np.floor(jt * (na + nb) / (1.0 + jt))
+        need = np.where(na >= floor, np.minimum(need, np.floor(ct * na)), need)
+        need = np.where(nb >= floor, np.minimum(need, np.floor(ct * nb)), need)
+        return np.maximum(need - 1, 0).astype(np.int64)
+
     def screen(self, pairs: np.ndarray, threads: int = 1) -> np.ndarray:
         """The verify stage over ``m x 2`` candidate pairs: True for each pair accepted.
 
-        The textual rule (:func:`accept`, or an identical set) runs on all pairs at once; a pair it
-        passes is then scored by :meth:`score` (which adds the figures rule and keeps the score),
-        so the outcome is exactly :meth:`passes` pair by pair."""
+        The textual rule (:func:`accept`, or an identical set) runs on all pairs at once, after a
+        compiled pass that counts each pair's shared shingles (and gives up on a pair as soon as
+        it cannot pass); a pair the rule passes is then scored by :meth:`score` (which adds the
+        figures rule and keeps the score), so the outcome is exactly :meth:`passes` pair by pair."""
         pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
         if not len(pairs):
             return np.zeros(0, dtype=bool)
-        inter = self.overlaps(pairs, threads).astype(np.float64)
         sizes = self.sets.sizes()
         na, nb = sizes[pairs[:, 0]].astype(np.float64), sizes[pairs[:, 1]].astype(np.float64)
+        inter = self.overlaps(pairs, threads, self.needed(na, nb)).astype(np.float64)
         union = na + nb - inter
         with np.errstate(divide="ignore", invalid="ignore"):
             jaccard = np.where(union > 0, inter / union, 0.0)
             c_ab = np.where(na > 0, inter / na, 0.0)
             c_ba = np.where(nb > 0, inter / nb, 0.0)
         cfg = self.cfg
-        textual = (
+        textual = (inter >= 0) & (
             ((na > 0) & (inter == na) & (na == nb))
             | (jaccard >= cfg.jaccard_threshold)
             | ((c_ab >= cfg.containment_threshold) & (na >= cfg.min_containment_shingles))
