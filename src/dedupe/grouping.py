@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .shingle import sorted_unique
+
 
 @dataclass(frozen=True)
 class GroupStats:
@@ -75,5 +77,5 @@ def unique_pairs(pairs: np.ndarray, n: int) -> np.ndarray:
     """Sorted, duplicate-free copy of ``m x 2`` pairs of indices below ``n`` (first < second)."""
     if not len(pairs):
         return np.empty((0, 2), dtype=np.int64)
-    codes = np.unique(pairs[:, 0] * np.int64(n) + pairs[:, 1])
+    codes = sorted_unique(pairs[:, 0] * np.int64(n) + pairs[:, 1])
     return np.stack([codes // n, codes % n], axis=1)

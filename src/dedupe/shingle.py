@@ -146,7 +146,9 @@ def _ascii_tables(cfg: NormalizeConfig) -> tuple[np.ndarray, np.ndarray] | None:
 
 
 def sorted_unique(values: np.ndarray) -> np.ndarray:
-    """``np.unique`` for a small 1-d array, by sort and mask: about 7x faster per document."""
+    """``np.unique`` of a 1-d array, by sort and mask: about 7x faster on a document's few hundred
+    values, and far faster on millions (numpy 2.4's ``np.unique`` takes a hash-table path there:
+    5.1 s against 0.08 s for 3.6M int64 values)."""
     values = np.sort(values)
     keep = np.empty(len(values), dtype=bool)
     keep[:1] = True

@@ -47,6 +47,7 @@ from ..passages import alignable
 from ..pipeline import Detector, Fingerprints, InputItem, Intake, Progress
 from ..records import Document, Skipped
 from ..result import Result
+from ..shingle import sorted_unique
 from .sqlite import SCHEMA_VERSION, SQLiteStore, StoredBatch, as_signed
 from .store import IndexStore
 
@@ -347,7 +348,7 @@ class Index:
         owner = np.repeat(np.arange(len(fps), dtype=np.int64), lengths)
         pos = np.concatenate([np.arange(n, dtype=np.int64) for n in lengths])
         # document frequency over the new documents and the index together, as scan counts it
-        hashes = np.unique(signed)
+        hashes = sorted_unique(signed)
         per_doc = np.unique(np.stack([signed, owner], axis=1), axis=0)
         batch_df = np.bincount(np.searchsorted(hashes, per_doc[:, 0]), minlength=len(hashes))
         index_df, rows = self.store.seed_matches(hashes, pcfg.max_ngram_docs)

@@ -37,6 +37,7 @@ import numpy as np
 
 from ..errors import IndexStoreError, InputError
 from ..records import Document
+from ..shingle import sorted_unique
 
 SCHEMA_VERSION = 1
 APPLICATION_ID = 0x64647570  # "ddup": marks the file as a dedupe index
@@ -231,7 +232,7 @@ class SQLiteStore:
 
     def band_matches(self, keys: np.ndarray) -> np.ndarray:
         """``m x 2`` int64 rows ``(key, doc)`` of the indexed documents holding any of ``keys``."""
-        wanted = np.unique(as_signed(keys.ravel())).tolist()
+        wanted = sorted_unique(as_signed(keys.ravel())).tolist()
         rows = list(self._chunked("SELECT key, doc FROM bands WHERE key IN ({})", wanted))
         return np.array(rows, dtype=np.int64).reshape(-1, 2)
 
