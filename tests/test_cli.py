@@ -55,6 +55,24 @@ def test_scan_json_schema(seeds_dir):
     assert data["reuse_clusters"] and data["summary"]["passage_groups"] == len(data["passages"])
 
 
+def test_passage_budget_skips_the_stage_not_the_run(seeds_dir, tmp_path):
+    """Past passages.max_seed_pairs the seeds are not paired (no memory blow-up): the clusters are
+    reported as without the limit, and the run says why there are no passages."""
+    full = json.loads(runner.invoke(app, ["scan", str(seeds_dir), "-f", "json", "-q"]).stdout)
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("passages:\n  max_seed_pairs: 10\n")
+    res = runner.invoke(
+        app, ["scan", str(seeds_dir), "-f", "json", "-c", str(cfg), "-o", str(tmp_path / "o.json")]
+    )
+    assert res.exit_code == 0, res.output
+    assert "shared passages not searched" in res.stderr and "passages.max_seed_pairs (10)" in res.stderr
+    data = json.loads((tmp_path / "o.json").read_text(encoding="utf-8"))
+    assert data["passages"] == [] and data["reuse_clusters"] == []
+    assert "passages.max_seed_pairs" in data["stats"]["passages_skipped"]
+    assert data["clusters"] == full["clusters"] and data["pairs"] == full["pairs"]
+    assert data["documents"] == full["documents"]
+
+
 def test_params_reproduce_the_run(seeds_dir, tmp_path):
     data = json.loads(
         runner.invoke(app, ["scan", str(seeds_dir), "-f", "json", "-q", "--shingle-size", "4"]).stdout

@@ -253,6 +253,8 @@ def _detect(
                 f"no documents found in {', '.join(paths)} (directories are searched for "
                 f"{', '.join(config.input.extensions)}; see input.extensions)"
             ) from None
+    if "passages_skipped" in result.stats:
+        _note(quiet, f"dedupe: note: shared passages not searched: {result.stats['passages_skipped']}")
     return result, kept
 
 

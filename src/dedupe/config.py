@@ -191,6 +191,12 @@ class PassagesConfig:
     max_ngram_docs: int = _opt(
         50, "a seed n-gram found in more documents than this is boilerplate and ignored", lo=2
     )
+    max_seed_pairs: int = _opt(
+        50_000_000,
+        "largest number of seed pairs (pairs of occurrences of one seed n-gram) the stage may make, about "
+        "120 bytes of memory each; past it, passages are not searched and the run says so",
+        lo=1,
+    )
     reuse_min_chars: int = _opt(
         100,
         "two documents join a reuse cluster when their shared passages cover this many characters of each",

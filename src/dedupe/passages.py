@@ -43,6 +43,7 @@ import numpy as np
 
 from .cluster import UnionFind
 from .config import PassagesConfig
+from .errors import PassageBudgetError
 from .grouping import group_bounds, pairs_in_groups
 from .normalize import tokenize
 from .shingle import Shingler, ngram_hashes
@@ -240,6 +241,9 @@ def seed_pairs(
     ``involving`` (a bool per document), when given, keeps only pairs holding a document it marks;
     ``boilerplate`` lists seed hashes to ignore besides those found too often among ``fps``
     (an index knows document frequencies over more documents than it loads).
+
+    Raises :class:`PassageBudgetError`, before making them, when the pairs would outnumber
+    ``cfg.max_seed_pairs`` (counted as all pairs of each kept seed's occurrences).
     """
     lengths = [len(fp.seeds) for fp in fps]
     if sum(lengths) == 0:
@@ -258,6 +262,15 @@ def seed_pairs(
     doc_freq = np.add.reduceat(first_in_doc, starts)
     # boilerplate: too many documents, or a repeated n-gram with too many occurrences to pair
     keep = (doc_freq >= 2) & (doc_freq <= cfg.max_ngram_docs) & (sizes <= 4 * cfg.max_ngram_docs)
+    if involving is None:  # every pair is listed: check their number before making them
+        kept = sizes[keep]
+        bound = int((kept * (kept - 1) // 2).sum())
+        if bound > cfg.max_seed_pairs:
+            raise PassageBudgetError(
+                f"{bound:,} seed pairs exceed passages.max_seed_pairs ({cfg.max_seed_pairs:,}): text is "
+                "shared among too many documents to align them all; raise it (about 120 bytes of memory a "
+                "pair) or lower passages.max_ngram_docs"
+            )
     rows = order[np.repeat(keep, sizes)]
     if involving is None:
         pairs, _ = pairs_in_groups(hashes[rows])

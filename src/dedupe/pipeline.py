@@ -34,7 +34,7 @@ import xxhash
 from .cluster import build_clusters
 from .config import Config
 from .engines import LocalEngine
-from .errors import NoDocumentsError
+from .errors import NoDocumentsError, PassageBudgetError
 from .lsh import band_keys, candidate_pairs, optimal_params
 from .minhash import MinHasher
 from .passages import PassageFingerprint, find_passages
@@ -479,15 +479,18 @@ class Detector:
             t0 = time.perf_counter()
             self._tick("passages", 0, 1)
             assert fp.texts is not None, "the passage stage reads the texts"
-            passages, reuse, passage_stats = find_passages(
-                fp.passages,
-                fp.ids,
-                fp.texts,
-                self.config.passages,
-                reported,
-                boilerplate,
-                self.engine,
-            )
+            try:
+                passages, reuse, passage_stats = find_passages(
+                    fp.passages,
+                    fp.ids,
+                    fp.texts,
+                    self.config.passages,
+                    reported,
+                    boilerplate,
+                    self.engine,
+                )
+            except PassageBudgetError as err:  # the clusters stand; the result says why no passages
+                passage_stats = {"passages_skipped": str(err)}
             timings["passages"] = time.perf_counter() - t0
 
         too_short = (too_short_note(self.config),)
