@@ -65,10 +65,11 @@ def test_passage_budget_skips_the_stage_not_the_run(seeds_dir, tmp_path):
         app, ["scan", str(seeds_dir), "-f", "json", "-c", str(cfg), "-o", str(tmp_path / "o.json")]
     )
     assert res.exit_code == 0, res.output
-    assert "shared passages not searched" in res.stderr and "passages.max_seed_pairs (10)" in res.stderr
+    assert "shared passages not run" in res.stderr and "passages.max_seed_pairs (10)" in res.stderr
+    assert "shared passages not searched" in res.stderr  # the summary line
     data = json.loads((tmp_path / "o.json").read_text(encoding="utf-8"))
     assert data["passages"] == [] and data["reuse_clusters"] == []
-    assert "passages.max_seed_pairs" in data["stats"]["passages_skipped"]
+    assert data["stats"]["passages"].startswith("not run: ") and "max_seed_pairs" in data["stats"]["passages"]
     assert data["clusters"] == full["clusters"] and data["pairs"] == full["pairs"]
     assert data["documents"] == full["documents"]
 

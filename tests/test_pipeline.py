@@ -216,3 +216,33 @@ def test_templated_notices_with_other_figures_are_not_reprints():
     assert {frozenset(c.members) for c in merged.clusters} == {
         frozenset({"mon", "tue", "mon-reprint", "mon-trimmed"})
     }
+
+
+@given(
+    st.text(),
+    st.text(),
+    st.integers(0, 10**9),
+    st.integers(0, 10**9),
+    st.lists(st.text(max_size=20), max_size=3),
+)
+def test_document_json_is_the_json_encoding(doc_id, source, chars, shingles, notes):
+    """The JSON writers' fast path for documents writes what json would (any text, surrogates too)."""
+    import io
+    import json
+
+    from dedupe.records import DocumentInfo
+    from dedupe.report.json import write_json, write_jsonl
+    from dedupe.result import Result, document_dict, document_json
+
+    d = DocumentInfo(doc_id, source, chars, shingles, tuple(notes))
+    assert document_json(d) == json.JSONEncoder(ensure_ascii=False).encode(document_dict(d))
+    result = Result(params={}, documents=[d, d], skipped=[], clusters=[], pairs=[])
+    for write in (write_json, write_jsonl):
+        out = io.StringIO()
+        write(result, out)
+        text = out.getvalue()
+        records = (
+            [json.loads(x) for x in text.split("\n") if x] if write is write_jsonl else [json.loads(text)]
+        )
+        docs = [r for r in records if r.get("kind") == "document"] or records[0]["documents"]
+        assert [{k: v for k, v in r.items() if k != "kind"} for r in docs] == [document_dict(d)] * 2

@@ -253,8 +253,8 @@ def _detect(
                 f"no documents found in {', '.join(paths)} (directories are searched for "
                 f"{', '.join(config.input.extensions)}; see input.extensions)"
             ) from None
-    if "passages_skipped" in result.stats:
-        _note(quiet, f"dedupe: note: shared passages not searched: {result.stats['passages_skipped']}")
+    if isinstance(result.stats.get("passages"), str):  # the passage stage could not run
+        _note(quiet, f"dedupe: note: shared passages {result.stats['passages']}")
     return result, kept
 
 

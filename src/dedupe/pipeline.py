@@ -490,7 +490,7 @@ class Detector:
                     self.engine,
                 )
             except PassageBudgetError as err:  # the clusters stand; the result says why no passages
-                passage_stats = {"passages_skipped": str(err)}
+                passage_stats = {"passages": f"not run: {err}"}
             timings["passages"] = time.perf_counter() - t0
 
         too_short = (too_short_note(self.config),)

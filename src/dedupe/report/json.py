@@ -5,19 +5,24 @@ from __future__ import annotations
 import json
 from typing import IO
 
-from ..result import SCHEMA_VERSION, Result
+from ..result import SCHEMA_VERSION, Result, document_json
 
 
 def write_json(result: Result, stream: IO[str]) -> None:
     """One JSON document, laid out for reading: one line per top-level key, and one line per item
     of each list. Each line is written by json's C encoder (``indent`` would switch to its
     pure-Python one, several times slower on large results)."""
-    data = result.to_dict()
+    data = result.to_dict(documents=False)
+    data["documents"] = [document_json(d) for d in result.documents]
     encode = json.JSONEncoder(ensure_ascii=False).encode  # one encoder (json.dumps makes one a call)
     stream.write("{\n")
     for k, (key, value) in enumerate(data.items()):
         stream.write(f"  {json.dumps(key)}: ")
-        if isinstance(value, list) and value:
+        if key == "documents" and value:  # already encoded
+            stream.write("[\n    ")
+            stream.write(",\n    ".join(value))
+            stream.write("\n  ]")
+        elif isinstance(value, list) and value:
             stream.write("[\n    ")
             stream.write(",\n    ".join(map(encode, value)))
             stream.write("\n  ]")
@@ -30,7 +35,7 @@ def write_json(result: Result, stream: IO[str]) -> None:
 def write_jsonl(result: Result, stream: IO[str]) -> None:
     """Records in this order: header (schema_version, params), document, skipped, cluster, pair,
     passage, reuse_cluster, summary. Every record has a ``kind``."""
-    data = result.to_dict()
+    data = result.to_dict(documents=False)
     encode = json.JSONEncoder(ensure_ascii=False).encode
 
     def emit(kind: str, record: dict) -> None:
@@ -38,8 +43,10 @@ def write_jsonl(result: Result, stream: IO[str]) -> None:
         stream.write("\n")
 
     emit("header", {"schema_version": SCHEMA_VERSION, "params": data["params"]})
+    for d in result.documents:
+        line = document_json(d)
+        stream.write(f'{{"kind": "document", {line[1:]}\n')
     for key, kind in (
-        ("documents", "document"),
         ("skipped", "skipped"),
         ("clusters", "cluster"),
         ("pairs", "pair"),
