@@ -221,12 +221,15 @@ class ShingleSets(Sequence[np.ndarray]):
 
 
 class ShingleSetsBuilder:
-    """Collects sets batch by batch into one growing array, so the batches' own arrays can be freed
-    as they arrive. The array grows in place by a quarter at a time (``realloc``, which for large
-    arrays remaps pages instead of copying them), so memory stays within 1.25 times the sets'."""
+    """Collects sets batch by batch into one array, so the batches' own arrays can be freed as they
+    arrive and the sets are copied once.
+
+    The array is reserved large and untouched (a quarter of the machine's memory, as address space:
+    pages cost memory only once written), so it rarely has to grow; :meth:`finish` gives the unused
+    tail back. Growing past the reservation doubles it (one copy)."""
 
     def __init__(self, dtype: np.dtype | type) -> None:
-        self._flat = np.empty(1 << 16, dtype=dtype)
+        self._flat = _reserve(np.dtype(dtype))
         self._used = 0
         self._starts: list[np.ndarray] = []
         self._ends: list[np.ndarray] = []
@@ -235,7 +238,7 @@ class ShingleSetsBuilder:
         """The sets ``flat[offsets[k]:offsets[k + 1]]`` for each ``k`` in ``rows``, in that order."""
         rows = np.asarray(rows, dtype=np.int64)
         lo, hi = offsets[rows], offsets[rows + 1]
-        if len(rows) == len(offsets) - 1:  # the whole batch, in order: one copy
+        if len(rows) == len(offsets) - 1:  # every row of the batch: one copy, bounds as they are
             chunk = flat[offsets[0] : offsets[-1]]
             starts = lo - offsets[0]
         else:
@@ -248,7 +251,9 @@ class ShingleSetsBuilder:
             starts = np.cumsum(sizes) - sizes
         need = self._used + len(chunk)
         if need > len(self._flat):
-            self._flat.resize(max(need, len(self._flat) * 5 // 4), refcheck=False)
+            grown = np.empty(max(need, 2 * len(self._flat)), dtype=self._flat.dtype)
+            grown[: self._used] = self._flat[: self._used]
+            self._flat = grown
         self._flat[self._used : need] = chunk
         self._starts.append(starts + self._used)
         self._ends.append(starts + (hi - lo) + self._used)
@@ -256,8 +261,24 @@ class ShingleSetsBuilder:
 
     def finish(self) -> ShingleSets:
         flat = self._flat
-        flat.resize(self._used, refcheck=False)
+        flat.resize(self._used, refcheck=False)  # shrinks in place: the untouched tail is released
         self._flat = np.empty(0, dtype=flat.dtype)
         if not self._starts:
             return ShingleSets(flat, np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))
         return ShingleSets(flat, np.concatenate(self._starts), np.concatenate(self._ends))
+
+
+def _reserve(dtype: np.dtype) -> np.ndarray:
+    """An empty array as large as a quarter of physical memory (or less, if refused)."""
+    import os
+
+    try:
+        size = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 4
+    except (ValueError, OSError, AttributeError):
+        size = 1 << 30
+    while size > 1 << 20:
+        try:
+            return np.empty(size // dtype.itemsize, dtype=dtype)
+        except MemoryError:
+            size //= 4
+    return np.empty(size // dtype.itemsize, dtype=dtype)
