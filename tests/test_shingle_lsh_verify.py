@@ -113,18 +113,22 @@ def test_batched_screen_equals_pair_by_pair(raw, data):
     n = len(raw)
     sets = [np.array(sorted(s), dtype=np.uint32) for s in raw]
     ids = [f"d{i:02d}" for i in range(n)]
-    sigs = np.zeros((n, 4), dtype=np.uint32)
+    sigs = np.random.default_rng(n).integers(0, 3, (n, 4)).astype(np.uint32)
+    figs = [
+        np.array(sorted(f), dtype=np.uint64)
+        for f in data.draw(st.lists(st.sets(st.integers(0, 5)), min_size=n, max_size=n))
+    ]
     pair = st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)).filter(lambda p: p[0] != p[1])
     pairs = np.array(data.draw(st.lists(pair, min_size=1)), dtype=np.int64)
     cfg = VerifyConfig(
         jaccard_threshold=data.draw(st.sampled_from([0.3, 0.5, 0.8])),
         containment_threshold=data.draw(st.sampled_from([0.5, 0.8])),
         min_containment_shingles=data.draw(st.integers(0, 10)),
-        distinct_figures=False,
+        distinct_figures=data.draw(st.booleans()),
     )
-    one_by_one = Verifier(ids, sets, sigs, cfg)
+    one_by_one = Verifier(ids, sets, sigs, cfg, figs)
     expected = [one_by_one.passes(i, j) for i, j in pairs.tolist()]
-    batched = Verifier(ids, ShingleSets.of(sets), sigs, cfg)
+    batched = Verifier(ids, ShingleSets.of(sets), sigs, cfg, figs)
     threads = data.draw(st.sampled_from([1, 2]))
     assert batched.screen(pairs, threads).tolist() == expected
     assert batched.overlaps(np.tile(pairs, (20_000 // len(pairs) + 1, 1)), 2)[: len(pairs)].tolist() == [

@@ -106,10 +106,26 @@ def score_pair(
 
     ``figures()`` gives the two documents' figures; it is called only for a pair the textual rule
     accepts (most candidates fail it, and reading figures costs more than scoring)."""
-    if id_b < id_a:
-        id_a, id_b, shingles_a, shingles_b, sig_a, sig_b = id_b, id_a, shingles_b, shingles_a, sig_b, sig_a
-    na, nb = len(shingles_a), len(shingles_b)
     inter = intersection_size(shingles_a, shingles_b)
+    return scored(
+        id_a, id_b, len(shingles_a), len(shingles_b), inter, estimate_jaccard(sig_a, sig_b), cfg, figures
+    )
+
+
+def scored(
+    id_a: str,
+    id_b: str,
+    na: int,
+    nb: int,
+    inter: int,
+    estimate: float,
+    cfg: VerifyConfig,
+    figures: Callable[[], tuple[np.ndarray | None, np.ndarray | None]] | None = None,
+) -> PairScore:
+    """The :class:`PairScore` of a pair of sets of sizes ``na``, ``nb`` sharing ``inter`` shingles,
+    whose signatures agree on a share ``estimate`` of permutations: the rule, in one place."""
+    if id_b < id_a:
+        id_a, id_b, na, nb = id_b, id_a, nb, na
     union = na + nb - inter
     jaccard = inter / union if union else 0.0
     c_ab = inter / na if na else 0.0
@@ -125,7 +141,7 @@ def score_pair(
     return PairScore(
         a=id_a,
         b=id_b,
-        jaccard_estimate=estimate_jaccard(sig_a, sig_b),
+        jaccard_estimate=estimate,
         jaccard=jaccard,
         containment_a_in_b=c_ab,
         containment_b_in_a=c_ba,
@@ -228,8 +244,32 @@ class Verifier:
             | ((c_ba >= cfg.containment_threshold) & (nb >= cfg.min_containment_shingles))
         )
         passed = np.zeros(len(pairs), dtype=bool)
-        for k in np.flatnonzero(textual).tolist():
-            passed[k] = self.passes(int(pairs[k, 0]), int(pairs[k, 1]))
+        todo = np.flatnonzero(textual)
+        if not len(todo):
+            return passed
+        # the pairs the textual rule passes are scored from the counts already made (and kept)
+        left, right = pairs[todo, 0], pairs[todo, 1]
+        sigs = self.signatures
+        agree = np.count_nonzero(sigs[left] == sigs[right], axis=1)
+        estimates = (agree / sigs.shape[1]).tolist() if sigs.shape[1] else [0.0] * len(todo)
+        counts = inter[todo].astype(np.int64).tolist()
+        sizes_l, sizes_r = sizes[left].tolist(), sizes[right].tolist()
+        ids, cfg, figs, kept = self.ids, self.cfg, self.figures, self.scores
+        for n, (k, i, j) in enumerate(zip(todo.tolist(), left.tolist(), right.tolist())):
+            key = (i, j) if i < j else (j, i)
+            s = kept.get(key)
+            if s is None:
+                s = kept[key] = scored(
+                    ids[i],
+                    ids[j],
+                    sizes_l[n],
+                    sizes_r[n],
+                    counts[n],
+                    estimates[n],
+                    cfg,
+                    None if figs is None else (lambda i=i, j=j: (figs[i], figs[j])),
+                )
+            passed[k] = s.match is not None
         return passed
 
     def score(self, i: int, j: int) -> PairScore:
