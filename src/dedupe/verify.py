@@ -223,8 +223,9 @@ class Verifier:
 
         The textual rule (:func:`accept`, or an identical set) runs on all pairs at once, after a
         compiled pass that counts each pair's shared shingles (and gives up on a pair as soon as
-        it cannot pass); a pair the rule passes is then scored by :meth:`score` (which adds the
-        figures rule and keeps the score), so the outcome is exactly :meth:`passes` pair by pair."""
+        it cannot pass); a pair the rule passes is then scored from those counts by :func:`scored`
+        (which adds the figures rule) and its score is kept, so the outcome and the scores are
+        exactly those of :meth:`passes` pair by pair."""
         pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
         if not len(pairs):
             return np.zeros(0, dtype=bool)
