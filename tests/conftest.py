@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,10 @@ settings.register_profile("ci", max_examples=100, deadline=None, suppress_health
 settings.load_profile("default")
 
 SEEDS = ROOT / "seeds"
+
+# datasketch's values are remembered on disk (dedupe.libcache): each test run starts from an empty
+# cache, so the equality tests against datasketch compare with values it computes now
+os.environ["DEDUPE_CACHE_DIR"] = tempfile.mkdtemp(prefix="dedupe-cache-")
 
 
 @pytest.fixture

@@ -89,3 +89,32 @@ def test_estimate_within_statistical_bound(n, overlap, seed):
 def test_lsh_params_are_datasketchs(threshold, num_perm):
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
     assert optimal_params(threshold, num_perm) == (lsh.b, lsh.r)
+
+
+def test_datasketch_values_are_remembered(tmp_path, monkeypatch):
+    """Permutations and LSH parameters come back from the disk cache equal to datasketch's, in the
+    same dtype; a damaged or unwritable cache is ignored."""
+    import datasketch
+    from datasketch.lsh import _optimal_param
+
+    from dedupe import libcache
+
+    monkeypatch.setenv("DEDUPE_CACHE_DIR", str(tmp_path / "cache"))
+    for scheme in ("affine32", "affine64", "legacy"):
+        want = datasketch.MinHash(num_perm=16, seed=7, scheme=scheme).permutations
+        for _ in range(2):  # computed, then read back
+            a, b = libcache.permutations(16, 7, scheme)
+            assert (
+                a.dtype == np.asarray(want[0]).dtype
+                and np.array_equal(a, want[0])
+                and np.array_equal(b, want[1])
+            )
+    assert libcache.optimal_lsh(0.3, 64, 0.5, 0.5) == _optimal_param(0.3, 64, 0.5, 0.5)
+    files = sorted((tmp_path / "cache").glob("*.json"))
+    assert len(files) == 4
+    for f in files:
+        f.write_text("{not json", encoding="utf-8")
+    assert libcache.optimal_lsh(0.3, 64, 0.5, 0.5) == _optimal_param(0.3, 64, 0.5, 0.5)
+    (tmp_path / "file").write_text("", encoding="utf-8")
+    monkeypatch.setenv("DEDUPE_CACHE_DIR", str(tmp_path / "file" / "sub"))  # cannot be created
+    assert libcache.optimal_lsh(0.4, 64, 0.5, 0.5) == _optimal_param(0.4, 64, 0.5, 0.5)

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from datasketch.lsh import _optimal_param
 
+from . import libcache
 from .grouping import GroupStats, pairs_in_groups, unique_pairs
 
 
@@ -28,8 +28,9 @@ from .grouping import GroupStats, pairs_in_groups, unique_pairs
 def optimal_params(
     threshold: float, num_perm: int, fp_weight: float = 0.5, fn_weight: float = 0.5
 ) -> tuple[int, int]:
-    """(bands, rows) for a Jaccard threshold, from datasketch's optimisation."""
-    return _optimal_param(threshold, num_perm, fp_weight, fn_weight)
+    """(bands, rows) for a Jaccard threshold, from datasketch's optimisation (remembered on
+    disk, see :mod:`dedupe.libcache`)."""
+    return libcache.optimal_lsh(threshold, num_perm, fp_weight, fn_weight)
 
 
 def candidate_probability(s: float, bands: int, rows: int) -> float:

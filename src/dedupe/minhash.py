@@ -24,11 +24,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import datasketch
 import numpy as np
 
+from . import libcache
 from .shingle import fmix64
+
+if TYPE_CHECKING:
+    import datasketch
 
 _MERSENNE = np.uint64((1 << 61) - 1)
 _MAX32 = np.uint64((1 << 32) - 1)
@@ -45,7 +49,8 @@ def _fmix32(h: np.ndarray) -> np.ndarray:
 
 @lru_cache(maxsize=16)
 def _permutations(num_perm: int, seed: int, scheme: str) -> tuple[np.ndarray, np.ndarray]:
-    a, b = datasketch.MinHash(num_perm=num_perm, seed=seed, scheme=scheme).permutations
+    """datasketch's permutations (remembered on disk, see :mod:`dedupe.libcache`)."""
+    a, b = libcache.permutations(num_perm, seed, scheme)
     return np.ascontiguousarray(a), np.ascontiguousarray(b)
 
 
@@ -119,6 +124,8 @@ class MinHasher:
 
     def to_datasketch(self, signature: np.ndarray) -> datasketch.MinHash:
         """A ``datasketch.MinHash`` holding this signature (its hashfunc is the identity on shingle hashes)."""
+        import datasketch
+
         return datasketch.MinHash(
             num_perm=self.num_perm,
             seed=self.seed,
