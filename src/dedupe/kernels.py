@@ -110,6 +110,30 @@ def _fmix64(h):
     return h ^ (h >> np.uint64(33))
 
 
+@njit(inline="always")
+def _radix_sort32(seg, tmp):
+    """Sort ``seg`` (uint64 values below 2^32) in place: four counting passes of 8 bits, through
+    ``tmp`` (at least as long). For a document's few hundred shingles it is about four times as
+    fast as a comparison sort."""
+    n = len(seg)
+    src = seg
+    dst = tmp[:n]
+    count = np.empty(257, np.int64)
+    for shift in range(0, 32, 8):
+        count[:] = 0
+        sh = np.uint64(shift)
+        for i in range(n):
+            count[((src[i] >> sh) & np.uint64(255)) + np.uint64(1)] += 1
+        for b in range(256):
+            count[b + 1] += count[b]
+        for i in range(n):
+            b = (src[i] >> sh) & np.uint64(255)
+            dst[count[b]] = src[i]
+            count[b] += 1
+        src, dst = dst, src
+    # four passes: the sorted values are back in seg
+
+
 @njit(cache=True)
 def word_shingles(buf, starts, ends, table, space, n, seed, width32):
     """Sorted unique word n-gram hashes of each document ``buf[starts[d]:ends[d]]``.
@@ -130,6 +154,7 @@ def word_shingles(buf, starts, ends, table, space, n, seed, width32):
     out = np.empty(cap, np.uint64)
     offsets = np.zeros(ndocs + 1, np.int64)
     tokens = np.empty(longest // 2 + 2, np.uint64)
+    scratch = np.empty(longest // 2 + 2, np.uint64)
     nn = np.uint64(n)
     o = 0
     for d in range(ndocs):
@@ -159,7 +184,10 @@ def word_shingles(buf, starts, ends, table, space, n, seed, width32):
                     acc >>= np.uint64(32)
                 out[o + i] = acc
             seg = out[o : o + windows]
-            seg.sort()
+            if width32:
+                _radix_sort32(seg, scratch)
+            else:
+                seg.sort()
             kept = 1
             for i in range(1, windows):
                 if seg[i] != seg[kept - 1]:
