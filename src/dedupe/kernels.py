@@ -342,6 +342,8 @@ def group_pairs(sorted_keys, order, max_group):
     from keys sorted by a stable argsort (``order``), so each group's rows are in ascending order.
     ``max_group < 0``: no cap. Returns the pairs and (groups, largest, oversized)."""
     n = len(sorted_keys)
+    run_start = np.empty(n // 2 + 1, dtype=np.int64)  # the groups of two or more rows
+    run_end = np.empty(n // 2 + 1, dtype=np.int64)
     total = 0
     groups = largest = oversized = 0
     s = 0
@@ -351,6 +353,8 @@ def group_pairs(sorted_keys, order, max_group):
             e += 1
         m = e - s
         if m > 1:
+            run_start[groups] = s
+            run_end[groups] = e
             groups += 1
             largest = max(largest, m)
             if max_group >= 0 and m > max_group:
@@ -361,29 +365,24 @@ def group_pairs(sorted_keys, order, max_group):
         s = e
     out = np.empty((total, 2), dtype=np.int64)
     k = 0
-    s = 0
-    while s < n:
-        e = s + 1
-        while e < n and sorted_keys[e] == sorted_keys[s]:
-            e += 1
-        m = e - s
-        if m > 1:
-            if max_group >= 0 and m > max_group:
-                for q in range(s + 1, e):  # a star around the first row
-                    out[k, 0] = order[s]
+    for g in range(groups):
+        s = run_start[g]
+        e = run_end[g]
+        if max_group >= 0 and e - s > max_group:
+            for q in range(s + 1, e):  # a star around the first row
+                out[k, 0] = order[s]
+                out[k, 1] = order[q]
+                k += 1
+            for q in range(s + 1, e - 1):  # and each row with the next
+                out[k, 0] = order[q]
+                out[k, 1] = order[q + 1]
+                k += 1
+        else:
+            for p in range(s, e):
+                for q in range(p + 1, e):
+                    out[k, 0] = order[p]
                     out[k, 1] = order[q]
                     k += 1
-                for q in range(s + 1, e - 1):  # and each row with the next
-                    out[k, 0] = order[q]
-                    out[k, 1] = order[q + 1]
-                    k += 1
-            else:
-                for p in range(s, e):
-                    for q in range(p + 1, e):
-                        out[k, 0] = order[p]
-                        out[k, 1] = order[q]
-                        k += 1
-        s = e
     return out, groups, largest, oversized
 
 
