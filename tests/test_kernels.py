@@ -195,3 +195,25 @@ def test_group_pairs_kernel_equals_the_rule(keys, max_group):
     assert sorted(map(tuple, pairs.tolist())) == sorted(expected)
     assert (stats.groups, stats.largest) == (len(sizes), max(sizes, default=0))
     assert stats.oversized == sum(max_group is not None and s > max_group for s in sizes)
+
+
+@given(
+    st.lists(st.one_of(ASCII_TEXT, FIGURE_TEXT, st.text(max_size=50)), max_size=10),
+    st.booleans(),
+    st.booleans(),
+    st.integers(0, 2**32 - 1),
+)
+def test_passage_fingerprints_batch_equal_one_by_one(texts, casefold, punct, seed):
+    """The passage stage's batch path (the word kernel for ASCII texts) gives each text the very
+    fingerprint of the one-text path: word hashes, spans, quotation and Titlecase flags, seeds."""
+    from dedupe.passages import fingerprint, fingerprints
+
+    cfg = load_config(
+        overrides={"minhash.seed": seed, "normalize.casefold": casefold, "normalize.fold_punctuation": punct}
+    )
+    shingler = Shingler(cfg)
+    for text, got in zip(texts, fingerprints(texts, shingler, cfg.passages), strict=True):
+        want = fingerprint(text, shingler, cfg.passages)
+        for field in ("words", "starts", "ends", "quoted", "titled", "seeds"):
+            a, b = getattr(got, field), getattr(want, field)
+            assert a.dtype == b.dtype and np.array_equal(a, b), field

@@ -11,6 +11,7 @@ as one byte buffer and do, in one compiled pass per document:
 * :func:`minhash_affine32`: datasketch's ``affine32`` permutations (MurmurHash3's 32-bit
   finaliser, then ``a_k * h + b_k mod 2^32``) and the minimum per permutation;
 * :func:`figure_hashes`: the figures a text states, hashed, for the verify stage's figures rule;
+* :func:`word_spans`: each word's hash and span, for the passage stage's fingerprints;
 * :func:`band_keys`, :func:`group_pairs`: LSH band keys and the pairs of rows sharing a key (the
   group-by), without the GIL so that bands can be shared among threads;
 * :func:`pair_intersections`: the verify stage's exact overlap for a whole batch of candidate pairs.
@@ -108,6 +109,46 @@ def _fmix64(h):
     h ^= h >> np.uint64(33)
     h *= _M2
     return h ^ (h >> np.uint64(33))
+
+
+@njit(cache=True)
+def word_spans(buf, starts, ends, table, space, seed):
+    """The words of each document ``buf[starts[d]:ends[d]]``, cut and folded as
+    :func:`word_shingles` cuts them: each word's XXH64 hash (of its folded bytes) and its span
+    ``[start, end)`` relative to the document's start. Returns the three arrays, concatenated, and
+    ``offsets`` (document ``d`` holds entries ``offsets[d]:offsets[d + 1]``)."""
+    ndocs = len(starts)
+    folded = np.empty(len(buf), np.uint8)
+    cap = 0
+    for d in range(ndocs):
+        cap += (ends[d] - starts[d]) // 2 + 1
+    hashes = np.empty(cap, np.uint64)
+    word_start = np.empty(cap, np.int64)
+    word_end = np.empty(cap, np.int64)
+    offsets = np.zeros(ndocs + 1, np.int64)
+    o = 0
+    for d in range(ndocs):
+        base = starts[d]
+        word = -1
+        for p in range(starts[d], ends[d]):
+            c = table[buf[p]]
+            folded[p] = c
+            if space[c]:
+                if word >= 0:
+                    hashes[o] = xxh64(folded, word, p, seed)
+                    word_start[o] = word - base
+                    word_end[o] = p - base
+                    o += 1
+                    word = -1
+            elif word < 0:
+                word = p
+        if word >= 0:
+            hashes[o] = xxh64(folded, word, ends[d], seed)
+            word_start[o] = word - base
+            word_end[o] = ends[d] - base
+            o += 1
+        offsets[d + 1] = o
+    return hashes[:o].copy(), word_start[:o].copy(), word_end[:o].copy(), offsets
 
 
 @njit(inline="always")

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,6 +98,22 @@ def fingerprint(text: str, shingler: Shingler, cfg: PassagesConfig) -> PassageFi
     words = shingler.token_hashes(toks.words) if toks.words else np.empty(0, dtype=np.uint64)
     starts = np.asarray(toks.starts, dtype=np.int64)
     ends = np.asarray(toks.ends, dtype=np.int64)
+    return _fingerprint_of_words(text, words, starts, ends, cfg)
+
+
+def fingerprints(texts: Sequence[str], shingler: Shingler, cfg: PassagesConfig) -> list[PassageFingerprint]:
+    """:func:`fingerprint` of each text; the words of ASCII texts are cut, folded and hashed by one
+    compiled pass over the batch (:meth:`dedupe.shingle.Shingler.word_spans`), the same words."""
+    spans = shingler.word_spans(texts)
+    return [
+        fingerprint(t, shingler, cfg) if sp is None else _fingerprint_of_words(t, *sp, cfg)
+        for t, sp in zip(texts, spans)
+    ]
+
+
+def _fingerprint_of_words(
+    text: str, words: np.ndarray, starts: np.ndarray, ends: np.ndarray, cfg: PassagesConfig
+) -> PassageFingerprint:
     quoted = np.zeros(len(starts), dtype=bool)
     for a, b in quote_regions(text):
         lo, hi = np.searchsorted(starts, a, "left"), np.searchsorted(ends, b, "right")

@@ -38,7 +38,7 @@ from .errors import NoDocumentsError, PassageBudgetError
 from .lsh import band_keys, candidate_pairs, optimal_params
 from .minhash import MinHasher
 from .passages import PassageFingerprint, find_passages
-from .passages import fingerprint as passage_fingerprint
+from .passages import fingerprints as passage_fingerprints
 from .records import Cluster, Document, DocumentInfo, Skipped
 from .result import Result
 from .shingle import Shingler, ShingleSets, ShingleSetsBuilder, hash_width
@@ -93,7 +93,7 @@ class Fingerprinter:
         bounds = offsets.tolist()
         sets = [flat[a:b] for a, b in zip(bounds, bounds[1:])]
         pcfg = self.config.passages
-        fps = [passage_fingerprint(t, shingler, pcfg) for t in texts] if pcfg.enabled else None
+        fps = passage_fingerprints(texts, shingler, pcfg) if pcfg.enabled else None
         return FingerprintBatch(sets, hasher.signatures_flat(flat, offsets), fps)
 
 

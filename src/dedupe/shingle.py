@@ -121,6 +121,36 @@ class Shingler:
         flat = np.concatenate(parts) if parts else np.empty(0, dtype=dtype)
         return flat.astype(dtype, copy=False), offsets
 
+    def word_spans(self, texts: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray] | None]:
+        """For each ASCII text, its words' hashes (:meth:`token_hashes` of its words) and their
+        character spans (``starts``, ``ends``, int64), by one compiled pass over the batch
+        (:func:`dedupe.kernels.word_spans`); None for a text that needs the general tokenizer
+        (:func:`dedupe.normalize.tokenize`), or for all when the folding is not a byte table."""
+        out: list[tuple[np.ndarray, np.ndarray, np.ndarray] | None] = [None] * len(texts)
+        tables = _ascii_tables(self.normalize)
+        fast = [i for i, t in enumerate(texts) if t.isascii()] if tables is not None else []
+        if not fast:
+            return out
+        from .kernels import word_spans
+
+        encoded = [texts[i].encode("ascii") for i in fast]
+        lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
+        ends = np.cumsum(lengths)
+        assert tables is not None
+        hashes, starts, stops, offsets = word_spans(
+            np.frombuffer(b"".join(encoded), dtype=np.uint8),
+            ends - lengths,
+            ends,
+            tables[0],
+            tables[1],
+            np.uint64(self.seed),
+        )
+        bounds = offsets.tolist()
+        for k, i in enumerate(fast):
+            a, b = bounds[k], bounds[k + 1]
+            out[i] = (hashes[a:b], starts[a:b], stops[a:b])
+        return out
+
     def hashes_of_tokens(self, tokens: list[str] | str) -> np.ndarray:
         if len(tokens) < self.size:
             return np.empty(0, dtype=np.uint32 if self.width == 32 else np.uint64)
