@@ -111,6 +111,32 @@ def _fmix64(h):
     return h ^ (h >> np.uint64(33))
 
 
+@njit(inline="always")
+def _cut_words(buf, start, end, table, space, seed, folded, hashes, word_start, word_end, o):
+    """The words of ``buf[start:end]``: each byte folded by ``table`` (into ``folded``), words cut
+    at the bytes ``space`` marks. Each word's XXH64 hash (of its folded bytes) and its span
+    relative to ``start`` are written from position ``o`` on; returns the position after them."""
+    word = -1
+    for p in range(start, end):
+        c = table[buf[p]]
+        folded[p] = c
+        if space[c]:
+            if word >= 0:
+                hashes[o] = xxh64(folded, word, p, seed)
+                word_start[o] = word - start
+                word_end[o] = p - start
+                o += 1
+                word = -1
+        elif word < 0:
+            word = p
+    if word >= 0:
+        hashes[o] = xxh64(folded, word, end, seed)
+        word_start[o] = word - start
+        word_end[o] = end - start
+        o += 1
+    return o
+
+
 @njit(cache=True)
 def word_spans(buf, starts, ends, table, space, seed):
     """The words of each document ``buf[starts[d]:ends[d]]``, cut and folded as
@@ -128,25 +154,7 @@ def word_spans(buf, starts, ends, table, space, seed):
     offsets = np.zeros(ndocs + 1, np.int64)
     o = 0
     for d in range(ndocs):
-        base = starts[d]
-        word = -1
-        for p in range(starts[d], ends[d]):
-            c = table[buf[p]]
-            folded[p] = c
-            if space[c]:
-                if word >= 0:
-                    hashes[o] = xxh64(folded, word, p, seed)
-                    word_start[o] = word - base
-                    word_end[o] = p - base
-                    o += 1
-                    word = -1
-            elif word < 0:
-                word = p
-        if word >= 0:
-            hashes[o] = xxh64(folded, word, ends[d], seed)
-            word_start[o] = word - base
-            word_end[o] = ends[d] - base
-            o += 1
+        o = _cut_words(buf, starts[d], ends[d], table, space, seed, folded, hashes, word_start, word_end, o)
         offsets[d + 1] = o
     return hashes[:o].copy(), word_start[:o].copy(), word_end[:o].copy(), offsets
 
@@ -198,22 +206,9 @@ def word_shingles(buf, starts, ends, table, space, n, seed, width32):
     scratch = np.empty(longest // 2 + 2, np.uint64)
     nn = np.uint64(n)
     o = 0
+    spans = np.empty(longest // 2 + 2, np.int64)  # word spans: not needed here
     for d in range(ndocs):
-        count = 0
-        word = -1
-        for p in range(starts[d], ends[d]):
-            c = table[buf[p]]
-            folded[p] = c
-            if space[c]:
-                if word >= 0:
-                    tokens[count] = xxh64(folded, word, p, seed)
-                    count += 1
-                    word = -1
-            elif word < 0:
-                word = p
-        if word >= 0:
-            tokens[count] = xxh64(folded, word, ends[d], seed)
-            count += 1
+        count = _cut_words(buf, starts[d], ends[d], table, space, seed, folded, tokens, spans, spans, 0)
         windows = count - n + 1
         if windows > 0:
             for i in range(windows):
