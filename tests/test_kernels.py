@@ -205,7 +205,8 @@ def test_group_pairs_kernel_equals_the_rule(keys, max_group):
 )
 def test_passage_fingerprints_batch_equal_one_by_one(texts, casefold, punct, seed):
     """The passage stage's batch path (the word kernel for ASCII texts) gives each text the very
-    fingerprint of the one-text path: word hashes, spans, quotation and Titlecase flags, seeds."""
+    fingerprint of the one-text path: word hashes, spans, quotation and Titlecase flags, seeds
+    (the batch may hold spans as int32)."""
     from dedupe.passages import fingerprint, fingerprints
 
     cfg = load_config(
@@ -216,4 +217,5 @@ def test_passage_fingerprints_batch_equal_one_by_one(texts, casefold, punct, see
         want = fingerprint(text, shingler, cfg.passages)
         for field in ("words", "starts", "ends", "quoted", "titled", "seeds"):
             a, b = getattr(got, field), getattr(want, field)
-            assert a.dtype == b.dtype and np.array_equal(a, b), field
+            assert np.array_equal(a, b), field
+            assert a.dtype == b.dtype or field in ("starts", "ends"), field

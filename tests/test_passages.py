@@ -175,16 +175,121 @@ def test_config_keys_documented():
 def test_seed_pairs_involving_equals_filtering_all_pairs(docs, data):
     """The index's query path (pairs holding a marked document, listed directly) lists exactly
     the seed pairs that all-pairs-then-filter gives."""
+    cfg = PassagesConfig(max_ngram_docs=5, ngram=2)
     fps = []
-    for seeds in docs:
-        arr = np.array(seeds, dtype=np.uint64)
-        z = np.zeros(len(seeds))
-        fps.append(PassageFingerprint(arr, z, z, z, z, arr))
+    for words in docs:
+        arr = np.array(words, dtype=np.uint64)
+        z = np.zeros(len(words))
+        fps.append(PassageFingerprint(arr, z, z, z, z, cfg.ngram))
     marked = np.array(data.draw(st.lists(st.booleans(), min_size=len(docs), max_size=len(docs))))
-    cfg = PassagesConfig(max_ngram_docs=5)
     everything = seed_pairs(fps, cfg)
     expected = everything[marked[everything[:, 0]] | marked[everything[:, 2]]]
     assert np.array_equal(seed_pairs(fps, cfg, marked), expected)
+
+
+def _word_fingerprints(docs: list[list[int]], ngram: int) -> list[PassageFingerprint]:
+    out = []
+    for words in docs:
+        arr = np.array(words, dtype=np.uint64)
+        spans = np.arange(len(words), dtype=np.int64)
+        out.append(PassageFingerprint(arr, spans, spans + 1, arr % 2 == 0, arr % 3 == 0, ngram))
+    return out
+
+
+def _seed_pairs_by_definition(fps: list[PassageFingerprint], cfg: PassagesConfig) -> list[tuple[int, ...]]:
+    """Every pair of occurrences, in two documents, of a seed found in 2 to max_ngram_docs
+    documents and at most 4 x max_ngram_docs times."""
+    where: dict[int, list[tuple[int, int]]] = {}
+    for d, fp in enumerate(fps):
+        for p, h in enumerate(fp.seeds.tolist()):
+            where.setdefault(h, []).append((d, p))
+    pairs = []
+    for occ in where.values():
+        docs = {d for d, _ in occ}
+        if 2 <= len(docs) <= cfg.max_ngram_docs and len(occ) <= 4 * cfg.max_ngram_docs:
+            pairs += [(*x, *y) for x in occ for y in occ if x[0] < y[0]]
+    return sorted(pairs, key=lambda r: (r[0], r[2], r[1], r[3]))
+
+
+@given(
+    st.lists(st.lists(st.integers(0, 9), max_size=40), min_size=2, max_size=12),
+    st.integers(2, 3),
+    st.integers(2, 6),
+    st.sampled_from([1, 3, 17, 1 << 26]),
+)
+def test_seed_pairs_in_shares_equal_the_definition(docs, ngram, max_docs, share):
+    """Seeds grouped one share of the hash range at a time (any share size: one share, or many
+    more than there are seeds) give exactly the pairs of the definition, in (doc, doc, pos, pos)
+    order; the budget counts them all and refuses one pair too many, naming what it counted."""
+    from unittest import mock
+
+    from dedupe import passages
+    from dedupe.errors import PassageBudgetError
+
+    cfg = PassagesConfig(ngram=ngram, max_ngram_docs=max_docs)
+    fps = _word_fingerprints(docs, ngram)
+    expected = _seed_pairs_by_definition(fps, cfg)
+    with mock.patch.object(passages, "_SEED_SHARE", share):
+        got = seed_pairs(fps, cfg)
+        assert [tuple(r) for r in got.tolist()] == expected
+        everyone = np.ones(len(fps), dtype=bool)  # the index's path, with no budget
+        assert np.array_equal(seed_pairs(fps, cfg, everyone), got)
+        if expected:
+            tight = PassagesConfig(
+                ngram=ngram, max_ngram_docs=max_docs, max_seed_pairs=len(expected) - 1 or 1
+            )
+            if len(expected) > tight.max_seed_pairs:
+                try:
+                    seed_pairs(fps, tight)
+                except PassageBudgetError as err:
+                    assert "passages.max_seed_pairs" in str(err)
+                else:
+                    raise AssertionError("the budget let too many pairs through")
+
+
+@given(
+    st.lists(st.lists(st.integers(0, 2**64 - 1), max_size=30), max_size=8),
+    st.integers(2, 4),
+    st.integers(0, 3),
+)
+def test_seed_kernel_equals_ngram_hashes(docs, ngram, bits):
+    """The compiled seed pass gives each document's n-gram hashes (those of shingle.ngram_hashes),
+    and the shares of the hash range split them without loss or overlap."""
+    from dedupe.passages import PassageBatch, PassageStore
+
+    fps = _word_fingerprints(docs, ngram)
+    store = PassageStore.of(PassageBatch.of(fps, ngram), ngram)
+    assert store.seed_count() == sum(len(fp.seeds) for fp in fps)
+    sizes = store.share_sizes(bits)
+    assert len(sizes) == 1 << bits and sizes.sum() == store.seed_count()
+    found = sorted(
+        (int(d), int(p), int(h))
+        for share, size in enumerate(sizes.tolist())
+        for h, d, p in zip(*store.seeds_in(bits, share, size), strict=True)
+        if h >> 64 - bits == share or not bits
+    )
+    assert found == sorted((d, p, h) for d, fp in enumerate(fps) for p, h in enumerate(fp.seeds.tolist()))
+
+
+@given(st.lists(st.lists(st.integers(0, 50), max_size=20), max_size=8), st.data())
+def test_passage_store_rows_and_order(docs, data):
+    """A store built from batches and row subsets, reordered and joined, gives each document the
+    fingerprint it was made from, every column."""
+    from dedupe.passages import PassageBatch, PassageStore
+
+    fps = _word_fingerprints(docs, 3)
+    half = len(fps) // 2
+    batches = [PassageBatch.of(fps[:half], 3), PassageBatch.of(fps[half:], 3)]
+    rows = [data.draw(st.lists(st.integers(0, len(b) - 1), unique=True)) if len(b) else [] for b in batches]
+    store = PassageStore.build(list(zip(batches, rows, strict=True)), 3)
+    want = [fps[r] for r in rows[0]] + [fps[half + r] for r in rows[1]]
+    order = data.draw(st.permutations(range(len(want))))
+    got = store.take(order) + PassageStore.of(fps, 3)
+    want = [want[k] for k in order] + fps
+    assert len(got) == len(want)
+    for g, w in zip(got, want, strict=True):
+        for field in ("words", "starts", "ends", "quoted", "titled", "seeds"):
+            assert np.array_equal(getattr(g, field), getattr(w, field)), field
 
 
 @given(st.text(alphabet=string.ascii_letters + string.digits + " .,'\"-\n\t\x1f", max_size=200))

@@ -183,6 +183,51 @@ def _radix_sort32(seg, tmp):
     # four passes: the sorted values are back in seg
 
 
+@njit(inline="always")
+def _ngram_hash(tokens, i, n, nn):
+    """The hash of the ``n`` token hashes from ``tokens[i]`` (``nn`` is ``n`` as uint64), as
+    :func:`dedupe.shingle.ngram_hashes` computes it."""
+    acc = tokens[i]
+    for k in range(1, n):
+        acc = acc * _MULT + tokens[i + k]
+    return _fmix64(acc ^ nn)
+
+
+@njit(cache=True, nogil=True)
+def seed_shares(words, starts, ends, n, shift, counts):
+    """Add to ``counts[v]`` the number of word n-gram hashes (seeds) of the documents
+    ``words[starts[d]:ends[d]]`` whose top bits, ``hash >> shift``, are ``v``: the sizes of the
+    shares in which the passage stage groups the seeds."""
+    nn = np.uint64(n)
+    sh = np.uint64(shift)
+    for d in range(len(starts)):
+        for i in range(starts[d], ends[d] - n + 1):
+            counts[_ngram_hash(words, i, n, nn) >> sh] += 1
+
+
+@njit(cache=True, nogil=True)
+def seeds_in(words, starts, ends, doc_ids, n, shift, share, hashes, docs, pos, o):
+    """Write from position ``o`` on the seeds of the documents ``words[starts[d]:ends[d]]`` (word
+    n-gram hashes, as :func:`dedupe.shingle.ngram_hashes` computes them) whose top bits,
+    ``hash >> shift``, are ``share`` (every seed when ``shift`` is 64): each hash, its document's
+    id ``doc_ids[d]`` and its position in the document, in document then position order. Returns
+    the position after them."""
+    nn = np.uint64(n)
+    every = shift >= 64
+    sh = np.uint64(min(shift, 63))
+    top = np.uint64(share)
+    for d in range(len(starts)):
+        a = starts[d]
+        for i in range(a, ends[d] - n + 1):
+            h = _ngram_hash(words, i, n, nn)
+            if every or h >> sh == top:
+                hashes[o] = h
+                docs[o] = doc_ids[d]
+                pos[o] = i - a
+                o += 1
+    return o
+
+
 @njit(cache=True)
 def word_shingles(buf, starts, ends, table, space, n, seed, width32):
     """Sorted unique word n-gram hashes of each document ``buf[starts[d]:ends[d]]``.
@@ -212,10 +257,7 @@ def word_shingles(buf, starts, ends, table, space, n, seed, width32):
         windows = count - n + 1
         if windows > 0:
             for i in range(windows):
-                acc = tokens[i]
-                for k in range(1, n):
-                    acc = acc * _MULT + tokens[i + k]
-                acc = _fmix64(acc ^ nn)
+                acc = _ngram_hash(tokens, i, n, nn)
                 if width32:
                     acc >>= np.uint64(32)
                 out[o + i] = acc
@@ -342,34 +384,124 @@ def band_keys(signatures, bands, rows):
     return out
 
 
-@njit(cache=True, nogil=True)
-def rows_in(keys, values):
-    """The rows (ascending) whose key is one of ``values`` (sorted, unique): a hash set of the
-    values, small enough to stay in cache, probed once per row."""
+@njit(inline="always")
+def _value_table(values):
+    """An open-addressing hash table of ``values`` (unique): slots of values and their indices,
+    small enough to stay in cache."""
     size = 16
     while size < 4 * len(values):
         size *= 2
     mask = np.uint64(size - 1)
     table = np.empty(size, dtype=np.uint64)
-    used = np.zeros(size, dtype=np.bool_)
-    for v in values:
-        h = _fmix64(np.uint64(v)) & mask
-        while used[h]:
+    index = np.full(size, -1, dtype=np.int64)
+    for k in range(len(values)):
+        v = np.uint64(values[k])
+        h = _fmix64(v) & mask
+        while index[h] >= 0:
             h = (h + np.uint64(1)) & mask
-        used[h] = True
+        index[h] = k
         table[h] = v
+    return table, index, mask
+
+
+@njit(inline="always")
+def _lookup(table, index, mask, key):
+    """The index of ``key`` among the table's values, or -1."""
+    k = np.uint64(key)
+    h = _fmix64(k) & mask
+    while index[h] >= 0:
+        if table[h] == k:
+            return index[h]
+        h = (h + np.uint64(1)) & mask
+    return -1
+
+
+@njit(cache=True, nogil=True)
+def rows_in(keys, values):
+    """The rows (ascending) whose key is one of ``values`` (unique), probed once per row in a hash
+    table of the values."""
+    table, index, mask = _value_table(values)
     out = np.empty(len(keys), dtype=np.int64)
     m = 0
     for r in range(len(keys)):
-        k = keys[r]
-        h = _fmix64(np.uint64(k)) & mask
-        while used[h]:
-            if table[h] == k:
-                out[m] = r
-                m += 1
-                break
-            h = (h + np.uint64(1)) & mask
+        if _lookup(table, index, mask, keys[r]) >= 0:
+            out[m] = r
+            m += 1
     return out[:m]
+
+
+@njit(cache=True, nogil=True)
+def value_index(keys, values):
+    """For each key, the index of its value in ``values`` (unique), or -1 (int32)."""
+    table, index, mask = _value_table(values)
+    out = np.empty(len(keys), dtype=np.int32)
+    for r in range(len(keys)):
+        out[r] = _lookup(table, index, mask, keys[r])
+    return out
+
+
+@njit(cache=True, nogil=True)
+def seed_groups(group, docs, groups):
+    """Per group ``0 .. groups - 1`` (``group[r]`` of each occurrence, -1 for none): how many
+    occurrences it has and in how many documents. A document's occurrences must be contiguous (as
+    :func:`seeds_in` gives them), so that counting changes of document counts documents."""
+    sizes = np.zeros(groups, np.int64)
+    freq = np.zeros(groups, np.int64)
+    last = np.full(groups, -1, np.int64)
+    for r in range(len(group)):
+        g = group[r]
+        if g >= 0:
+            sizes[g] += 1
+            if last[g] != docs[r]:
+                freq[g] += 1
+                last[g] = docs[r]
+    return sizes, freq
+
+
+@njit(inline="always")
+def _cross_pairs(members, start, docs, pos, marked, out, write):
+    """Count (and, with ``write``, list in ``out``) the pairs of each group's members in two
+    documents, holding a marked document when ``marked`` is not empty."""
+    use_marked = len(marked) > 0
+    m = 0
+    for g in range(len(start) - 1):
+        for x in range(start[g], start[g + 1]):
+            i = members[x]
+            di = docs[i]
+            for y in range(x + 1, start[g + 1]):
+                j = members[y]
+                dj = docs[j]
+                if di == dj or (use_marked and not (marked[di] or marked[dj])):
+                    continue
+                if write:
+                    if di < dj:
+                        out[m, 0], out[m, 1], out[m, 2], out[m, 3] = di, pos[i], dj, pos[j]
+                    else:
+                        out[m, 0], out[m, 1], out[m, 2], out[m, 3] = dj, pos[j], di, pos[i]
+                m += 1
+    return m
+
+
+@njit(cache=True, nogil=True)
+def seed_group_pairs(group, docs, pos, keep, sizes, marked):
+    """Rows ``(doc_a, pos_a, doc_b, pos_b)``, doc_a < doc_b, of every two occurrences of a kept
+    group (``keep``, ``sizes`` per group as :func:`seed_groups` counts them) in two documents; with
+    ``marked`` (a bool per document) not empty, only pairs holding a marked document. The
+    occurrences are placed by group with one counting pass, not sorted."""
+    start = np.zeros(len(keep) + 1, np.int64)
+    for g in range(len(keep)):
+        start[g + 1] = start[g] + (sizes[g] if keep[g] else 0)
+    fill = start[:-1].copy()
+    members = np.empty(start[-1], np.int64)
+    for r in range(len(group)):
+        g = group[r]
+        if g >= 0 and keep[g]:
+            members[fill[g]] = r
+            fill[g] += 1
+    out = np.empty((0, 4), np.int64)
+    out = np.empty((_cross_pairs(members, start, docs, pos, marked, out, False), 4), np.int64)
+    _cross_pairs(members, start, docs, pos, marked, out, True)
+    return out
 
 
 @njit(cache=True, nogil=True)

@@ -3,7 +3,7 @@
 ::
 
     fingerprint   (map)      record -> parsed document -> shingle hashes -> MinHash signature, set
-                             digest, figures; words, spans, seeds for passages
+                             digest, figures; words and their spans for passages
     intake        documents with unique ids (first read wins), in id order + skipped records
     identical     (group-by) documents with the same shingle set
     lsh           (group-by) band keys -> candidate pairs
@@ -37,7 +37,7 @@ from .engines import LocalEngine
 from .errors import NoDocumentsError, PassageBudgetError
 from .lsh import band_keys, candidate_pairs, optimal_params
 from .minhash import MinHasher
-from .passages import PassageFingerprint, find_passages
+from .passages import PassageBatch, PassageStore, find_passages
 from .passages import fingerprints as passage_fingerprints
 from .records import Cluster, Document, DocumentInfo, Skipped
 from .result import Result
@@ -55,7 +55,7 @@ class FingerprintBatch:
 
     sets: list[np.ndarray]
     signatures: np.ndarray
-    passages: list[PassageFingerprint] | None
+    passages: PassageBatch | None
 
 
 # per process: the shingler (with its token-hash cache) and hasher of each config, so that a
@@ -125,7 +125,7 @@ class MappedBatch:
     signatures: np.ndarray
     digests: list[bytes]
     figures: tuple[np.ndarray, np.ndarray] | None
-    passages: list[PassageFingerprint] | None
+    passages: PassageBatch | None
     texts: list[str] | None
 
     def sets(self) -> list[np.ndarray]:
@@ -282,12 +282,12 @@ class Fingerprints:
     signatures: np.ndarray
     digests: list[bytes]
     figures: list[np.ndarray] | None
-    passages: list[PassageFingerprint] | None
+    passages: PassageStore | None
     texts: list[str] | None
     skipped: list[Skipped] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
 
-    _ROWS = ("ids", "sources", "chars", "dates", "notes", "digests", "figures", "passages", "texts")
+    _ROWS = ("ids", "sources", "chars", "dates", "notes", "digests", "figures", "texts")
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -314,6 +314,7 @@ class Fingerprints:
         }
         return Fingerprints(
             **taken,
+            passages=None if self.passages is None else self.passages.take(rows),
             sets=self.sets.take(rows),
             signatures=self.signatures[np.array(rows, dtype=np.int64)],
             skipped=self.skipped,
@@ -337,6 +338,7 @@ class Fingerprints:
         }
         return Fingerprints(
             **joined,
+            passages=None if self.passages is None or other.passages is None else self.passages + other.passages,
             sets=self.sets + other.sets,
             signatures=np.concatenate([self.signatures, other.signatures]),
             skipped=self.skipped + other.skipped,
@@ -576,7 +578,7 @@ class Detector:
         sigs: list[np.ndarray] = []
         digests: list[bytes] = []
         figures: list[np.ndarray] | None = [] if self.config.verify.distinct_figures else None
-        passages: list[PassageFingerprint] | None = [] if self.config.passages.enabled else None
+        passages: list[tuple[PassageBatch, list[int]]] | None = [] if self.config.passages.enabled else None
         texts: list[str] | None = [] if keep_texts else None
         mapper = ItemMapper(self.config, keep_texts, self.fingerprinter)
         for mb in self.engine.map(mapper, batches()):
@@ -603,7 +605,7 @@ class Detector:
             if figures is not None and batch_figures is not None:
                 figures.extend(batch_figures[k] for k in rows)
             if passages is not None and mb.passages is not None:
-                passages.extend(mb.passages[k] for k in rows)
+                passages.append((mb.passages, rows))
             if texts is not None and mb.texts is not None:
                 texts.extend(mb.texts[k] for k in rows)
             self._tick("fingerprint", len(ids), 0)
@@ -624,7 +626,7 @@ class Detector:
             signatures,
             digests,
             figures,
-            passages,
+            None if passages is None else PassageStore.build(passages, self.config.passages.ngram),
             texts,
             skipped,
             timings,
