@@ -1,6 +1,7 @@
 """Speed and memory: dedupe beside the libraries people use today, on the same documents, in one run.
 
-    python benchmarks/speed.py [--docs 10000] [--competitor-docs 3000] [--scale 10000,100000] [--json out.json]
+    python benchmarks/speed.py [--docs 10000] [--competitor-docs 3000] [--scale 10000,100000]
+                               [--passages-scale 100000] [--json out.json]
 
 The corpus: 3 KB news-like documents of sentences drawn at random from Reuters-21578 stories
 (../shared/corpora, read at run time; two documents share at most a sentence by chance, at any
@@ -20,7 +21,8 @@ of the corpus (``--competitor-docs``); every rate is documents per second on wha
 Correctness travels with speed: a reference run computes every signature with ``datasketch.MinHash``
 objects, and its clusters must equal dedupe's. ``--scale`` runs dedupe alone on larger corpora
 with one worker and two (time, peak RSS, bytes per document, the two-worker speed-up, and whether
-both found the same clusters) to show how it grows.
+both found the same clusters) to show how it grows; ``--passages-scale`` runs the default scan
+(shared passages on) with two workers, for its time and memory.
 """
 
 from __future__ import annotations
@@ -138,16 +140,20 @@ def run_rensa(docs: list[tuple[str, str]]) -> dict:
     return {"seconds": time.perf_counter() - t0, "candidates": candidates}
 
 
-def run_dedupe(corpus: Path, workers: int, out: Path) -> dict:
+def run_dedupe(corpus: Path, workers: int, out: Path, passages: bool = False) -> dict:
     from dedupe.cli import main
 
+    options = [o for o in COMMON if o != "--no-passages"] if passages else COMMON
     t0 = time.perf_counter()
-    code = main(["scan", str(corpus), "-f", "json", "-o", str(out), "-q", "--workers", str(workers), *COMMON])
+    code = main(["scan", str(corpus), "-f", "json", "-o", str(out), "-q", "--workers", str(workers), *options])
     seconds = time.perf_counter() - t0
     assert code == 0, code
     data = json.loads(out.read_text())
-    return {"seconds": seconds, "stages": data["stats"]["seconds"], "clusters": clusters_of(data["clusters"]),
-            "candidates": data["stats"]["candidate_pairs"], "oversized_buckets": data["stats"]["oversized_buckets"]}
+    stats = data["stats"]
+    found = stats.get("passages") or f"{stats.get('passage_groups', 0)} passage groups"
+    return {"seconds": seconds, "stages": stats["seconds"], "clusters": clusters_of(data["clusters"]),
+            "candidates": stats["candidate_pairs"], "oversized_buckets": stats["oversized_buckets"],
+            **({"passages": found} if passages else {})}
 
 
 def run_reference(corpus: Path, limit: int | None) -> dict:
@@ -187,7 +193,7 @@ def clusters_of(clusters: list[dict]) -> list[list[str]]:
 def child(args: argparse.Namespace) -> None:
     corpus = Path(args.corpus)
     if args.run == "dedupe":
-        res = run_dedupe(corpus, args.workers, Path(args.out))
+        res = run_dedupe(corpus, args.workers, Path(args.out), args.passages)
     elif args.run == "reference":
         res = run_reference(corpus, None)
     else:
@@ -250,7 +256,10 @@ def main() -> None:
     ap.add_argument("--competitor-docs", type=int, default=3000)
     ap.add_argument("--scale", default="", help="comma-separated corpus sizes for dedupe alone, e.g. 10000,100000")
     ap.add_argument("--workdir", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "dedupe-bench")
+    ap.add_argument("--passages-scale", default="",
+                    help="comma-separated corpus sizes for a default scan (shared passages on), two workers")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--passages", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--run", help=argparse.SUPPRESS)
     ap.add_argument("--corpus", help=argparse.SUPPRESS)
     ap.add_argument("--limit", type=int, help=argparse.SUPPRESS)
@@ -336,11 +345,38 @@ def main() -> None:
         same = [r["same_clusters_as_1_worker"] for r in scale if "same_clusters_as_1_worker" in r]
         if same:
             print(f"two workers' clusters {'EQUAL' if all(same) else 'DIFFER from'} one worker's at every size")
+    with_passages = passages_scale([int(x) for x in args.passages_scale.split(",") if x], args.workdir)
     if args.json:
         equal = bool(one and "error" not in ref and ref["clusters"] == one["clusters"])
         for r in rows:
             r.pop("clusters", None)
-        args.json.write_text(json.dumps({"rows": rows, "scale": scale, "reference_equal": equal}, indent=2))
+        args.json.write_text(json.dumps({"rows": rows, "scale": scale, "passages_scale": with_passages,
+                                         "reference_equal": equal}, indent=2))
+
+
+def passages_scale(sizes: list[int], workdir: Path) -> list[dict]:
+    """The default scan (shared passages on: texts and passage fingerprints kept, seeds grouped),
+    two workers, at each size: time, peak RSS, and what the passage stage found or why it did not run."""
+    global STEPS
+    STEPS = Steps(len(sizes))
+    runs = []
+    for n in sizes:
+        c = make_corpus(workdir / f"news-{n}.jsonl", n)
+        res = spawn("--run", "dedupe", "--corpus", str(c), "--workers", "2", "--passages",
+                    "--out", str(workdir / f"out-{n}-passages.json"))
+        res.pop("clusters", None)
+        runs.append({"docs": n, "workers": 2, **res})
+    STEPS.close()
+    if runs:
+        print(f"\nwith shared passages (the default), two workers:\n{'docs':>10}{'seconds':>10}{'peak RSS MB':>13}"
+              f"{'KB/doc':>9}{'passages s':>12}  passage stage")
+        for r in runs:
+            if "error" in r:
+                print(f"{r['docs']:>10}  {r['error']}")
+                continue
+            print(f"{r['docs']:>10}{r['seconds']:>10.1f}{r['peak_rss_mb']:>13.0f}{1024 * r['peak_rss_mb'] / r['docs']:>9.2f}"
+                  f"{r['stages'].get('passages', 0):>12.1f}  {r['passages'][:90]}")
+    return runs
 
 
 if __name__ == "__main__":

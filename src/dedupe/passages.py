@@ -430,7 +430,7 @@ class Alignment:
     similarity: float
 
 
-_SEED_SHARE = 1 << 26  # seeds grouped at once (about 3 GB of working memory at most)
+_SEED_SHARE = 1 << 25  # seeds grouped at once: about 1 GB of working memory, plus their pairs
 
 
 def seed_pairs(
@@ -446,7 +446,7 @@ def seed_pairs(
     (an index knows document frequencies over more documents than it loads).
 
     Seeds are not stored: they are computed from the words, one share of the hash range at a time
-    (:meth:`PassageStore.seeds_in`), so that no more than about ``2^26`` are grouped at once
+    (:meth:`PassageStore.seeds_in`), so that about ``2^25`` at most are grouped at once
     whatever the corpus size. Raises :class:`PassageBudgetError`, before making more, as soon as
     the pairs would outnumber ``cfg.max_seed_pairs`` (counted as all pairs of each kept seed's
     occurrences).
