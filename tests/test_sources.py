@@ -3,6 +3,8 @@ from __future__ import annotations
 import codecs
 import io
 import json
+import os
+import tempfile
 
 import pytest
 from hypothesis import given, settings
@@ -11,7 +13,7 @@ from hypothesis import strategies as st
 from dedupe.config import InputConfig
 from dedupe.errors import InputError
 from dedupe.records import Document, Skipped
-from dedupe.sources import Pending, _line_blocks, jsonl_limit, read_jsonl_stream, read_sources
+from dedupe.sources import Pending, _line_blocks, _line_spans, jsonl_limit, read_jsonl_stream, read_sources
 
 CFG = InputConfig()
 
@@ -141,3 +143,15 @@ def test_jsonl_parsed_on_workers_equals_jsonl_parsed_here(lines, final_newline, 
     there = [r for p in pending for r in p.parse(cfg)]
     assert there == here
     assert [getattr(r, "meta", None) for r in there] == [getattr(r, "meta", None) for r in here]
+    # a regular file: the reader gives byte ranges only, and the workers read their own lines
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "in.jsonl")
+        with open(path, "wb") as fh:
+            fh.write(data)
+        with open(path, "rb") as fh:
+            spans = [
+                Pending(None, lineno, n, "in.jsonl", "in.jsonl", None if a is None else (path, a, b))
+                for lineno, a, b, n in _line_spans(fh, limit, block)
+            ]
+        assert [(p.lineno, p.lines) for p in spans] == [(p.lineno, p.lines) for p in pending]
+        assert [r for p in spans for r in p.parse(cfg)] == here

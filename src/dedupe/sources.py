@@ -26,6 +26,7 @@ import codecs
 import csv
 import json
 import os
+import stat
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -48,10 +49,24 @@ class Pending(NamedTuple):
     lines: int
     name: str
     base: str
+    span: tuple[str, int, int] | None = None  # (path, start, end): the lines are read from there
 
     def parse(self, cfg: InputConfig) -> Iterator[Record]:
         """What :func:`read_jsonl_stream` would have yielded for these lines."""
         data, lineno = self.data, self.lineno
+        if self.span is not None:
+            path, start, end = self.span
+            try:
+                with open(path, "rb") as fh:
+                    fh.seek(start)
+                    data = fh.read(end - start)
+            except OSError as err:
+                yield Skipped(
+                    source=f"{self.name}:{lineno}",
+                    reason=f"unreadable file: {err.strerror or err} (lines {lineno} to "
+                    f"{lineno + self.lines - 1} not read)",
+                )
+                return
         if data is None:
             yield jsonl_record(None, lineno, self.name, self.base, cfg)  # type: ignore[misc]
             return
@@ -144,7 +159,10 @@ def read_file(
     if suffix in (".jsonl", ".ndjson"):
         try:
             with open(path, "rb") as fh:
-                yield from read_jsonl_stream(fh, given, cfg, keep_records, parse)
+                regular = stat.S_ISREG(os.fstat(fh.fileno()).st_mode)
+                yield from read_jsonl_stream(
+                    fh, given, cfg, keep_records, parse, os.path.abspath(path) if regular else None
+                )
         except OSError as err:
             yield Skipped(source=given, reason=f"unreadable file: {err.strerror or err}")
     elif suffix == ".csv":
@@ -300,6 +318,47 @@ def _line_blocks(
             lineno += 1
 
 
+def _line_spans(
+    stream: IO[bytes], limit: int, size: int = 1 << 20
+) -> Iterator[tuple[int, int | None, int, int]]:
+    """(number of the first line, start, end, how many lines): the byte ranges of a seekable stream
+    that :func:`_line_blocks` would give as blocks, found without keeping the bytes, so that the
+    map stage's workers read their own ranges. A line longer than ``limit`` that does not fit a
+    range comes alone with start None: skipped unread."""
+    lineno, start, end, pos, lines = 1, 0, 0, 0, 0
+    # [start, end): ``lines`` whole lines not given yet; [end, pos): the start of a line
+    while True:
+        data = stream.read(size)
+        if not data:
+            if pos > start:
+                yield lineno, start, pos, lines + (pos > end)
+            return
+        nl = data.rfind(b"\n")
+        if nl >= 0:
+            lines += data.count(b"\n")
+            end = pos + nl + 1
+        pos += len(data)
+        if lines:
+            yield lineno, start, end, lines
+            lineno, start, lines = lineno + lines, end, 0
+        if pos - start > limit:  # the line begun at start is over-long: skip it, unread
+            nl = -1
+            while nl < 0:
+                data = stream.read(size)
+                if not data:
+                    yield lineno, None, 0, 1
+                    return
+                nl = data.find(b"\n")
+                pos += len(data)
+            yield lineno, None, 0, 1
+            lineno += 1
+            start = end = pos - len(data) + nl + 1
+            last = data.rfind(b"\n")
+            lines = data.count(b"\n", nl + 1)
+            if lines:
+                end = pos - len(data) + last + 1
+
+
 def jsonl_limit(cfg: InputConfig) -> int:
     """Longest JSON Lines record read, in bytes: 4 bytes a character is UTF-8's most (a record that
     spells most characters as \\u escapes, 6 bytes each, can be skipped below max_chars: the price of
@@ -308,10 +367,23 @@ def jsonl_limit(cfg: InputConfig) -> int:
 
 
 def read_jsonl_stream(
-    stream: IO[bytes], name: str, cfg: InputConfig, keep_records: bool = False, parse: bool = True
+    stream: IO[bytes],
+    name: str,
+    cfg: InputConfig,
+    keep_records: bool = False,
+    parse: bool = True,
+    path: str | None = None,
 ) -> Iterator[Record | Pending]:
+    """Records of a JSON Lines stream; with ``parse`` False, :class:`Pending` blocks of lines for the
+    map stage to parse: when ``path`` names the regular file the stream reads, only the blocks'
+    byte ranges (the workers read the lines themselves, so this process neither copies nor sends
+    them), else the lines."""
     limit = jsonl_limit(cfg)
     base = Path(name).name
+    if not parse and path is not None:
+        for lineno, start, end, lines in _line_spans(stream, limit):
+            yield Pending(None, lineno, lines, name, base, None if start is None else (path, start, end))
+        return
     if not parse:
         for lineno, data, lines in _line_blocks(stream, limit):
             yield Pending(data, lineno, lines, name, base)
