@@ -155,3 +155,14 @@ def test_jsonl_parsed_on_workers_equals_jsonl_parsed_here(lines, final_newline, 
             ]
         assert [(p.lineno, p.lines) for p in spans] == [(p.lineno, p.lines) for p in pending]
         assert [r for p in spans for r in p.parse(cfg)] == here
+
+
+def test_a_range_that_cannot_be_read_is_one_skipped_record(tmp_path):
+    """A JSON Lines range a worker cannot read (the file gone since it was scanned) is not lost
+    silently: one skipped record names the file, the lines and why."""
+    gone = tmp_path / "gone.jsonl"
+    pending = Pending(None, 7, 3, "gone.jsonl", "gone.jsonl", (str(gone), 0, 100))
+    (record,) = pending.parse(InputConfig())
+    assert isinstance(record, Skipped)
+    assert record.source == "gone.jsonl:7"
+    assert record.reason.startswith("unreadable file:") and "lines 7 to 9 not read" in record.reason
