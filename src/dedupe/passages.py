@@ -160,10 +160,11 @@ class PassageStore(Sequence[PassageFingerprint]):
     document ``i`` is document ``rows[i]`` of ``batches[batch[i]]``. Reordering (:meth:`take`)
     moves the two index arrays only."""
 
-    __slots__ = ("batch", "batches", "ngram", "rows")
+    __slots__ = ("_groups", "batch", "batches", "ngram", "rows")
 
     def __init__(self, batches: list[PassageBatch], batch: np.ndarray, rows: np.ndarray, ngram: int) -> None:
         self.batches, self.batch, self.rows, self.ngram = batches, batch, rows, ngram
+        self._groups: list[tuple[PassageBatch, np.ndarray, np.ndarray]] | None = None
 
     @classmethod
     def of(cls, fps: Sequence[PassageFingerprint] | PassageStore, ngram: int) -> PassageStore:
@@ -214,14 +215,16 @@ class PassageStore(Sequence[PassageFingerprint]):
 
     def _by_batch(self) -> list[tuple[PassageBatch, np.ndarray, np.ndarray]]:
         """Per batch holding documents of this store: the batch, those documents (indices into the
-        store) and their rows in the batch."""
-        order = np.argsort(self.batch, kind="stable")
-        cuts = np.searchsorted(self.batch[order], np.arange(len(self.batches) + 1))
-        return [
-            (batch, order[a:b], self.rows[order[a:b]])
-            for batch, a, b in zip(self.batches, cuts[:-1].tolist(), cuts[1:].tolist())
-            if b > a
-        ]
+        store) and their rows in the batch (found once: every pass over the seeds walks them)."""
+        if self._groups is None:
+            order = np.argsort(self.batch, kind="stable")
+            cuts = np.searchsorted(self.batch[order], np.arange(len(self.batches) + 1))
+            self._groups = [
+                (batch, order[a:b], self.rows[order[a:b]])
+                for batch, a, b in zip(self.batches, cuts[:-1].tolist(), cuts[1:].tolist())
+                if b > a
+            ]
+        return self._groups
 
     def seed_count(self) -> int:
         """How many seeds (n-gram occurrences) the documents hold."""

@@ -343,14 +343,12 @@ def _line_spans(
             lineno, start, lines = lineno + lines, end, 0
         if pos - start > limit:  # the line begun at start is over-long: skip it, unread
             nl = -1
-            while nl < 0:
-                data = stream.read(size)
-                if not data:
-                    yield lineno, None, 0, 1
-                    return
+            while nl < 0 and (data := stream.read(size)):
                 nl = data.find(b"\n")
                 pos += len(data)
             yield lineno, None, 0, 1
+            if nl < 0:  # the stream ended inside it
+                return
             lineno += 1
             start = end = pos - len(data) + nl + 1
             last = data.rfind(b"\n")
