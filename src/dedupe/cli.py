@@ -612,8 +612,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns (and, as a console script, exits with) the exit code."""
     with contextlib.suppress(AttributeError, ValueError):  # a replaced or closed stdout
         sys.stdout.reconfigure(errors=OUTPUT_ERRORS)
-    command = typer.main.get_command(app)
     try:
+        command = typer.main.get_command(app)  # inside: Ctrl-C can come while typer builds it
         rv = command.main(args=argv, prog_name="dedupe", standalone_mode=False)
     except DedupeError as err:
         typer.echo(f"dedupe: error: {err}", err=True)
