@@ -248,6 +248,40 @@ def test_ctrl_c_stops_cleanly_with_130(tmp_path, workers, after):
     assert not out.exists() and [p.name for p in tmp_path.iterdir()] == ["big.jsonl"]
 
 
+LOST_INTERRUPT = """
+import ctypes, signal, sys
+import dedupe.pipeline
+from dedupe.__main__ import main
+
+def ctrl_c_inside_a_callback():
+    signal.raise_signal(signal.SIGINT)  # the handler's KeyboardInterrupt is raised in here...
+    sum(range(1000))
+
+fingerprint = dedupe.pipeline.Detector.fingerprint
+
+def interrupted_fingerprint(self, *args, **kwargs):
+    ctypes.CFUNCTYPE(None)(ctrl_c_inside_a_callback)()  # ...and goes no further than ctypes
+    return fingerprint(self, *args, **kwargs)
+
+dedupe.pipeline.Detector.fingerprint = interrupted_fingerprint
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_an_interrupt_lost_in_a_callback_from_c_still_stops_the_run(tmp_path, workers):
+    """The race behind a flaky Ctrl-C test: an interrupt raised inside a callback from C (llvmlite's,
+    while numba loads kernels) is reported as unraisable, and the run used to go on to the end."""
+    corpus = big_corpus(tmp_path, 3000)
+    out = tmp_path / "out.json"
+    args = [str(corpus), "-f", "json", "-o", str(out), "--workers", workers]
+    proc = subprocess.run(
+        [sys.executable, "-c", LOST_INTERRUPT, "scan", *args], capture_output=True, text=True, timeout=120
+    )
+    assert (proc.returncode, proc.stdout, proc.stderr.strip()) == (130, "", "dedupe: interrupted")
+    assert not out.exists() and [p.name for p in tmp_path.iterdir()] == ["big.jsonl"]
+
+
 @pytest.mark.parametrize("fmt", ["jsonl", "table", "csv"])
 def test_closed_pipe_exits_quietly(tmp_path, fmt):
     corpus = big_corpus(tmp_path, 3000)

@@ -9,20 +9,14 @@ line ``dedupe: interrupted`` on stderr and exit code 130, with no traceback.
 import signal
 import sys
 
+from dedupe import interrupts
+
 INTERRUPTED = 130
-
-
-def _on_interrupt(signum, frame):  # noqa: ARG001 (a signal handler's signature)
-    # An interrupt can land inside a C extension's half-built object (llvmlite while numba loads
-    # its kernels); such objects complain from __del__ as the stack unwinds. Nothing said after an
-    # interrupt is news to the user, so those complaints are dropped.
-    sys.unraisablehook = lambda unraisable: None
-    raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-        signal.signal(signal.SIGINT, _on_interrupt)
+        signal.signal(signal.SIGINT, interrupts.handler)
     try:
         from dedupe.cli import main as cli_main
     except KeyboardInterrupt:

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+from .interrupts import checkpoint
+
 OUTPUT_ERRORS = "backslashreplace"
 
 
@@ -28,6 +30,7 @@ def atomic_write(path: str | Path, newline: str | None = None) -> Iterator[IO[st
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
+        checkpoint()  # a report written after Ctrl-C (its interrupt lost) does not replace the target
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a report is an ordinary file
         os.replace(tmp, path)
     except BaseException:

@@ -35,6 +35,7 @@ from .cluster import build_clusters
 from .config import Config
 from .engines import LocalEngine
 from .errors import NoDocumentsError, PassageBudgetError
+from .interrupts import checkpoint
 from .lsh import band_keys, candidate_pairs, optimal_params
 from .minhash import MinHasher
 from .passages import PassageBatch, PassageStore, find_passages
@@ -398,6 +399,7 @@ class Detector:
         return params
 
     def _tick(self, stage: str, done: int, total: int) -> None:
+        checkpoint()
         if self.progress:
             self.progress(stage, done, total)
 

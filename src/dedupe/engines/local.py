@@ -9,6 +9,8 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from typing import TypeVar
 
+from ..interrupts import checkpoint
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -21,18 +23,22 @@ class LocalEngine:
 
     def map(self, fn: Callable[[T], R], batches: Iterable[T]) -> Iterator[R]:
         if self.workers <= 1:
-            yield from map(fn, batches)
+            for batch in batches:
+                checkpoint()
+                yield fn(batch)
             return
         fork = "fork" in multiprocessing.get_all_start_methods()
         prepare = getattr(fn, "prepare", None)
         if fork and prepare is not None:
             prepare()  # load (or compile) what fn needs once, here: forked workers inherit it
+        checkpoint()
         ctx = multiprocessing.get_context("fork" if fork else "spawn")
         pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx, initializer=_ignore_sigint)
         try:
             # bounded read-ahead keeps memory flat: at most 2 batches per worker in flight
             pending: deque = deque()
             for batch in batches:
+                checkpoint()
                 pending.append(pool.submit(fn, batch))
                 if len(pending) >= 2 * self.workers:
                     yield pending.popleft().result()
