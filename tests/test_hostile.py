@@ -282,6 +282,46 @@ def test_an_interrupt_lost_in_a_callback_from_c_still_stops_the_run(tmp_path, wo
     assert not out.exists() and [p.name for p in tmp_path.iterdir()] == ["big.jsonl"]
 
 
+IN_THE_COMPILER = """
+import signal, sys
+import dedupe.pipeline
+from dedupe.__main__ import main
+
+def load_kernel():
+    signal.raise_signal(signal.SIGINT)
+    print("kernel loaded whole", file=sys.stderr)
+
+# the same code, run as if it were numba's (a module under numba)
+numba_at_work = {"__name__": "numba.core.fake", "signal": signal, "sys": sys}
+load_kernel = type(load_kernel)(load_kernel.__code__, numba_at_work)
+
+fingerprint = dedupe.pipeline.Detector.fingerprint
+
+def interrupted_fingerprint(self, *args, **kwargs):
+    load_kernel()
+    return fingerprint(self, *args, **kwargs)
+
+dedupe.pipeline.Detector.fingerprint = interrupted_fingerprint
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_an_interrupt_while_numba_loads_a_kernel_waits_for_it(tmp_path):
+    """Raised inside numba's loading, an interrupt could leave a kernel half loaded (llvmlite's
+    callbacks cannot pass it on), and calling that kernel crashed the process (SIGSEGV)."""
+    corpus = big_corpus(tmp_path, 3000)
+    out = tmp_path / "out.json"
+    proc = subprocess.run(
+        [sys.executable, "-c", IN_THE_COMPILER, "scan", str(corpus), "-f", "json", "-o", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (proc.returncode, proc.stdout) == (130, "")
+    assert proc.stderr.splitlines() == ["kernel loaded whole", "dedupe: interrupted"]
+    assert not out.exists()
+
+
 @pytest.mark.parametrize("fmt", ["jsonl", "table", "csv"])
 def test_closed_pipe_exits_quietly(tmp_path, fmt):
     corpus = big_corpus(tmp_path, 3000)

@@ -1,18 +1,20 @@
-"""Ctrl-C for the ``dedupe`` command: an interrupt that cannot be lost.
+"""Ctrl-C for the ``dedupe`` command: an interrupt that is neither lost nor harmful.
 
 The command's SIGINT handler (:func:`handler`, installed by :mod:`dedupe.__main__`) raises
-KeyboardInterrupt wherever the main thread happens to be. Some places cannot pass it on:
+KeyboardInterrupt where the main thread happens to be, with two exceptions:
 
-- a callback from C (llvmlite's object-cache hook, run while numba loads compiled kernels) or a
-  ``__del__``: Python reports the exception as "unraisable" and carries on;
-- the import of a C extension that clears errors it meets (Cython's set-up of ``collections.abc``
-  while ``numpy.random`` loads).
+- While numba compiles or loads a kernel (a frame of ``numba`` or ``llvmlite`` is on the stack)
+  it only records the request. Raised there, the interrupt can land in llvmlite's object-cache
+  callback, which ctypes cannot pass it through: the kernel is left half loaded, and calling it
+  crashed the process (SIGSEGV, 4 runs in 150 with Ctrl-C in the first second and a half).
+- Some places lose the interrupt anyway: a ``__del__`` or other callback (Python reports it as
+  "unraisable" and carries on), or the import of a C extension that clears errors it meets
+  (Cython's set-up of ``collections.abc`` while ``numpy.random`` loads).
 
-The run would then go on to the end and write its output as if Ctrl-C had not been pressed. So the
-handler also records the request, and the pipeline calls :func:`checkpoint` as it moves on (each
-progress tick, each batch of the map stage, and before a report replaces its target): a request
-still standing there was lost, and is raised again. A KeyboardInterrupt that does propagate ends
-the run, so no checkpoint is reached after it.
+Either way the run would go on to the end and write its output. So the request is recorded, and
+the pipeline calls :func:`checkpoint` as it moves on (each progress tick, each batch of the map
+stage, and before a report replaces its target): a request still standing there is raised. A
+KeyboardInterrupt that does propagate ends the run, so no checkpoint is reached after it.
 
 Code that calls the Python API without the handler (a notebook) is untouched: nothing is recorded,
 and :func:`checkpoint` does nothing.
@@ -26,15 +28,29 @@ _requested = False
 
 
 def handler(signum, frame) -> None:  # noqa: ARG001 (a signal handler's signature)
-    """The SIGINT handler: record the request, then raise KeyboardInterrupt here."""
+    """The SIGINT handler: record the request, then raise KeyboardInterrupt here unless numba is busy."""
     global _requested
     _requested = True
-    # An interrupt can land inside a C extension's half-built object (llvmlite while numba loads
-    # its kernels); such objects complain from __del__ as the stack unwinds, and a lost
-    # KeyboardInterrupt is reported the same way. Nothing said after an interrupt is news to the
-    # user (and a lost interrupt is raised again at the next checkpoint), so those are dropped.
+    # Half-built objects complain from __del__ as the stack unwinds, and a lost KeyboardInterrupt
+    # is reported the same way: nothing said after an interrupt is news to the user (and a lost
+    # interrupt is raised at the next checkpoint), so those reports are dropped.
     sys.unraisablehook = lambda unraisable: None
+    if _in_compiler(frame):
+        return  # raised at the next checkpoint, once the kernel is whole
     raise KeyboardInterrupt
+
+
+_COMPILER = frozenset({"numba", "llvmlite"})
+
+
+def _in_compiler(frame) -> bool:
+    """Is a frame of numba or llvmlite on the stack? (Compiled kernels, once loaded, run without
+    Python frames: this is true only while numba compiles, loads or imports.)"""
+    while frame is not None:
+        if frame.f_globals.get("__name__", "").partition(".")[0] in _COMPILER:
+            return True
+        frame = frame.f_back
+    return False
 
 
 def checkpoint() -> None:

@@ -339,7 +339,9 @@ class Fingerprints:
         }
         return Fingerprints(
             **joined,
-            passages=None if self.passages is None or other.passages is None else self.passages + other.passages,
+            passages=None
+            if self.passages is None or other.passages is None
+            else self.passages + other.passages,
             sets=self.sets + other.sets,
             signatures=np.concatenate([self.signatures, other.signatures]),
             skipped=self.skipped + other.skipped,
