@@ -6,7 +6,7 @@ import string
 
 import numpy as np
 import xxhash
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dedupe.config import load_config
@@ -138,14 +138,134 @@ def _extend_reference(wa, wb, a1, b1, max_gap, min_run=2):
     st.data(),
 )
 def test_extend_kernel_equals_python(a, b, max_gap, reverse, data):
-    from dedupe.passages import _extend
+    from dedupe.kernels import extend
 
     wa, wb = np.array(a, dtype=np.uint64), np.array(b, dtype=np.uint64)
     if reverse:  # passages extend backwards over reversed views
         wa, wb = wa[::-1], wb[::-1]
     a1 = data.draw(st.integers(0, len(a)))
     b1 = data.draw(st.integers(0, len(b)))
-    assert _extend(wa, wb, a1, b1, max_gap) == _extend_reference(list(wa), list(wb), a1, b1, max_gap)
+    got = tuple(int(x) for x in extend(wa, wb, a1, b1, max_gap, 2))
+    assert got == _extend_reference(list(wa), list(wb), a1, b1, max_gap)
+
+
+def _align_pair_reference(a, b, fa, fb, seeds, cfg):
+    """The Python alignment of one document pair (chain the seeds, extend, test, drop contained
+    alignments), which :func:`dedupe.kernels.align_runs` replaced."""
+    from difflib import SequenceMatcher
+
+    from dedupe.passages import Alignment, min_seeds
+
+    n, reach = cfg.ngram, cfg.ngram + cfg.max_gap
+    active, done = [], []  # chains: [first_a, first_b, last_a, last_b, seeds]
+    for pa, pb in seeds:
+        still = []
+        for ch in active:
+            (still if pa - ch[2] <= reach else done).append(ch)
+        active = still
+        best, best_skew = None, None
+        for ch in active:
+            da, db = pa - ch[2], pb - ch[3]
+            if 0 < da <= reach and 0 < db <= reach and (best_skew is None or abs(da - db) < best_skew):
+                best, best_skew = ch, abs(da - db)
+        if best is None:
+            active.append([pa, pb, pa, pb, 1])
+        else:
+            best[2], best[3], best[4] = pa, pb, best[4] + 1
+    done.extend(active)
+    wa, wb = list(fa.words), list(fb.words)
+
+    def name_share(titled, offset, blocks, side):
+        matched = sum(blk[2] for blk in blocks)
+        names = sum(int(titled[offset + blk[side] : offset + blk[side] + blk[2]].sum()) for blk in blocks)
+        return names / matched if matched else 1.0
+
+    out = []
+    for first_a, first_b, last_a, last_b, count in done:
+        if count < min_seeds(cfg):
+            continue
+        a1, b1 = _extend_reference(wa, wb, last_a + n, last_b + n, cfg.max_gap)
+        ea, eb = _extend_reference(wa[::-1], wb[::-1], len(wa) - first_a, len(wb) - first_b, cfg.max_gap)
+        a0, b0 = len(wa) - ea, len(wb) - eb
+        la, lb = a1 - a0, b1 - b0
+        quoted = bool(fa.quoted[a0:a1].all() and fb.quoted[b0:b1].all())
+        min_len = cfg.min_quote_words if quoted else cfg.min_words
+        if min(la, lb) < min_len:
+            continue
+        matcher = SequenceMatcher(None, wa[a0:a1], wb[b0:b1], autojunk=False)
+        blocks = [tuple(m) for m in matcher.get_matching_blocks() if m.size]
+        matched = sum(blk[2] for blk in blocks)
+        sim = 2 * matched / (la + lb)
+        if matched < min_len or sim < cfg.min_similarity:
+            continue
+        if (
+            min(name_share(fa.titled, a0, blocks, 0), name_share(fb.titled, b0, blocks, 1))
+            > cfg.max_name_share
+        ):
+            continue
+        out.append(Alignment(a, a0, a1, b, b0, b1, sim))
+    keep = []  # drop alignments inside another on both sides: longest first
+    for x in sorted(out, key=lambda x: (x.a0 - x.a1, x.a0, x.b0)):
+        if not any(y.a0 <= x.a0 and x.a1 <= y.a1 and y.b0 <= x.b0 and x.b1 <= y.b1 for y in keep):
+            keep.append(x)
+    return sorted(keep, key=lambda x: (x.a0, x.b0))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.lists(st.integers(0, 6), max_size=60), min_size=2, max_size=6),
+    st.data(),
+    st.integers(2, 3),
+    st.integers(0, 6),
+    st.integers(2, 8),
+    st.integers(2, 6),
+    st.floats(0.05, 1.0),
+    st.floats(0.0, 1.0),
+)
+def test_align_kernel_equals_python(docs, data, ngram, max_gap, min_words, min_quote, min_sim, names):
+    """Every document pair holding a seed, aligned by the kernel and by the Python reference: the
+    same alignments, in the same order, with the same similarities."""
+    from dedupe.config import PassagesConfig
+    from dedupe.passages import PassageBatch, PassageFingerprint, PassageStore, _align_runs, seed_pairs
+
+    cfg = PassagesConfig(
+        ngram=ngram,
+        max_gap=max_gap,
+        min_words=min_words,
+        min_quote_words=min_quote,
+        min_similarity=min_sim,
+        max_name_share=names,
+        max_ngram_docs=len(docs),
+    )
+    fps = []
+    for words in docs:
+        flags = data.draw(st.lists(st.integers(0, 3), min_size=len(words), max_size=len(words)))
+        span = np.arange(len(words), dtype=np.int64)
+        quoted = np.array([f & 1 for f in flags], dtype=bool)
+        titled = np.array([f & 2 for f in flags], dtype=bool)
+        fps.append(
+            PassageFingerprint(np.array(words, dtype=np.uint64), span, span + 1, quoted, titled, ngram)
+        )
+    seeds = seed_pairs(fps, cfg)
+    if not len(seeds):
+        return
+    key = seeds[:, 0] * len(docs) + seeds[:, 2]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    sizes = np.diff(np.r_[starts, len(seeds)])
+    expected = []
+    for s, k in zip(starts.tolist(), sizes.tolist()):
+        a, b = int(seeds[s, 0]), int(seeds[s, 2])
+        expected += _align_pair_reference(a, b, fps[a], fps[b], seeds[s : s + k][:, [1, 3]].tolist(), cfg)
+    # the documents spread over passage batches: pairs within one batch and across two
+    cut = data.draw(st.integers(0, len(docs)))
+    store = PassageStore.build(
+        [
+            (PassageBatch.of(fps[:cut], ngram), range(cut)),
+            (PassageBatch.of(fps[cut:], ngram), range(len(docs) - cut)),
+        ],
+        ngram,
+    )
+    assert _align_runs(store, cfg, seeds, starts, sizes) == expected
 
 
 def _band_keys_numpy(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:

@@ -632,12 +632,19 @@ def matching_blocks(a, b):
             if i + k < ahi and j + k < bhi:
                 stack[top, 0], stack[top, 1], stack[top, 2], stack[top, 3] = i + k, ahi, j + k, bhi
                 top += 1
-    blocks = found[:count]
-    blocks = blocks[np.argsort(blocks[:, 0])]  # blocks never overlap: in order in a is in order in b
+    # in order of i (blocks never overlap: in order in a is in order in b); an insertion sort,
+    # as blocks are few and come nearly in order, and numba's argsort costs seconds to compile
+    for r in range(1, count):
+        i, j, k = found[r, 0], found[r, 1], found[r, 2]
+        u = r - 1
+        while u >= 0 and found[u, 0] > i:
+            found[u + 1, 0], found[u + 1, 1], found[u + 1, 2] = found[u, 0], found[u, 1], found[u, 2]
+            u -= 1
+        found[u + 1, 0], found[u + 1, 1], found[u + 1, 2] = i, j, k
     out = np.empty((count, 3), np.int64)
     n = 0
     for r in range(count):
-        i, j, k = blocks[r, 0], blocks[r, 1], blocks[r, 2]
+        i, j, k = found[r, 0], found[r, 1], found[r, 2]
         if n and out[n - 1, 0] + out[n - 1, 2] == i and out[n - 1, 1] + out[n - 1, 2] == j:
             out[n - 1, 2] += k  # adjacent runs, as difflib joins them
         else:
@@ -670,3 +677,196 @@ def extend(wa, wb, a1, b1, max_gap, min_run):
             return a1, b1
         a1 += best_a
         b1 += best_b
+
+
+@njit
+def _all(flags, lo, hi):
+    for i in range(lo, hi):
+        if not flags[i]:
+            return False
+    return True
+
+
+@njit
+def _name_share(titled, offset, blocks, side, matched):
+    if matched == 0:
+        return 1.0
+    names = 0
+    for r in range(len(blocks)):
+        lo = offset + blocks[r, side]
+        for i in range(lo, lo + blocks[r, 2]):
+            names += titled[i]
+    return names / matched
+
+
+@njit(cache=True, nogil=True)
+def align_runs(batch_a, batch_b, rows_a, rows_b, seeds, starts, sizes, params, similarity):
+    """Align many document pairs at once: chain each pair's seeds, extend the chains, test them.
+
+    ``batch_a``, ``batch_b``: the columns ``(words, quoted, titled, offsets)`` of the passage
+    batches holding the pairs' first and second documents (the same batch twice, or two), read in
+    place; ``rows_a``, ``rows_b``: each pair's documents in them; ``seeds``: rows ``(doc_a, pos_a,
+    doc_b, pos_b)`` as :func:`dedupe.passages.seed_pairs` gives them (sorted; only the positions
+    are read); ``starts``, ``sizes``: each pair's rows; ``params``: ``ngram, max_gap, min_seeds, min_words, min_quote_words`` and (in
+    ``similarity``) ``min_similarity, max_name_share``.
+
+    Returns ``m x 5`` rows ``(pair, a0, a1, b0, b1)`` and their similarities, pair by pair. A
+    hypothesis test holds this equal to the Python alignment it replaced (in tests/test_kernels.py).
+    """
+    words_a, quoted_a, titled_a, offsets_a = batch_a
+    words_b, quoted_b, titled_b, offsets_b = batch_b
+    n, max_gap, needed, min_words, min_quote_words = params[0], params[1], params[2], params[3], params[4]
+    min_similarity, max_name_share = similarity[0], similarity[1]
+    reach = n + max_gap
+    capacity = 0
+    for p in range(len(sizes)):
+        capacity = max(capacity, sizes[p])
+    # chains of the pair in hand: first_a, first_b, last_a, last_b, seeds
+    chain = np.empty((capacity, 5), np.int64)
+    active = np.empty(capacity, np.int64)
+    done = np.empty(capacity, np.int64)
+    found = np.empty((capacity, 4), np.int64)
+    found_sim = np.empty(capacity, np.float64)
+    order = np.empty(capacity, np.int64)
+    kept = np.empty(capacity, np.int64)
+    out = np.empty((max(16, len(starts)), 5), np.int64)
+    out_sim = np.empty(len(out), np.float64)
+    count = 0
+    for p in range(len(starts)):
+        s, k = starts[p], sizes[p]
+        oa, ob = offsets_a[rows_a[p]], offsets_b[rows_b[p]]
+        wa = words_a[oa : offsets_a[rows_a[p] + 1]]
+        wb = words_b[ob : offsets_b[rows_b[p] + 1]]
+        chains = n_active = n_done = 0
+        for r in range(s, s + k):
+            pa, pb = seeds[r, 1], seeds[r, 3]
+            still = 0
+            for t in range(n_active):
+                c = active[t]
+                if pa - chain[c, 2] <= reach:
+                    active[still] = c
+                    still += 1
+                else:
+                    done[n_done] = c
+                    n_done += 1
+            n_active = still
+            best, best_skew = -1, 0
+            for t in range(n_active):
+                c = active[t]
+                da, db = pa - chain[c, 2], pb - chain[c, 3]
+                if 0 < da <= reach and 0 < db <= reach:
+                    skew = abs(da - db)
+                    if best < 0 or skew < best_skew:
+                        best, best_skew = c, skew
+            if best < 0:
+                chain[chains, 0], chain[chains, 1], chain[chains, 2], chain[chains, 3] = pa, pb, pa, pb
+                chain[chains, 4] = 1
+                active[n_active] = chains
+                n_active += 1
+                chains += 1
+            else:
+                chain[best, 2], chain[best, 3] = pa, pb
+                chain[best, 4] += 1
+        for t in range(n_active):
+            done[n_done] = active[t]
+            n_done += 1
+        la_doc, lb_doc = len(wa), len(wb)
+        ra, rb = wa[::-1].copy(), wb[::-1].copy()  # contiguous: one compiled extend, not two
+        nfound = 0
+        for t in range(n_done):
+            c = done[t]
+            if chain[c, 4] < needed:
+                continue
+            a1, b1 = extend(wa, wb, chain[c, 2] + n, chain[c, 3] + n, max_gap, 2)
+            ea, eb = extend(ra, rb, la_doc - chain[c, 0], lb_doc - chain[c, 1], max_gap, 2)
+            a0, b0 = la_doc - ea, lb_doc - eb
+            la, lb = a1 - a0, b1 - b0
+            min_len = min_words
+            if _all(quoted_a, oa + a0, oa + a1) and _all(quoted_b, ob + b0, ob + b1):
+                min_len = min_quote_words
+            if min(la, lb) < min_len:
+                continue
+            blocks = matching_blocks(wa[a0:a1], wb[b0:b1])
+            matched = 0
+            for q in range(len(blocks)):
+                matched += blocks[q, 2]
+            sim = 2 * matched / (la + lb)
+            if matched < min_len or sim < min_similarity:
+                continue
+            share = min(
+                _name_share(titled_a, oa + a0, blocks, 0, matched),
+                _name_share(titled_b, ob + b0, blocks, 1, matched),
+            )
+            if share > max_name_share:
+                continue
+            found[nfound, 0], found[nfound, 1], found[nfound, 2], found[nfound, 3] = a0, a1, b0, b1
+            found_sim[nfound] = sim
+            nfound += 1
+        # _drop_contained: longest first (then by start), stable; keep those not inside a kept one
+        for t in range(nfound):
+            order[t] = t
+        for t in range(1, nfound):  # insertion sort: stable, and a pair holds few alignments
+            x = order[t]
+            u = t - 1
+            while u >= 0 and _before(found, x, order[u]):
+                order[u + 1] = order[u]
+                u -= 1
+            order[u + 1] = x
+        n_kept = 0
+        for t in range(nfound):
+            x = order[t]
+            inside = False
+            for u in range(n_kept):
+                y = kept[u]
+                if (
+                    found[y, 0] <= found[x, 0]
+                    and found[x, 1] <= found[y, 1]
+                    and found[y, 2] <= found[x, 2]
+                    and found[x, 3] <= found[y, 3]
+                ):
+                    inside = True
+                    break
+            if not inside:
+                kept[n_kept] = x
+                n_kept += 1
+        for t in range(1, n_kept):  # then in order of (a0, b0), stable
+            x = kept[t]
+            u = t - 1
+            while u >= 0 and (
+                found[x, 0] < found[kept[u], 0]
+                or (found[x, 0] == found[kept[u], 0] and found[x, 2] < found[kept[u], 2])
+            ):
+                kept[u + 1] = kept[u]
+                u -= 1
+            kept[u + 1] = x
+        if count + n_kept > len(out):
+            grown = np.empty((2 * (count + n_kept), 5), np.int64)
+            grown_sim = np.empty(len(grown), np.float64)
+            for t in range(count):  # loops: slice assignment costs seconds to compile
+                for c in range(5):
+                    grown[t, c] = out[t, c]
+                grown_sim[t] = out_sim[t]
+            out, out_sim = grown, grown_sim
+        for t in range(n_kept):
+            x = kept[t]
+            out[count, 0] = p
+            out[count, 1], out[count, 2], out[count, 3], out[count, 4] = (
+                found[x, 0],
+                found[x, 1],
+                found[x, 2],
+                found[x, 3],
+            )
+            out_sim[count] = found_sim[x]
+            count += 1
+    return out[:count], out_sim[:count]
+
+
+@njit
+def _before(found, x, y):
+    """Does alignment ``x`` sort before ``y`` by (a0 - a1, a0, b0)?"""
+    kx, ky = found[x, 0] - found[x, 1], found[y, 0] - found[y, 1]
+    if kx != ky:
+        return kx < ky
+    if found[x, 0] != found[y, 0]:
+        return found[x, 0] < found[y, 0]
+    return found[x, 2] < found[y, 2]

@@ -558,89 +558,6 @@ def matched_words(a: np.ndarray, b: np.ndarray) -> int:
     return sum(size for _, _, size in matching_blocks(a, b))
 
 
-def _name_share(titled: np.ndarray, offset: int, blocks: list[tuple[int, int, int]], side: int) -> float:
-    matched = sum(size for *_, size in blocks)
-    names = sum(int(titled[offset + blk[side] : offset + blk[side] + blk[2]].sum()) for blk in blocks)
-    return names / matched if matched else 1.0
-
-
-def align_pair(
-    a: int, b: int, fa: PassageFingerprint, fb: PassageFingerprint, seeds: np.ndarray, cfg: PassagesConfig
-) -> list[Alignment]:
-    """Chain the seeds ``(pos_a, pos_b)`` of one document pair (sorted) into alignments."""
-    n, reach = cfg.ngram, cfg.ngram + cfg.max_gap
-    active: list[list[int]] = []  # [first_a, first_b, last_a, last_b, seeds]
-    done: list[list[int]] = []
-    for pa, pb in seeds.tolist():
-        still = []
-        for ch in active:
-            (still if pa - ch[2] <= reach else done).append(ch)
-        active = still
-        best, best_skew = None, None
-        for ch in active:
-            da, db = pa - ch[2], pb - ch[3]
-            if 0 < da <= reach and 0 < db <= reach:
-                skew = abs(da - db)
-                if best_skew is None or skew < best_skew:
-                    best, best_skew = ch, skew
-        if best is None:
-            active.append([pa, pb, pa, pb, 1])
-        else:
-            best[2], best[3], best[4] = pa, pb, best[4] + 1
-    done.extend(active)
-    wa, wb = fa.words, fb.words
-    ra, rb = wa[::-1], wb[::-1]
-    out = []
-    needed = min_seeds(cfg)
-    for first_a, first_b, last_a, last_b, count in done:
-        if count < needed:  # as for pairs: too few seeds to make a reportable alignment
-            continue
-        a1, b1 = _extend(wa, wb, last_a + n, last_b + n, cfg.max_gap)
-        ea, eb = _extend(ra, rb, len(wa) - first_a, len(wb) - first_b, cfg.max_gap)
-        a0, b0 = len(wa) - ea, len(wb) - eb
-        la, lb = a1 - a0, b1 - b0
-        quoted = bool(fa.quoted[a0:a1].all() and fb.quoted[b0:b1].all())
-        min_len = cfg.min_quote_words if quoted else cfg.min_words
-        if min(la, lb) < min_len:  # cheap: matched words never exceed the shorter span
-            continue
-        blocks = matching_blocks(wa[a0:a1], wb[b0:b1])
-        matched = sum(size for *_, size in blocks)
-        sim = 2 * matched / (la + lb)
-        if matched < min_len or sim < cfg.min_similarity:
-            continue
-        # names and titles strung together ("President Donald Trump and Prime Minister Mark Carney")
-        # are stock phrases, not reuse: unless one side prints them in lower case, skip them
-        if (
-            min(_name_share(fa.titled, a0, blocks, 0), _name_share(fb.titled, b0, blocks, 1))
-            > cfg.max_name_share
-        ):
-            continue
-        out.append(Alignment(a, a0, a1, b, b0, b1, sim))
-    return _drop_contained(out)
-
-
-def _extend(
-    wa: np.ndarray, wb: np.ndarray, a1: int, b1: int, max_gap: int, min_run: int = 2
-) -> tuple[int, int]:
-    """Move the end ``(a1, b1)`` of an alignment forward over equal words, then across edits: to
-    the furthest end, within ``max_gap + min_run`` words, up to which at least half of the words
-    (and at least ``min_run``) are equal on both sides. Words changed, dropped or inserted near the
-    end of a passage are crossed; a chance match after a long stretch of other text is not."""
-    from .kernels import extend
-
-    a1, b1 = extend(wa, wb, a1, b1, max_gap, min_run)
-    return int(a1), int(b1)
-
-
-def _drop_contained(alignments: list[Alignment]) -> list[Alignment]:
-    """Remove alignments whose spans lie inside another's on both sides (from repeated seeds)."""
-    keep = []
-    for x in sorted(alignments, key=lambda x: (x.a0 - x.a1, x.a0, x.b0)):
-        if not any(y.a0 <= x.a0 and x.a1 <= y.a1 and y.b0 <= x.b0 and x.b1 <= y.b1 for y in keep):
-            keep.append(x)
-    return sorted(keep, key=lambda x: (x.a0, x.b0))
-
-
 def min_seeds(cfg: PassagesConfig) -> int:
     """Seeds a document pair needs before it can hold an alignment long enough to report.
 
@@ -713,11 +630,57 @@ def _align_runs(
     starts: np.ndarray,
     sizes: np.ndarray,
 ) -> list[Alignment]:
-    out: list[Alignment] = []
-    for s, k in zip(starts.tolist(), sizes.tolist()):
-        a, b = int(seeds[s, 0]), int(seeds[s, 2])
-        out.extend(align_pair(a, b, fps[a], fps[b], seeds[s : s + k][:, [1, 3]], cfg))
-    return out
+    """Align the document pairs whose seed rows are ``seeds[starts[k] : starts[k] + sizes[k]]``.
+
+    A pair's seeds are chained into runs of nearby seeds, each run is extended over equal words and
+    across small edits, kept if long and similar enough (and not a string of names), and runs
+    lying inside another of the pair are dropped. :func:`dedupe.kernels.align_runs` does all this,
+    compiled, for all the pairs whose documents lie in the same two passage batches at once,
+    reading the batches in place; the alignments come back in pair order.
+    """
+    from .kernels import align_runs
+
+    store = PassageStore.of(fps, cfg.ngram)
+    params = np.array([cfg.ngram, cfg.max_gap, min_seeds(cfg), cfg.min_words, cfg.min_quote_words], np.int64)
+    limits = np.array([cfg.min_similarity, cfg.max_name_share], np.float64)
+    doc_a, doc_b = seeds[starts, 0], seeds[starts, 2]
+    batch_a, batch_b = store.batch[doc_a].astype(np.int64), store.batch[doc_b].astype(np.int64)
+    rows_a, rows_b = store.rows[doc_a], store.rows[doc_b]
+    order = np.argsort(batch_a * len(store.batches) + batch_b, kind="stable")
+    cuts = np.flatnonzero(np.diff(batch_a[order] * len(store.batches) + batch_b[order])) + 1
+    found, sims = [np.empty((0, 5), np.int64)], [np.empty(0, np.float64)]
+    for pairs in np.split(order, cuts) if len(order) else []:
+        a, b = store.batches[batch_a[pairs[0]]], store.batches[batch_b[pairs[0]]]
+        rows, sim = align_runs(
+            (a.words, a.quoted, a.titled, a.offsets),
+            (b.words, b.quoted, b.titled, b.offsets),
+            rows_a[pairs],
+            rows_b[pairs],
+            seeds,
+            starts[pairs],
+            sizes[pairs],
+            params,
+            limits,
+        )
+        rows[:, 0] = pairs[rows[:, 0]]  # back to the pairs' order
+        found.append(rows)
+        sims.append(sim)
+    rows, sim = np.concatenate(found), np.concatenate(sims)
+    back = np.argsort(rows[:, 0], kind="stable")  # a pair's alignments stay in their order
+    rows, sim = rows[back], sim[back]
+    pair = rows[:, 0]
+    return list(
+        map(
+            Alignment,
+            doc_a[pair].tolist(),
+            rows[:, 1].tolist(),
+            rows[:, 2].tolist(),
+            doc_b[pair].tolist(),
+            rows[:, 3].tolist(),
+            rows[:, 4].tolist(),
+            sim.tolist(),
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -951,6 +914,7 @@ def _peel(
         placed.add(lead)
         cd, cw0, cw1 = nodes[lead]
         canon_words = fps[cd].words[cw0:cw1]
+        canon_set = set(canon_words.tolist())
         members, scores = [lead], {lead: len(canon_words)}
         frontier, seen = list(adjacent[lead]), {lead}
         while frontier:
@@ -962,7 +926,7 @@ def _peel(
             words = fps[d].words[w0:w1]
             need = min_similarity * len(words)
             # cheap bound first: words of the occurrence found anywhere in the leader
-            if np.count_nonzero(np.isin(words, canon_words)) < need:
+            if sum(w in canon_set for w in words.tolist()) < need:
                 continue
             m = matched_words(words, canon_words)
             if m < need:
