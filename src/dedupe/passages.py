@@ -160,11 +160,12 @@ class PassageStore(Sequence[PassageFingerprint]):
     document ``i`` is document ``rows[i]`` of ``batches[batch[i]]``. Reordering (:meth:`take`)
     moves the two index arrays only."""
 
-    __slots__ = ("_groups", "batch", "batches", "ngram", "rows")
+    __slots__ = ("_first", "_groups", "batch", "batches", "ngram", "rows")
 
     def __init__(self, batches: list[PassageBatch], batch: np.ndarray, rows: np.ndarray, ngram: int) -> None:
         self.batches, self.batch, self.rows, self.ngram = batches, batch, rows, ngram
         self._groups: list[tuple[PassageBatch, np.ndarray, np.ndarray]] | None = None
+        self._first: np.ndarray | None = None
 
     @classmethod
     def of(cls, fps: Sequence[PassageFingerprint] | PassageStore, ngram: int) -> PassageStore:
@@ -225,6 +226,26 @@ class PassageStore(Sequence[PassageFingerprint]):
                 if b > a
             ]
         return self._groups
+
+    def _place(self, i: int) -> tuple[PassageBatch, int]:
+        """Document ``i``'s batch and the position of its first word there."""
+        if self._first is None:  # found once for all documents: 8 bytes each
+            first = np.empty(len(self.rows), dtype=np.int64)
+            for batch, ids, rows in self._by_batch():
+                first[ids] = batch.offsets[rows]
+            self._first = first
+        return self.batches[self.batch[i]], int(self._first[i])
+
+    def words_of(self, i: int) -> np.ndarray:
+        """Document ``i``'s word hashes (``self[i].words`` without building the fingerprint)."""
+        batch, first = self._place(i)
+        return batch.words[first : int(batch.offsets[self.rows[i] + 1])]
+
+    def char_span(self, i: int, w0: int, w1: int) -> tuple[int, int]:
+        """Where words ``[w0, w1)`` of document ``i`` lie in its text: the first one's start and
+        the last one's end, in characters."""
+        batch, first = self._place(i)
+        return int(batch.starts[first + w0]), int(batch.ends[first + w1 - 1])
 
     def seed_count(self) -> int:
         """How many seeds (n-gram occurrences) the documents hold."""
@@ -734,10 +755,6 @@ def _merge(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return [(lo, hi) for lo, hi in merged]
 
 
-def _chars(fp: PassageFingerprint, w0: int, w1: int) -> tuple[int, int]:
-    return int(fp.starts[w0]), int(fp.ends[w1 - 1])
-
-
 def _assign_nodes(
     spans: dict[int, list[tuple[int, int]]],
 ) -> tuple[list[tuple[int, int, int]], dict[tuple[int, int, int], int]]:
@@ -791,6 +808,8 @@ def _fold_fragments(
         for k in comp:
             doc, lo, hi = nodes[k]
             by_doc[doc].append((lo, hi, ci))
+    for spans in by_doc.values():  # longest groups first: a group looks only at a prefix
+        spans.sort(key=lambda span: -length[span[2]])
     parent = list(range(len(comps)))
 
     def root(c: int) -> int:
@@ -802,13 +821,16 @@ def _fold_fragments(
     # so containment is counted per final group
     for ci in sorted(range(len(comps)), key=lambda c: -length[c]):
         counts: dict[int, int] = defaultdict(int)
+        longer = length[ci]
         for k in comps[ci]:
             doc, lo, hi = nodes[k]
-            for r in {
-                root(cj)
-                for olo, ohi, cj in by_doc[doc]
-                if length[cj] > length[ci] and _inside(lo, hi, olo, ohi)
-            }:
+            inside = set()
+            for olo, ohi, cj in by_doc[doc]:
+                if length[cj] <= longer:
+                    break
+                if 2 * (min(hi, ohi) - max(lo, olo)) >= hi - lo:  # _inside, inlined: the hot loop
+                    inside.add(root(cj))
+            for r in inside:
                 counts[r] += 1
         if counts:
             best = max(counts, key=lambda r: (counts[r], len(comps[r]), -r))
@@ -830,7 +852,7 @@ def _fold_fragments(
 
 def group_passages(
     alignments: list[Alignment],
-    fps: Sequence[PassageFingerprint],
+    fps: PassageStore,
     ids: list[str],
     texts: list[str],
     min_similarity: float,
@@ -860,8 +882,8 @@ def group_passages(
     return groups, span_group
 
 
-def _char_len(fps: Sequence[PassageFingerprint], node: tuple[int, int, int]) -> int:
-    s, e = _chars(fps[node[0]], node[1], node[2])
+def _char_len(fps: PassageStore, node: tuple[int, int, int]) -> int:
+    s, e = fps.char_span(*node)
     return e - s
 
 
@@ -869,7 +891,7 @@ def _peel(
     comp: list[int],
     edges: list[tuple[int, int]],
     nodes: list[tuple[int, int, int]],
-    fps: Sequence[PassageFingerprint],
+    fps: PassageStore,
     ids: list[str],
     texts: list[str],
     min_similarity: float,
@@ -913,7 +935,7 @@ def _peel(
             continue
         placed.add(lead)
         cd, cw0, cw1 = nodes[lead]
-        canon_words = fps[cd].words[cw0:cw1]
+        canon_words = fps.words_of(cd)[cw0:cw1]
         canon_set = set(canon_words.tolist())
         members, scores = [lead], {lead: len(canon_words)}
         frontier, seen = list(adjacent[lead]), {lead}
@@ -923,7 +945,7 @@ def _peel(
                 continue
             seen.add(k)
             d, w0, w1 = nodes[k]
-            words = fps[d].words[w0:w1]
+            words = fps.words_of(d)[w0:w1]
             need = min_similarity * len(words)
             # cheap bound first: words of the occurrence found anywhere in the leader
             if sum(w in canon_set for w in words.tolist()) < need:
@@ -947,16 +969,16 @@ def _make_group(
     matched: dict[int, int],
     canon: int,
     nodes: list[tuple[int, int, int]],
-    fps: Sequence[PassageFingerprint],
+    fps: PassageStore,
     ids: list[str],
     texts: list[str],
 ) -> PassageGroup:
     cd, cw0, cw1 = nodes[canon]
-    cstart, cend = _chars(fps[cd], cw0, cw1)
+    cstart, cend = fps.char_span(cd, cw0, cw1)
     occurrences = []
     for k in members:
         d, w0, w1 = nodes[k]
-        s, e = _chars(fps[d], w0, w1)
+        s, e = fps.char_span(d, w0, w1)
         occurrences.append(
             Occurrence(
                 ids[d],
@@ -983,7 +1005,7 @@ def _make_group(
 
 def reuse_clusters(
     alignments: list[Alignment],
-    fps: Sequence[PassageFingerprint],
+    fps: PassageStore,
     ids: list[str],
     texts: list[str],
     span_group: dict[tuple[int, int, int], str],
@@ -995,10 +1017,10 @@ def reuse_clusters(
     pairs: list[tuple[int, int, ReusePair]] = []
     for (a, b), als in sorted(by_pair.items()):
         shared_a = sum(
-            e - s for s, e in (_chars(fps[a], lo, hi) for lo, hi in _merge([(x.a0, x.a1) for x in als]))
+            e - s for s, e in (fps.char_span(a, lo, hi) for lo, hi in _merge([(x.a0, x.a1) for x in als]))
         )
         shared_b = sum(
-            e - s for s, e in (_chars(fps[b], lo, hi) for lo, hi in _merge([(x.b0, x.b1) for x in als]))
+            e - s for s, e in (fps.char_span(b, lo, hi) for lo, hi in _merge([(x.b0, x.b1) for x in als]))
         )
         if min(shared_a, shared_b) < cfg.reuse_min_chars:
             continue
