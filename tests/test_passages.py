@@ -321,3 +321,61 @@ def test_parallel_alignment_equals_serial(reuters_stories, monkeypatch):
     assert len(serial) > 100
     assert parallel == serial
     assert not passages._SHARED  # nothing left published after the pool is gone
+
+
+def _merge(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Overlapping intervals joined (touching ones kept apart), as reuse clusters merged them."""
+    merged: list[list[int]] = []
+    for lo, hi in sorted(intervals):
+        if merged and lo < merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+    return [(lo, hi) for lo, hi in merged]
+
+
+@given(st.lists(st.integers(1, 30), min_size=1, max_size=5), st.data())
+def test_shared_chars_vectorised_equals_merging_pair_by_pair(lengths, data):
+    """Characters covered per document pair, overlapping spans merged: numpy over all pairs at
+    once equals merging each pair's spans in turn (as reuse clusters did)."""
+    from dedupe.passages import PassageBatch, PassageStore, _shared_chars
+
+    fps = []
+    for n in lengths:
+        gaps = data.draw(st.lists(st.integers(1, 3), min_size=n, max_size=n))
+        starts = np.cumsum(gaps) + np.arange(n) * 4
+        fps.append(
+            PassageFingerprint(
+                np.zeros(n, np.uint64), starts, starts + 4, np.zeros(n, bool), np.zeros(n, bool), 3
+            )
+        )
+    cut = data.draw(st.integers(0, len(fps)))
+    store = PassageStore.build(
+        [(PassageBatch.of(fps[:cut], 3), range(cut)), (PassageBatch.of(fps[cut:], 3), range(len(fps) - cut))],
+        3,
+    )
+    spans = data.draw(
+        st.lists(
+            st.integers(0, len(fps) - 1).flatmap(
+                lambda d: st.tuples(st.just(d), st.integers(0, lengths[d] - 1)).flatmap(
+                    lambda t: st.tuples(
+                        st.just(t[0]), st.just(t[1]), st.integers(t[1] + 1, lengths[t[0]]), st.integers(0, 3)
+                    )
+                )
+            ),
+            min_size=1,
+            max_size=20,
+        )
+    )
+    docs = np.array([d for d, *_ in spans])
+    lo = np.array([a for _, a, _, _ in spans])
+    hi = np.array([b for _, _, b, _ in spans])
+    pair_of = np.array([p for *_, p in spans])
+    keys, pair = np.unique(pair_of * len(fps) + docs, return_inverse=True)  # one side: (pair, doc) fixed
+    got = _shared_chars(store, docs, lo, hi, pair)
+    expected = []
+    for key in keys.tolist():
+        mine = [(a, b) for (d, a, b, p) in spans if p * len(fps) + d == key]
+        d = key % len(fps)
+        expected.append(sum(e - s for s, e in (store.char_span(d, a, b) for a, b in _merge(mine))))
+    assert got.tolist() == expected

@@ -227,14 +227,18 @@ class PassageStore(Sequence[PassageFingerprint]):
             ]
         return self._groups
 
-    def _place(self, i: int) -> tuple[PassageBatch, int]:
-        """Document ``i``'s batch and the position of its first word there."""
-        if self._first is None:  # found once for all documents: 8 bytes each
+    def _firsts(self) -> np.ndarray:
+        """Each document's first word's position in its batch (found once: 8 bytes a document)."""
+        if self._first is None:
             first = np.empty(len(self.rows), dtype=np.int64)
             for batch, ids, rows in self._by_batch():
                 first[ids] = batch.offsets[rows]
             self._first = first
-        return self.batches[self.batch[i]], int(self._first[i])
+        return self._first
+
+    def _place(self, i: int) -> tuple[PassageBatch, int]:
+        """Document ``i``'s batch and the position of its first word there."""
+        return self.batches[self.batch[i]], int(self._firsts()[i])
 
     def words_of(self, i: int) -> np.ndarray:
         """Document ``i``'s word hashes (``self[i].words`` without building the fingerprint)."""
@@ -246,6 +250,19 @@ class PassageStore(Sequence[PassageFingerprint]):
         the last one's end, in characters."""
         batch, first = self._place(i)
         return int(batch.starts[first + w0]), int(batch.ends[first + w1 - 1])
+
+    def char_spans(self, docs: np.ndarray, w0: np.ndarray, w1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`char_span` of many word spans at once: their start and end characters (int64)."""
+        first = self._firsts()[docs]
+        start = np.empty(len(docs), dtype=np.int64)
+        end = np.empty(len(docs), dtype=np.int64)
+        batch = self.batch[docs]
+        order = np.argsort(batch, kind="stable")
+        for at in np.split(order, np.flatnonzero(np.diff(batch[order])) + 1) if len(order) else []:
+            src = self.batches[batch[at[0]]]
+            start[at] = src.starts[first[at] + w0[at]]
+            end[at] = src.ends[first[at] + w1[at] - 1]
+        return start, end
 
     def seed_count(self) -> int:
         """How many seeds (n-gram occurrences) the documents hold."""
@@ -745,16 +762,6 @@ def _align_parallel(
         _SHARED.clear()
 
 
-def _merge(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    merged: list[list[int]] = []
-    for lo, hi in sorted(intervals):
-        if merged and lo < merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], hi)
-        else:
-            merged.append([lo, hi])
-    return [(lo, hi) for lo, hi in merged]
-
-
 def _assign_nodes(
     spans: dict[int, list[tuple[int, int]]],
 ) -> tuple[list[tuple[int, int, int]], dict[tuple[int, int, int], int]]:
@@ -1011,35 +1018,23 @@ def reuse_clusters(
     span_group: dict[tuple[int, int, int], str],
     cfg: PassagesConfig,
 ) -> list[ReuseCluster]:
-    by_pair: dict[tuple[int, int], list[Alignment]] = defaultdict(list)
-    for al in alignments:
-        by_pair[(al.a, al.b)].append(al)
     pairs: list[tuple[int, int, ReusePair]] = []
-    for (a, b), als in sorted(by_pair.items()):
-        shared_a = sum(
-            e - s for s, e in (fps.char_span(a, lo, hi) for lo, hi in _merge([(x.a0, x.a1) for x in als]))
-        )
-        shared_b = sum(
-            e - s for s, e in (fps.char_span(b, lo, hi) for lo, hi in _merge([(x.b0, x.b1) for x in als]))
-        )
-        if min(shared_a, shared_b) < cfg.reuse_min_chars:
-            continue
-        passages = tuple(sorted({g for x in als if (g := span_group[(x.a, x.a0, x.a1)])}))
-        pairs.append(
-            (
-                a,
-                b,
-                ReusePair(
-                    ids[a],
-                    ids[b],
-                    shared_a,
-                    shared_b,
-                    shared_a / len(texts[a]),
-                    shared_b / len(texts[b]),
-                    passages,
-                ),
+    if alignments:
+        cols = np.array([(x.a, x.b, x.a0, x.a1, x.b0, x.b1) for x in alignments], dtype=np.int64)
+        # document pairs in (a, b) order, and each alignment's pair
+        keys, pair = np.unique(cols[:, 0] * len(ids) + cols[:, 1], return_inverse=True)
+        shared_a = _shared_chars(fps, cols[:, 0], cols[:, 2], cols[:, 3], pair)
+        shared_b = _shared_chars(fps, cols[:, 1], cols[:, 4], cols[:, 5], pair)
+        by_pair = np.argsort(pair, kind="stable")
+        bounds = np.searchsorted(pair[by_pair], np.arange(len(keys) + 1))
+        for k in np.flatnonzero(np.minimum(shared_a, shared_b) >= cfg.reuse_min_chars).tolist():
+            a, b = divmod(int(keys[k]), len(ids))
+            sa, sb = int(shared_a[k]), int(shared_b[k])
+            als = (alignments[i] for i in by_pair[bounds[k] : bounds[k + 1]].tolist())
+            passages = tuple(sorted({g for x in als if (g := span_group[(x.a, x.a0, x.a1)])}))
+            pairs.append(
+                (a, b, ReusePair(ids[a], ids[b], sa, sb, sa / len(texts[a]), sb / len(texts[b]), passages))
             )
-        )
     uf = UnionFind(len(ids))
     for a, b, _ in pairs:
         uf.union(a, b)
@@ -1052,6 +1047,22 @@ def reuse_clusters(
         clusters.append(ReuseCluster(members[0], tuple(members), tuple(pairs_of_root[uf.find(comp[0])])))
     clusters.sort(key=lambda c: c.id)
     return clusters
+
+
+def _shared_chars(
+    fps: PassageStore, docs: np.ndarray, lo: np.ndarray, hi: np.ndarray, pair: np.ndarray
+) -> np.ndarray:
+    """Per document pair: the characters of one side that its alignments cover, overlapping word
+    spans ``[lo, hi)`` of document ``docs`` merged (spans that only touch are not merged)."""
+    order = np.lexsort((hi, lo, pair))  # by pair, then span, as sorted() orders them
+    p, lo, hi, docs = pair[order], lo[order], hi[order], docs[order]
+    step = int(hi.max()) + 1
+    reach = np.maximum.accumulate(p * step + hi) - p * step  # furthest end so far in the pair
+    first = np.r_[True, p[1:] != p[:-1]]
+    opens = np.flatnonzero(first | (lo >= np.r_[0, reach[:-1]]))  # a span past all before it
+    closes = np.r_[opens[1:], len(p)] - 1
+    start, end = fps.char_spans(docs[opens], lo[opens], reach[closes])
+    return np.add.reduceat(end - start, np.flatnonzero(np.r_[True, p[opens][1:] != p[opens][:-1]]))
 
 
 def find_passages(
