@@ -14,7 +14,11 @@ as one byte buffer and do, in one compiled pass per document:
 * :func:`word_spans`: each word's hash and span, for the passage stage's fingerprints;
 * :func:`band_keys`, :func:`group_pairs`: LSH band keys and the pairs of rows sharing a key (the
   group-by), without the GIL so that bands can be shared among threads;
-* :func:`pair_intersections`: the verify stage's exact overlap for a whole batch of candidate pairs.
+* :func:`pair_intersections`: the verify stage's exact overlap for a whole batch of candidate pairs;
+* :func:`seed_shares`, :func:`seeds_in`, :func:`seed_groups`, :func:`seed_group_pairs`: the
+  passage stage's seeds, hashed from the words and paired share by share;
+* :func:`align_runs` (with :func:`extend` and :func:`matching_blocks`): the passage stage's
+  alignment of all document pairs of two passage batches at once.
 
 Only ASCII texts go through :func:`word_shingles` (one byte is one character, so the folding is a
 table); other texts take the numpy path. Tests hold both paths equal with hypothesis. Kernels are
@@ -655,9 +659,11 @@ def matching_blocks(a, b):
 
 @njit(cache=True)
 def extend(wa, wb, a1, b1, max_gap, min_run):
-    """:func:`dedupe.passages._extend`, compiled: move the end ``(a1, b1)`` of an alignment over
-    equal words, then across edits to the furthest end within ``max_gap + min_run`` words up to
-    which at least half of the words (and at least ``min_run``) are equal on both sides."""
+    """Move the end ``(a1, b1)`` of an alignment forward over equal words, then across edits: to
+    the furthest end, within ``max_gap + min_run`` words, up to which at least half of the words
+    (and at least ``min_run``) are equal on both sides. Words changed, dropped or inserted near the
+    end of a passage are crossed; a chance match after a long stretch of other text is not. Run on
+    reversed words, it moves the start backwards."""
     window = max_gap + min_run
     while True:
         while a1 < len(wa) and b1 < len(wb) and wa[a1] == wb[b1]:
@@ -707,8 +713,8 @@ def align_runs(batch_a, batch_b, rows_a, rows_b, seeds, starts, sizes, params, s
     batches holding the pairs' first and second documents (the same batch twice, or two), read in
     place; ``rows_a``, ``rows_b``: each pair's documents in them; ``seeds``: rows ``(doc_a, pos_a,
     doc_b, pos_b)`` as :func:`dedupe.passages.seed_pairs` gives them (sorted; only the positions
-    are read); ``starts``, ``sizes``: each pair's rows; ``params``: ``ngram, max_gap, min_seeds, min_words, min_quote_words`` and (in
-    ``similarity``) ``min_similarity, max_name_share``.
+    are read); ``starts``, ``sizes``: each pair's rows; ``params``: ``ngram, max_gap, min_seeds,
+    min_words, min_quote_words``; ``similarity``: ``min_similarity, max_name_share``.
 
     Returns ``m x 5`` rows ``(pair, a0, a1, b0, b1)`` and their similarities, pair by pair. A
     hypothesis test holds this equal to the Python alignment it replaced (in tests/test_kernels.py).
