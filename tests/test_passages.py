@@ -379,3 +379,55 @@ def test_shared_chars_vectorised_equals_merging_pair_by_pair(lengths, data):
         d = key % len(fps)
         expected.append(sum(e - s for s, e in (store.char_span(d, a, b) for a, b in _merge(mine))))
     assert got.tolist() == expected
+
+
+def _assign_nodes_reference(spans: dict[int, list[tuple[int, int]]]) -> tuple[list, dict]:
+    """The Python occurrence nodes (one document at a time, longest span first), which
+    :func:`dedupe.kernels.assign_nodes` replaced."""
+    nodes: list[list[int]] = []
+    node_of: dict[tuple[int, int, int], int] = {}
+    for doc in sorted(spans):
+        anchors: list[tuple[int, int, int]] = []
+        for lo, hi in sorted(set(spans[doc]), key=lambda x: (x[0] - x[1], x[0])):
+            best = None
+            for alo, ahi, k in anchors:
+                if 2 * (min(hi, ahi) - max(lo, alo)) >= max(hi - lo, ahi - alo):
+                    best = k
+                    nodes[k][1], nodes[k][2] = min(nodes[k][1], lo), max(nodes[k][2], hi)
+                    break
+            if best is None:
+                best = len(nodes)
+                anchors.append((lo, hi, best))
+                nodes.append([doc, lo, hi])
+            node_of[(doc, lo, hi)] = best
+    return [tuple(n) for n in nodes], node_of
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 3),
+            st.integers(0, 20),
+            st.integers(1, 12),
+            st.integers(0, 3),
+            st.integers(0, 20),
+            st.integers(1, 12),
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_occurrence_nodes_kernel_equals_python(rows):
+    """Nodes of aligned spans, numbered alike, and each alignment side's node."""
+    from dedupe.passages import Alignment, _assign_nodes
+
+    alignments = [Alignment(a, a0, a0 + la, b, b0, b0 + lb, 1.0) for a, a0, la, b, b0, lb in rows]
+    spans: dict[int, list[tuple[int, int]]] = {}
+    for al in alignments:
+        spans.setdefault(al.a, []).append((al.a0, al.a1))
+        spans.setdefault(al.b, []).append((al.b0, al.b1))
+    nodes, node_of = _assign_nodes_reference(spans)
+    got_nodes, distinct, node_of_span, sides = _assign_nodes(alignments)
+    assert got_nodes == nodes
+    assert {tuple(s): k for s, k in zip(distinct.tolist(), node_of_span.tolist())} == node_of
+    assert sides.tolist() == [[node_of[(x.a, x.a0, x.a1)], node_of[(x.b, x.b0, x.b1)]] for x in alignments]

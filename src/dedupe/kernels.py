@@ -18,7 +18,8 @@ as one byte buffer and do, in one compiled pass per document:
 * :func:`seed_shares`, :func:`seeds_in`, :func:`seed_groups`, :func:`seed_group_pairs`: the
   passage stage's seeds, hashed from the words and paired share by share;
 * :func:`align_runs` (with :func:`extend` and :func:`matching_blocks`): the passage stage's
-  alignment of all document pairs of two passage batches at once.
+  alignment of all document pairs of two passage batches at once, and :func:`assign_nodes`, the
+  occurrences the aligned spans make.
 
 Only ASCII texts go through :func:`word_shingles` (one byte is one character, so the folding is a
 table); other texts take the numpy path. Tests hold both paths equal with hypothesis. Kernels are
@@ -876,3 +877,41 @@ def _before(found, x, y):
     if found[x, 0] != found[y, 0]:
         return found[x, 0] < found[y, 0]
     return found[x, 2] < found[y, 2]
+
+
+@njit(cache=True, nogil=True)
+def assign_nodes(doc, lo, hi):
+    """Occurrence nodes of aligned word spans ``[lo, hi)`` of documents ``doc``: the spans sorted by
+    document, then longest first, then by start, without repeats (see
+    :func:`dedupe.passages._assign_nodes`). A span joins the first node of its document whose
+    first (anchor) span and it each cover at least half of the other, and widens that node to
+    their union; otherwise it opens a node. Returns each span's node and the nodes' documents,
+    starts and ends, numbered in the order they open."""
+    n = len(doc)
+    node = np.empty(n, np.int64)
+    node_doc = np.empty(n, np.int64)
+    node_lo = np.empty(n, np.int64)
+    node_hi = np.empty(n, np.int64)
+    anchor_lo = np.empty(n, np.int64)
+    anchor_hi = np.empty(n, np.int64)
+    anchor_node = np.empty(n, np.int64)
+    nodes = anchors = 0
+    for i in range(n):
+        if i == 0 or doc[i] != doc[i - 1]:
+            anchors = 0
+        best = -1
+        for t in range(anchors):
+            overlap = min(hi[i], anchor_hi[t]) - max(lo[i], anchor_lo[t])
+            if 2 * overlap >= max(hi[i] - lo[i], anchor_hi[t] - anchor_lo[t]):
+                best = anchor_node[t]
+                node_lo[best] = min(node_lo[best], lo[i])
+                node_hi[best] = max(node_hi[best], hi[i])
+                break
+        if best < 0:
+            best = nodes
+            anchor_lo[anchors], anchor_hi[anchors], anchor_node[anchors] = lo[i], hi[i], best
+            anchors += 1
+            node_doc[best], node_lo[best], node_hi[best] = doc[i], lo[i], hi[i]
+            nodes += 1
+        node[i] = best
+    return node, node_doc[:nodes], node_lo[:nodes], node_hi[:nodes]

@@ -762,34 +762,26 @@ def _align_parallel(
         _SHARED.clear()
 
 
-def _assign_nodes(
-    spans: dict[int, list[tuple[int, int]]],
-) -> tuple[list[tuple[int, int, int]], dict[tuple[int, int, int], int]]:
-    """Occurrence nodes ``(doc, lo, hi)`` (word ranges) and the node of each aligned span.
+def _assign_nodes(alignments: list[Alignment]) -> tuple[list[tuple[int, int, int]], np.ndarray, np.ndarray]:
+    """Occurrence nodes ``(doc, lo, hi)`` (word ranges), and the node of each alignment's two sides.
 
     Two spans of a document are one occurrence when each covers at least half of the other: the
     same passage, its ends trimmed differently by different alignments; the occurrence covers
     their union. Spans are taken longest first and compared with the node's first (longest)
-    span, its anchor, which never grows, so partly overlapping spans cannot chain along a document.
+    span, its anchor, which never grows, so partly overlapping spans cannot chain along a document
+    (:func:`dedupe.kernels.assign_nodes`). Returns the nodes, the distinct spans (``m x 3``) and
+    each one's node, and each alignment's nodes (``n x 2``: side a, side b) as the last two.
     """
-    nodes: list[list[int]] = []
-    node_of: dict[tuple[int, int, int], int] = {}
-    for doc in sorted(spans):
-        anchors: list[tuple[int, int, int]] = []  # (lo, hi, node)
-        for lo, hi in sorted(set(spans[doc]), key=lambda x: (x[0] - x[1], x[0])):
-            best = None
-            for alo, ahi, k in anchors:
-                overlap = min(hi, ahi) - max(lo, alo)
-                if 2 * overlap >= max(hi - lo, ahi - alo):
-                    best = k
-                    nodes[k][1], nodes[k][2] = min(nodes[k][1], lo), max(nodes[k][2], hi)
-                    break
-            if best is None:
-                best = len(nodes)
-                anchors.append((lo, hi, best))
-                nodes.append([doc, lo, hi])
-            node_of[(doc, lo, hi)] = best
-    return [(d, lo, hi) for d, lo, hi in nodes], node_of
+    from .kernels import assign_nodes
+
+    cols = np.array([(x.a, x.a0, x.a1, x.b, x.b0, x.b1) for x in alignments], dtype=np.int64).reshape(-1, 6)
+    spans, side = np.unique(np.concatenate([cols[:, :3], cols[:, 3:]]), axis=0, return_inverse=True)
+    order = np.lexsort((spans[:, 1], spans[:, 1] - spans[:, 2], spans[:, 0]))  # by doc, longest, start
+    node, doc, lo, hi = assign_nodes(spans[order, 0], spans[order, 1], spans[order, 2])
+    node_of_span = np.empty(len(spans), dtype=np.int64)
+    node_of_span[order] = node
+    nodes = list(zip(doc.tolist(), lo.tolist(), hi.tolist()))
+    return nodes, spans, node_of_span, node_of_span[side.reshape(-1)].reshape(2, -1).T
 
 
 def _inside(lo: int, hi: int, olo: int, ohi: int) -> bool:
@@ -865,18 +857,16 @@ def group_passages(
     min_similarity: float,
 ) -> tuple[list[PassageGroup], dict[tuple[int, int, int], str | None]]:
     """Passage groups, and for each (doc, w0, w1) span of an alignment side the id of its group."""
-    spans: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for al in alignments:
-        spans[al.a].append((al.a0, al.a1))
-        spans[al.b].append((al.b0, al.b1))
-    nodes, node_of = _assign_nodes(spans)
+    if not alignments:
+        return [], {}
+    nodes, spans, node_of_span, sides = _assign_nodes(alignments)
+    side_a, side_b = sides[:, 0].tolist(), sides[:, 1].tolist()
     uf = UnionFind(len(nodes))
-    for al in alignments:
-        uf.union(node_of[(al.a, al.a0, al.a1)], node_of[(al.b, al.b0, al.b1)])
+    for x, y in zip(side_a, side_b):
+        uf.union(x, y)
     comps, group_of = _fold_fragments(uf.components(), nodes)
     edges: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for al in alignments:
-        x, y = node_of[(al.a, al.a0, al.a1)], node_of[(al.b, al.b0, al.b1)]
+    for x, y in zip(side_a, side_b):
         edges[group_of[x]].append((x, y))
     groups: list[PassageGroup] = []
     node_group: dict[int, str] = {}
@@ -884,7 +874,7 @@ def group_passages(
         for group, members in _peel(comp, edges[ci], nodes, fps, ids, texts, min_similarity):
             groups.append(group)
             node_group.update((k, group.id) for k in members)
-    span_group = {key: node_group.get(k) for key, k in node_of.items()}
+    span_group = {tuple(key): node_group.get(k) for key, k in zip(spans.tolist(), node_of_span.tolist())}
     groups.sort(key=lambda g: (-g.documents, -(g.end - g.start), g.id))
     return groups, span_group
 
