@@ -762,8 +762,14 @@ def _align_parallel(
         _SHARED.clear()
 
 
-def _assign_nodes(alignments: list[Alignment]) -> tuple[list[tuple[int, int, int]], np.ndarray, np.ndarray]:
-    """Occurrence nodes ``(doc, lo, hi)`` (word ranges), and the node of each alignment's two sides.
+def _columns(alignments: list[Alignment]) -> np.ndarray:
+    """The alignments as rows ``(a, a0, a1, b, b0, b1)`` of an ``n x 6`` int64 array."""
+    return np.array([(x.a, x.a0, x.a1, x.b, x.b0, x.b1) for x in alignments], dtype=np.int64).reshape(-1, 6)
+
+
+def _assign_nodes(cols: np.ndarray) -> tuple[list[tuple[int, int, int]], np.ndarray, np.ndarray, np.ndarray]:
+    """Occurrence nodes ``(doc, lo, hi)`` (word ranges), and the node of each alignment's two sides
+    (``cols``: see :func:`_columns`).
 
     Two spans of a document are one occurrence when each covers at least half of the other: the
     same passage, its ends trimmed differently by different alignments; the occurrence covers
@@ -774,7 +780,6 @@ def _assign_nodes(alignments: list[Alignment]) -> tuple[list[tuple[int, int, int
     """
     from .kernels import assign_nodes
 
-    cols = np.array([(x.a, x.a0, x.a1, x.b, x.b0, x.b1) for x in alignments], dtype=np.int64).reshape(-1, 6)
     spans, side = np.unique(np.concatenate([cols[:, :3], cols[:, 3:]]), axis=0, return_inverse=True)
     order = np.lexsort((spans[:, 1], spans[:, 1] - spans[:, 2], spans[:, 0]))  # by doc, longest, start
     node, doc, lo, hi = assign_nodes(spans[order, 0], spans[order, 1], spans[order, 2])
@@ -850,16 +855,17 @@ def _fold_fragments(
 
 
 def group_passages(
-    alignments: list[Alignment],
+    cols: np.ndarray,
     fps: PassageStore,
     ids: list[str],
     texts: list[str],
     min_similarity: float,
 ) -> tuple[list[PassageGroup], dict[tuple[int, int, int], str | None]]:
-    """Passage groups, and for each (doc, w0, w1) span of an alignment side the id of its group."""
-    if not alignments:
+    """Passage groups, and for each (doc, w0, w1) span of an alignment side the id of its group
+    (``cols``: the alignments, see :func:`_columns`)."""
+    if not len(cols):
         return [], {}
-    nodes, spans, node_of_span, sides = _assign_nodes(alignments)
+    nodes, spans, node_of_span, sides = _assign_nodes(cols)
     side_a, side_b = sides[:, 0].tolist(), sides[:, 1].tolist()
     uf = UnionFind(len(nodes))
     for x, y in zip(side_a, side_b):
@@ -1001,27 +1007,27 @@ def _make_group(
 
 
 def reuse_clusters(
-    alignments: list[Alignment],
+    cols: np.ndarray,
     fps: PassageStore,
     ids: list[str],
     texts: list[str],
     span_group: dict[tuple[int, int, int], str],
     cfg: PassagesConfig,
 ) -> list[ReuseCluster]:
+    """Documents joined by the passages they share (``cols``: the alignments, see :func:`_columns`)."""
     pairs: list[tuple[int, int, ReusePair]] = []
-    if alignments:
-        cols = np.array([(x.a, x.b, x.a0, x.a1, x.b0, x.b1) for x in alignments], dtype=np.int64)
+    if len(cols):
         # document pairs in (a, b) order, and each alignment's pair
-        keys, pair = np.unique(cols[:, 0] * len(ids) + cols[:, 1], return_inverse=True)
-        shared_a = _shared_chars(fps, cols[:, 0], cols[:, 2], cols[:, 3], pair)
-        shared_b = _shared_chars(fps, cols[:, 1], cols[:, 4], cols[:, 5], pair)
+        keys, pair = np.unique(cols[:, 0] * len(ids) + cols[:, 3], return_inverse=True)
+        shared_a = _shared_chars(fps, cols[:, 0], cols[:, 1], cols[:, 2], pair)
+        shared_b = _shared_chars(fps, cols[:, 3], cols[:, 4], cols[:, 5], pair)
         by_pair = np.argsort(pair, kind="stable")
         bounds = np.searchsorted(pair[by_pair], np.arange(len(keys) + 1))
         for k in np.flatnonzero(np.minimum(shared_a, shared_b) >= cfg.reuse_min_chars).tolist():
             a, b = divmod(int(keys[k]), len(ids))
             sa, sb = int(shared_a[k]), int(shared_b[k])
-            als = (alignments[i] for i in by_pair[bounds[k] : bounds[k + 1]].tolist())
-            passages = tuple(sorted({g for x in als if (g := span_group[(x.a, x.a0, x.a1)])}))
+            sides = cols[by_pair[bounds[k] : bounds[k + 1]], :3].tolist()
+            passages = tuple(sorted({g for d, lo, hi in sides if (g := span_group[(d, lo, hi)])}))
             pairs.append(
                 (a, b, ReusePair(ids[a], ids[b], sa, sb, sa / len(texts[a]), sb / len(texts[b]), passages))
             )
@@ -1072,8 +1078,9 @@ def find_passages(
     """
     fps = PassageStore.of(fps, cfg.ngram)
     alignments = align_all(fps, cfg, involving, boilerplate, engine)
-    groups, span_group = group_passages(alignments, fps, ids, texts, cfg.min_similarity)
-    clusters = reuse_clusters(alignments, fps, ids, texts, span_group, cfg)
+    cols = _columns(alignments)
+    groups, span_group = group_passages(cols, fps, ids, texts, cfg.min_similarity)
+    clusters = reuse_clusters(cols, fps, ids, texts, span_group, cfg)
     return (
         groups,
         clusters,
