@@ -265,7 +265,7 @@ def test_align_kernel_equals_python(docs, data, ngram, max_gap, min_words, min_q
         ],
         ngram,
     )
-    assert _align_runs(store, cfg, seeds, starts, sizes) == expected
+    assert list(_align_runs(store, cfg, seeds, starts, sizes)) == expected
 
 
 def _band_keys_numpy(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:

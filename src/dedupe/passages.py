@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -471,6 +471,39 @@ class Alignment:
     similarity: float
 
 
+class Alignments:
+    """Alignments as columns, in pair order: ``cols`` rows ``(a, a0, a1, b, b0, b1)`` (an
+    ``n x 6`` int64 array) and each one's ``similarity``. Iterating gives :class:`Alignment`
+    records; the stages that follow read the columns (a million records cost seconds to build,
+    pickle and read back, the arrays almost nothing)."""
+
+    __slots__ = ("cols", "similarity")
+
+    def __init__(self, cols: np.ndarray, similarity: np.ndarray) -> None:
+        self.cols = np.asarray(cols, dtype=np.int64).reshape(-1, 6)
+        self.similarity = np.asarray(similarity, dtype=np.float64)
+
+    @classmethod
+    def concat(cls, parts: Sequence[Alignments]) -> Alignments:
+        if not parts:
+            return cls(np.empty((0, 6), np.int64), np.empty(0, np.float64))
+        return cls(np.concatenate([p.cols for p in parts]), np.concatenate([p.similarity for p in parts]))
+
+    def __len__(self) -> int:
+        return len(self.cols)
+
+    def __iter__(self) -> Iterator[Alignment]:
+        return map(Alignment, *self.cols.T.tolist(), self.similarity.tolist())
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Alignments):
+            return NotImplemented
+        return np.array_equal(self.cols, other.cols) and np.array_equal(self.similarity, other.similarity)
+
+    def __repr__(self) -> str:
+        return f"Alignments({len(self)} rows)"
+
+
 _SEED_SHARE = 1 << 25  # seeds grouped at once: about 1 GB of working memory, plus their pairs
 
 
@@ -641,16 +674,16 @@ def align_all(
     involving: np.ndarray | None = None,
     boilerplate: np.ndarray | None = None,
     engine: Any = None,
-) -> list[Alignment]:
+) -> Alignments:
     """Alignments of every document pair worth aligning, in pair order.
 
     With an ``engine`` of several workers, the pairs are aligned in parallel: the fingerprints
     are published before the workers fork (so they share them instead of receiving copies) and
-    each task carries only a slice of seed rows; the result is the same list.
+    each task carries only a slice of seed rows; the result is the same.
     """
     seeds = seed_pairs(fps, cfg, involving, boilerplate)
     if not len(seeds):
-        return []
+        return Alignments.concat([])
     starts, sizes = alignable(seeds, cfg)
     if engine is not None and getattr(engine, "workers", 1) > 1 and len(starts) > _PARALLEL_PAIRS:
         return _align_parallel(fps, cfg, seeds, starts, sizes, engine)
@@ -667,7 +700,7 @@ def _align_runs(
     seeds: np.ndarray,
     starts: np.ndarray,
     sizes: np.ndarray,
-) -> list[Alignment]:
+) -> Alignments:
     """Align the document pairs whose seed rows are ``seeds[starts[k] : starts[k] + sizes[k]]``.
 
     A pair's seeds are chained into runs of nearby seeds, each run is extended over equal words and
@@ -707,18 +740,8 @@ def _align_runs(
     back = np.argsort(rows[:, 0], kind="stable")  # a pair's alignments stay in their order
     rows, sim = rows[back], sim[back]
     pair = rows[:, 0]
-    return list(
-        map(
-            Alignment,
-            doc_a[pair].tolist(),
-            rows[:, 1].tolist(),
-            rows[:, 2].tolist(),
-            doc_b[pair].tolist(),
-            rows[:, 3].tolist(),
-            rows[:, 4].tolist(),
-            sim.tolist(),
-        )
-    )
+    cols = np.column_stack([doc_a[pair], rows[:, 1], rows[:, 2], doc_b[pair], rows[:, 3], rows[:, 4]])
+    return Alignments(cols, sim)
 
 
 @dataclass(frozen=True)
@@ -727,7 +750,7 @@ class _AlignTask:
 
     cfg: PassagesConfig
 
-    def __call__(self, part: tuple[np.ndarray, np.ndarray, np.ndarray]) -> list[Alignment]:
+    def __call__(self, part: tuple[np.ndarray, np.ndarray, np.ndarray]) -> Alignments:
         seeds, starts, sizes = part
         return _align_runs(_SHARED["fps"], self.cfg, seeds, starts, sizes)
 
@@ -739,7 +762,7 @@ def _align_parallel(
     starts: np.ndarray,
     sizes: np.ndarray,
     engine: Any,
-) -> list[Alignment]:
+) -> Alignments:
     import multiprocessing
 
     if "fork" not in multiprocessing.get_all_start_methods():
@@ -754,22 +777,14 @@ def _align_parallel(
 
     _SHARED["fps"] = fps
     try:
-        out: list[Alignment] = []
-        for aligned in engine.map(_AlignTask(cfg), parts()):
-            out.extend(aligned)
-        return out
+        return Alignments.concat(list(engine.map(_AlignTask(cfg), parts())))
     finally:
         _SHARED.clear()
 
 
-def _columns(alignments: list[Alignment]) -> np.ndarray:
-    """The alignments as rows ``(a, a0, a1, b, b0, b1)`` of an ``n x 6`` int64 array."""
-    return np.array([(x.a, x.a0, x.a1, x.b, x.b0, x.b1) for x in alignments], dtype=np.int64).reshape(-1, 6)
-
-
 def _assign_nodes(cols: np.ndarray) -> tuple[list[tuple[int, int, int]], np.ndarray, np.ndarray, np.ndarray]:
     """Occurrence nodes ``(doc, lo, hi)`` (word ranges), and the node of each alignment's two sides
-    (``cols``: see :func:`_columns`).
+    (``cols``: see :class:`Alignments`).
 
     Two spans of a document are one occurrence when each covers at least half of the other: the
     same passage, its ends trimmed differently by different alignments; the occurrence covers
@@ -780,13 +795,18 @@ def _assign_nodes(cols: np.ndarray) -> tuple[list[tuple[int, int, int]], np.ndar
     """
     from .kernels import assign_nodes
 
-    spans, side = np.unique(np.concatenate([cols[:, :3], cols[:, 3:]]), axis=0, return_inverse=True)
-    order = np.lexsort((spans[:, 1], spans[:, 1] - spans[:, 2], spans[:, 0]))  # by doc, longest, start
-    node, doc, lo, hi = assign_nodes(spans[order, 0], spans[order, 1], spans[order, 2])
-    node_of_span = np.empty(len(spans), dtype=np.int64)
-    node_of_span[order] = node
+    both = np.concatenate([cols[:, :3], cols[:, 3:]])
+    # by doc, longest first, then start: the kernel's order, in which equal spans are neighbours
+    # (one lexsort, against np.unique(axis=0)'s sort of rows as records and then a lexsort)
+    order = np.lexsort((both[:, 1], both[:, 1] - both[:, 2], both[:, 0]))
+    ordered = both[order]
+    first = np.r_[True, (ordered[1:] != ordered[:-1]).any(axis=1)] if len(ordered) else np.zeros(0, bool)
+    spans = ordered[first]
+    side = np.empty(len(both), dtype=np.int64)
+    side[order] = np.cumsum(first) - 1
+    node_of_span, doc, lo, hi = assign_nodes(*map(np.ascontiguousarray, spans.T))
     nodes = list(zip(doc.tolist(), lo.tolist(), hi.tolist()))
-    return nodes, spans, node_of_span, node_of_span[side.reshape(-1)].reshape(2, -1).T
+    return nodes, spans, node_of_span, node_of_span[side].reshape(2, -1).T
 
 
 def _inside(lo: int, hi: int, olo: int, ohi: int) -> bool:
@@ -862,7 +882,7 @@ def group_passages(
     min_similarity: float,
 ) -> tuple[list[PassageGroup], dict[tuple[int, int, int], str | None]]:
     """Passage groups, and for each (doc, w0, w1) span of an alignment side the id of its group
-    (``cols``: the alignments, see :func:`_columns`)."""
+    (``cols``: the alignments, see :class:`Alignments`)."""
     if not len(cols):
         return [], {}
     nodes, spans, node_of_span, sides = _assign_nodes(cols)
@@ -1014,7 +1034,7 @@ def reuse_clusters(
     span_group: dict[tuple[int, int, int], str],
     cfg: PassagesConfig,
 ) -> list[ReuseCluster]:
-    """Documents joined by the passages they share (``cols``: the alignments, see :func:`_columns`)."""
+    """Documents joined by the passages they share (``cols``: the alignments, see :class:`Alignments`)."""
     pairs: list[tuple[int, int, ReusePair]] = []
     if len(cols):
         # document pairs in (a, b) order, and each alignment's pair
@@ -1078,7 +1098,7 @@ def find_passages(
     """
     fps = PassageStore.of(fps, cfg.ngram)
     alignments = align_all(fps, cfg, involving, boilerplate, engine)
-    cols = _columns(alignments)
+    cols = alignments.cols
     groups, span_group = group_passages(cols, fps, ids, texts, cfg.min_similarity)
     clusters = reuse_clusters(cols, fps, ids, texts, span_group, cfg)
     return (
