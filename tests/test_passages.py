@@ -427,7 +427,9 @@ def test_occurrence_nodes_kernel_equals_python(rows):
         spans.setdefault(al.a, []).append((al.a0, al.a1))
         spans.setdefault(al.b, []).append((al.b0, al.b1))
     nodes, node_of = _assign_nodes_reference(spans)
-    got_nodes, distinct, node_of_span, sides = _assign_nodes(np.array([(x.a, x.a0, x.a1, x.b, x.b0, x.b1) for x in alignments]))
+    got_nodes, distinct, node_of_span, sides = _assign_nodes(
+        np.array([(x.a, x.a0, x.a1, x.b, x.b0, x.b1) for x in alignments])
+    )
     assert got_nodes == nodes
     assert {tuple(s): k for s, k in zip(distinct.tolist(), node_of_span.tolist())} == node_of
     assert sides.tolist() == [[node_of[(x.a, x.a0, x.a1)], node_of[(x.b, x.b0, x.b1)]] for x in alignments]
