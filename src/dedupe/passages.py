@@ -678,8 +678,8 @@ def align_all(
     """Alignments of every document pair worth aligning, in pair order.
 
     With an ``engine`` of several workers, the pairs are aligned in parallel: the fingerprints
-    are published before the workers fork (so they share them instead of receiving copies) and
-    each task carries only a slice of seed rows; the result is the same.
+    and the seed rows are published before the workers fork (so they share them instead of
+    receiving copies) and each task carries only its runs' bounds; the result is the same.
     """
     seeds = seed_pairs(fps, cfg, involving, boilerplate)
     if not len(seeds):
@@ -746,13 +746,14 @@ def _align_runs(
 
 @dataclass(frozen=True)
 class _AlignTask:
-    """A picklable map function: aligns a slice of pair runs against the shared fingerprints."""
+    """A picklable map function: aligns a slice of pair runs against the shared fingerprints
+    and seed rows."""
 
     cfg: PassagesConfig
 
-    def __call__(self, part: tuple[np.ndarray, np.ndarray, np.ndarray]) -> Alignments:
-        seeds, starts, sizes = part
-        return _align_runs(_SHARED["fps"], self.cfg, seeds, starts, sizes)
+    def __call__(self, part: tuple[np.ndarray, np.ndarray]) -> Alignments:
+        starts, sizes = part
+        return _align_runs(_SHARED["fps"], self.cfg, _SHARED["seeds"], starts, sizes)
 
 
 def _align_parallel(
@@ -768,16 +769,12 @@ def _align_parallel(
     if "fork" not in multiprocessing.get_all_start_methods():
         return _align_runs(fps, cfg, seeds, starts, sizes)
     chunk = max(200, len(starts) // (8 * engine.workers))
-
-    def parts():
-        for c in range(0, len(starts), chunk):
-            st, sz = starts[c : c + chunk], sizes[c : c + chunk]
-            lo, hi = int(st[0]), int(st[-1] + sz[-1])
-            yield seeds[lo:hi], st - lo, sz
-
-    _SHARED["fps"] = fps
+    parts = ((starts[c : c + chunk], sizes[c : c + chunk]) for c in range(0, len(starts), chunk))
+    # published before the workers fork: each task carries only its runs' bounds (the seed rows
+    # are a gigabyte at 20k reuse-heavy documents, seconds to pickle and read back)
+    _SHARED.update(fps=fps, seeds=seeds)
     try:
-        return Alignments.concat(list(engine.map(_AlignTask(cfg), parts())))
+        return Alignments.concat(list(engine.map(_AlignTask(cfg), parts)))
     finally:
         _SHARED.clear()
 
