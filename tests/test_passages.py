@@ -430,6 +430,164 @@ def test_occurrence_nodes_kernel_equals_python(rows):
     got_nodes, distinct, node_of_span, sides = _assign_nodes(
         np.array([(x.a, x.a0, x.a1, x.b, x.b0, x.b1) for x in alignments])
     )
-    assert got_nodes == nodes
+    assert [tuple(n) for n in got_nodes.tolist()] == nodes
     assert {tuple(s): k for s, k in zip(distinct.tolist(), node_of_span.tolist())} == node_of
     assert sides.tolist() == [[node_of[(x.a, x.a0, x.a1)], node_of[(x.b, x.b0, x.b1)]] for x in alignments]
+
+
+def _peel_reference(comp, edges, nodes, fps, ids, texts, min_similarity):
+    """The Python passage groups of one component (leader walks), which
+    :func:`dedupe.kernels.occurrence_reps` and :func:`dedupe.kernels.peel_groups` replaced."""
+    from collections import defaultdict
+
+    from dedupe.passages import Occurrence, PassageGroup, matched_words
+
+    def char_len(k):
+        s, e = fps.char_span(*nodes[k])
+        return e - s
+
+    def inside(lo, hi, olo, ohi):
+        return 2 * (min(hi, ohi) - max(lo, olo)) >= hi - lo
+
+    order = sorted(comp, key=lambda k: (nodes[k][1] - nodes[k][2], nodes[k][0], nodes[k][1]))
+    rep, kept_by_doc = {}, defaultdict(list)
+    for k in order:
+        d, lo, hi = nodes[k]
+        rep[k] = next((j for j in kept_by_doc[d] if inside(lo, hi, nodes[j][1], nodes[j][2])), k)
+        if rep[k] == k:
+            kept_by_doc[d].append(k)
+    adjacent = defaultdict(set)
+    for x, y in edges:
+        x, y = rep[x], rep[y]
+        if x != y:
+            adjacent[x].add(y)
+            adjacent[y].add(x)
+    represented = defaultdict(list)
+    for k, r in rep.items():
+        represented[r].append(k)
+    leaders = sorted(
+        (k for k in comp if rep[k] == k), key=lambda k: (-char_len(k), ids[nodes[k][0]], nodes[k][1])
+    )
+    placed, out = set(), []
+    for lead in leaders:
+        if lead in placed:
+            continue
+        placed.add(lead)
+        cd, cw0, cw1 = nodes[lead]
+        canon = fps.words_of(cd)[cw0:cw1]
+        canon_set = set(canon.tolist())
+        members, scores = [lead], {lead: len(canon)}
+        frontier, seen = list(adjacent[lead]), {lead}
+        while frontier:
+            k = frontier.pop()
+            if k in seen or k in placed:
+                continue
+            seen.add(k)
+            d, w0, w1 = nodes[k]
+            words = fps.words_of(d)[w0:w1]
+            need = min_similarity * len(words)
+            if sum(w in canon_set for w in words.tolist()) < need:
+                continue
+            m = matched_words(words, canon)
+            if m < need:
+                continue
+            members.append(k)
+            scores[k] = m
+            placed.add(k)
+            frontier.extend(adjacent[k])
+        if len({nodes[k][0] for k in members}) < 2:
+            continue
+        cstart, cend = fps.char_span(cd, cw0, cw1)
+        occurrences = []
+        for k in members:
+            d, w0, w1 = nodes[k]
+            s, e = fps.char_span(d, w0, w1)
+            occurrences.append(
+                Occurrence(
+                    ids[d],
+                    s,
+                    e,
+                    scores[k] / (w1 - w0),
+                    scores[k] / (cw1 - cw0),
+                    bool(fps[d].quoted[w0:w1].all()),
+                    texts[d][s:e],
+                )
+            )
+        occurrences.sort(key=lambda o: (o.doc, o.start))
+        group = PassageGroup(
+            f"{ids[cd]}:{cstart}-{cend}",
+            texts[cd][cstart:cend],
+            ids[cd],
+            cstart,
+            cend,
+            len({o.doc for o in occurrences if o.quoted}) >= 2,
+            tuple(occurrences),
+        )
+        out.append((group, [j for k in members for j in represented[k]]))
+    return out
+
+
+def _group_passages_reference(cols, fps, ids, texts, min_similarity):
+    from dedupe.cluster import UnionFind
+    from dedupe.passages import _assign_nodes, _fold_fragments
+
+    nodes, spans, node_of_span, sides = _assign_nodes(cols)
+    nodes = [tuple(n) for n in nodes.tolist()]
+    uf = UnionFind(len(nodes))
+    for x, y in sides.tolist():
+        uf.union(x, y)
+    comps = _fold_fragments(uf.components(), nodes)
+    group_of = {k: ci for ci, comp in enumerate(comps) for k in comp}
+    edges = {}
+    for x, y in sides.tolist():
+        edges.setdefault(group_of[x], []).append((x, y))
+    groups, node_group = [], {}
+    for ci, comp in enumerate(comps):
+        for group, members in _peel_reference(
+            comp, edges.get(ci, []), nodes, fps, ids, texts, min_similarity
+        ):
+            groups.append(group)
+            node_group.update((k, group.id) for k in members)
+    span_group = {tuple(key): node_group.get(k) for key, k in zip(spans.tolist(), node_of_span.tolist())}
+    groups.sort(key=lambda g: (-g.documents, -(g.end - g.start), g.id))
+    return groups, span_group
+
+
+@given(
+    st.lists(st.lists(st.integers(0, 4), min_size=3, max_size=30), min_size=2, max_size=6),
+    st.data(),
+    st.sampled_from([0.3, 0.5, 0.8, 1.0]),
+)
+def test_passage_groups_kernels_equal_python(docs, data, min_similarity):
+    """Passage groups from random alignments over random documents (few distinct words, so
+    occurrences nest, overlap and resemble each other): the compiled representatives and walks
+    give the groups, and each aligned span's group, that the Python walks gave."""
+    from dedupe.passages import PassageBatch, PassageStore, group_passages
+
+    fps, texts = [], []
+    for words in docs:
+        quoted = np.array(data.draw(st.lists(st.booleans(), min_size=len(words), max_size=len(words))))
+        span = 2 * np.arange(len(words), dtype=np.int64)
+        fps.append(PassageFingerprint(np.array(words, np.uint64), span, span + 1, quoted, quoted, 3))
+        texts.append(" ".join("abcde"[w] for w in words))
+    rows = []
+    for _ in range(data.draw(st.integers(1, 25))):
+        a, b = sorted(data.draw(st.lists(st.integers(0, len(docs) - 1), min_size=2, max_size=2, unique=True)))
+        a0 = data.draw(st.integers(0, len(docs[a]) - 1))
+        a1 = data.draw(st.integers(a0 + 1, len(docs[a])))
+        b0 = data.draw(st.integers(0, len(docs[b]) - 1))
+        b1 = data.draw(st.integers(b0 + 1, len(docs[b])))
+        rows.append((a, a0, a1, b, b0, b1))
+    cut = data.draw(st.integers(0, len(docs)))
+    store = PassageStore.build(
+        [
+            (PassageBatch.of(fps[:cut], 3), range(cut)),
+            (PassageBatch.of(fps[cut:], 3), range(len(docs) - cut)),
+        ],
+        3,
+    )
+    ids = data.draw(st.permutations([f"doc{k}" for k in range(len(docs))]))
+    cols = np.array(rows, dtype=np.int64)
+    assert group_passages(cols, store, ids, texts, min_similarity) == _group_passages_reference(
+        cols, store, ids, texts, min_similarity
+    )

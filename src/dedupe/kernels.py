@@ -915,3 +915,115 @@ def assign_nodes(doc, lo, hi):
             nodes += 1
         node[i] = best
     return node, node_doc[:nodes], node_lo[:nodes], node_hi[:nodes]
+
+
+@njit(cache=True, nogil=True)
+def all_set(flags, lo, hi):
+    """Whether ``flags[lo[k]:hi[k]]`` are all set, for each ``k``."""
+    out = np.empty(len(lo), np.bool_)
+    for k in range(len(lo)):
+        out[k] = _all(flags, lo[k], hi[k])
+    return out
+
+
+@njit(cache=True, nogil=True)
+def occurrence_reps(runs, lo, hi):
+    """The occurrence representing each of a passage group's nodes (see
+    :func:`dedupe.passages._peel_groups`). The nodes come sorted by group, document, longest first,
+    then start; ``runs`` bounds the runs of one group and document. A node is represented by the
+    first node kept before it in its run that holds at least half of it, else it is kept and
+    represents itself. Returns each node's representative (an index into this order)."""
+    rep = np.empty(len(lo), np.int64)
+    kept = np.empty(len(lo), np.int64)
+    for r in range(len(runs) - 1):
+        nk = 0
+        for i in range(runs[r], runs[r + 1]):
+            rep[i] = i
+            for t in range(nk):
+                j = kept[t]
+                if 2 * (min(hi[i], hi[j]) - max(lo[i], lo[j])) >= hi[i] - lo[i]:
+                    rep[i] = j
+                    break
+            if rep[i] == i:
+                kept[nk] = i
+                nk += 1
+    return rep
+
+
+@njit(cache=True, nogil=True)
+def peel_groups(leaders, adj_start, adj, words, word_start, node_doc, min_similarity):
+    """Passage groups grown from leaders (see :func:`dedupe.passages._peel_groups`).
+
+    ``leaders`` are tried in order; one already placed in a group is passed over. A group grows
+    from its leader along the adjacency (``adj[adj_start[k]:adj_start[k + 1]]``, node indices) to
+    the nodes not yet placed, with ``words[word_start[k]:word_start[k + 1]]``, of which at least
+    ``min_similarity`` align with the leader's words (:func:`matching_blocks`, after a bound: how
+    many of them occur in the leader at all), and goes on only through nodes that joined. A group
+    within one document (``node_doc``) is dropped; its nodes stay placed. Returns each group's
+    leader and the end of its members, the members in groups, and each member's aligned words
+    (the leader's: all of its words)."""
+    n = len(node_doc)
+    placed = np.zeros(n, np.bool_)
+    seen = np.full(n, -1, np.int64)
+    stack = np.empty(n, np.int64)
+    member = np.empty(n, np.int64)
+    score = np.empty(n, np.int64)
+    lead_of = np.empty(len(leaders), np.int64)
+    end_of = np.empty(len(leaders), np.int64)
+    m = groups = 0
+    for t in range(len(leaders)):
+        lead = leaders[t]
+        if placed[lead]:
+            continue
+        placed[lead] = True
+        seen[lead] = t
+        canon = words[word_start[lead] : word_start[lead + 1]]
+        vocabulary = np.sort(canon)
+        first = m
+        member[m], score[m] = lead, len(canon)
+        m += 1
+        top = 0
+        for e in range(adj_start[lead], adj_start[lead + 1]):
+            k = adj[e]
+            if seen[k] != t and not placed[k]:
+                seen[k] = t
+                stack[top] = k
+                top += 1
+        while top:
+            top -= 1
+            k = stack[top]
+            ws = words[word_start[k] : word_start[k + 1]]
+            need = min_similarity * len(ws)
+            at = np.searchsorted(vocabulary, ws)
+            bound = 0
+            for u in range(len(ws)):
+                if at[u] < len(vocabulary) and vocabulary[at[u]] == ws[u]:
+                    bound += 1
+            if bound < need:
+                continue
+            blocks = matching_blocks(ws, canon)
+            matched = 0
+            for r in range(len(blocks)):
+                matched += blocks[r, 2]
+            if matched < need:
+                continue
+            member[m], score[m] = k, matched
+            m += 1
+            placed[k] = True
+            for e in range(adj_start[k], adj_start[k + 1]):
+                j = adj[e]
+                if seen[j] != t and not placed[j]:
+                    seen[j] = t
+                    stack[top] = j
+                    top += 1
+        single = True
+        for u in range(first + 1, m):
+            if node_doc[member[u]] != node_doc[lead]:
+                single = False
+                break
+        if single:
+            m = first
+        else:
+            lead_of[groups], end_of[groups] = lead, m
+            groups += 1
+    return lead_of[:groups], end_of[:groups], member[:m], score[:m]

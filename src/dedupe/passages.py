@@ -155,6 +155,13 @@ class PassageBatch(Sequence[PassageFingerprint]):
             yield self[k]
 
 
+def _ramps(sizes: np.ndarray) -> np.ndarray:
+    """``0, 1, ..., sizes[k] - 1`` for each ``k``, one after the other."""
+    total = int(sizes.sum())
+    ends = np.cumsum(sizes)
+    return np.arange(total, dtype=np.int64) - np.repeat(ends - sizes, sizes)
+
+
 class PassageStore(Sequence[PassageFingerprint]):
     """Passage fingerprints of many documents, kept in the batches the map stage made, never copied:
     document ``i`` is document ``rows[i]`` of ``batches[batch[i]]``. Reordering (:meth:`take`)
@@ -251,18 +258,45 @@ class PassageStore(Sequence[PassageFingerprint]):
         batch, first = self._place(i)
         return int(batch.starts[first + w0]), int(batch.ends[first + w1 - 1])
 
-    def char_spans(self, docs: np.ndarray, w0: np.ndarray, w1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`char_span` of many word spans at once: their start and end characters (int64)."""
+    def _in_batches(self, docs: np.ndarray) -> Iterator[tuple[PassageBatch, np.ndarray, np.ndarray]]:
+        """For each batch holding some of ``docs``: the batch, where those documents are in
+        ``docs`` and the position of each one's first word in the batch."""
         first = self._firsts()[docs]
-        start = np.empty(len(docs), dtype=np.int64)
-        end = np.empty(len(docs), dtype=np.int64)
         batch = self.batch[docs]
         order = np.argsort(batch, kind="stable")
         for at in np.split(order, np.flatnonzero(np.diff(batch[order])) + 1) if len(order) else []:
-            src = self.batches[batch[at[0]]]
-            start[at] = src.starts[first[at] + w0[at]]
-            end[at] = src.ends[first[at] + w1[at] - 1]
+            yield self.batches[batch[at[0]]], at, first[at]
+
+    def char_spans(self, docs: np.ndarray, w0: np.ndarray, w1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`char_span` of many word spans at once: their start and end characters (int64)."""
+        start = np.empty(len(docs), dtype=np.int64)
+        end = np.empty(len(docs), dtype=np.int64)
+        for src, at, first in self._in_batches(docs):
+            start[at] = src.starts[first + w0[at]]
+            end[at] = src.ends[first + w1[at] - 1]
         return start, end
+
+    def word_runs(self, docs: np.ndarray, w0: np.ndarray, w1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Words ``[w0, w1)`` of documents ``docs``, one after the other: the word hashes of span
+        ``k`` are ``flat[offsets[k]:offsets[k + 1]]``."""
+        sizes = (w1 - w0).astype(np.int64)
+        offsets = np.zeros(len(docs) + 1, dtype=np.int64)
+        np.cumsum(sizes, out=offsets[1:])
+        flat = np.empty(int(offsets[-1]), dtype=np.uint64)
+        for src, at, first in self._in_batches(docs):
+            n = sizes[at]
+            ramp = _ramps(n)
+            flat[np.repeat(offsets[at], n) + ramp] = src.words[np.repeat(first + w0[at], n) + ramp]
+        return flat, offsets
+
+    def all_quoted(self, docs: np.ndarray, w0: np.ndarray, w1: np.ndarray) -> np.ndarray:
+        """Whether every word of each span ``[w0, w1)`` of ``docs`` lies inside quotation marks."""
+        from .kernels import all_set
+
+        out = np.empty(len(docs), dtype=bool)
+        for src, at, first in self._in_batches(docs):
+            out[at] = all_set(src.quoted, first + w0[at], first + w1[at])
+        return out
 
     def seed_count(self) -> int:
         """How many seeds (n-gram occurrences) the documents hold."""
@@ -779,7 +813,7 @@ def _align_parallel(
         _SHARED.clear()
 
 
-def _assign_nodes(cols: np.ndarray) -> tuple[list[tuple[int, int, int]], np.ndarray, np.ndarray, np.ndarray]:
+def _assign_nodes(cols: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Occurrence nodes ``(doc, lo, hi)`` (word ranges), and the node of each alignment's two sides
     (``cols``: see :class:`Alignments`).
 
@@ -787,8 +821,9 @@ def _assign_nodes(cols: np.ndarray) -> tuple[list[tuple[int, int, int]], np.ndar
     same passage, its ends trimmed differently by different alignments; the occurrence covers
     their union. Spans are taken longest first and compared with the node's first (longest)
     span, its anchor, which never grows, so partly overlapping spans cannot chain along a document
-    (:func:`dedupe.kernels.assign_nodes`). Returns the nodes, the distinct spans (``m x 3``) and
-    each one's node, and each alignment's nodes (``n x 2``: side a, side b) as the last two.
+    (:func:`dedupe.kernels.assign_nodes`). Returns the nodes (``k x 3``: doc, lo, hi), the
+    distinct spans (``m x 3``) and each one's node, and each alignment's nodes (``n x 2``: side a,
+    side b).
     """
     from .kernels import assign_nodes
 
@@ -802,26 +837,18 @@ def _assign_nodes(cols: np.ndarray) -> tuple[list[tuple[int, int, int]], np.ndar
     side = np.empty(len(both), dtype=np.int64)
     side[order] = np.cumsum(first) - 1
     node_of_span, doc, lo, hi = assign_nodes(*map(np.ascontiguousarray, spans.T))
-    nodes = list(zip(doc.tolist(), lo.tolist(), hi.tolist()))
-    return nodes, spans, node_of_span, node_of_span[side].reshape(2, -1).T
+    return np.column_stack([doc, lo, hi]), spans, node_of_span, node_of_span[side].reshape(2, -1).T
 
 
-def _inside(lo: int, hi: int, olo: int, ohi: int) -> bool:
-    """At least half of ``[lo, hi)`` lies in ``[olo, ohi)``."""
-    return 2 * (min(hi, ohi) - max(lo, olo)) >= hi - lo
-
-
-def _fold_fragments(
-    comps: list[list[int]], nodes: list[tuple[int, int, int]]
-) -> tuple[list[list[int]], dict[int, int]]:
+def _fold_fragments(comps: list[list[int]], nodes: list[list[int]]) -> list[list[int]]:
     """Fold each group whose occurrences mostly lie inside a longer group's occurrences into that group.
 
     A quotation's fragment ("agree on many things") aligns with the fragment inside each longer
     copy of the quotation; it belongs to the quotation's group, and the documents that carry only
     the fragment join that group. A group folds when at least two of its occurrences, and at least
     half, lie inside occurrences of one longer group. Folding goes from shorter to longer canonical
-    passages only, so it cannot chain. Returns the groups (lists of nodes) and, for every node,
-    the index of its group.
+    passages only, so it cannot chain. Returns the groups (lists of nodes: ``nodes[k]`` is
+    ``(doc, lo, hi)``).
     """
     length = [max(nodes[k][2] - nodes[k][1] for k in comp) for comp in comps]
     by_doc: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
@@ -849,7 +876,7 @@ def _fold_fragments(
             for olo, ohi, cj in by_doc[doc]:
                 if length[cj] <= longer:
                     break
-                if 2 * (min(hi, ohi) - max(lo, olo)) >= hi - lo:  # _inside, inlined: the hot loop
+                if 2 * (min(hi, ohi) - max(lo, olo)) >= hi - lo:  # at least half of it inside
                     inside.add(root(cj))
             for r in inside:
                 counts[r] += 1
@@ -865,10 +892,7 @@ def _fold_fragments(
             merged[ci] = list(comps[ci])
             continue
         merged[r].extend(comps[ci])
-    roots = sorted(merged)
-    index = {r: i for i, r in enumerate(roots)}
-    group_of = {k: index[root(ci)] for ci, comp in enumerate(comps) for k in comp}
-    return [merged[r] for r in roots], group_of
+    return [merged[r] for r in sorted(merged)]
 
 
 def group_passages(
@@ -883,144 +907,114 @@ def group_passages(
     if not len(cols):
         return [], {}
     nodes, spans, node_of_span, sides = _assign_nodes(cols)
-    side_a, side_b = sides[:, 0].tolist(), sides[:, 1].tolist()
     uf = UnionFind(len(nodes))
-    for x, y in zip(side_a, side_b):
+    for x, y in sides.tolist():
         uf.union(x, y)
-    comps, group_of = _fold_fragments(uf.components(), nodes)
-    edges: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for x, y in zip(side_a, side_b):
-        edges[group_of[x]].append((x, y))
-    groups: list[PassageGroup] = []
-    node_group: dict[int, str] = {}
-    for ci, comp in enumerate(comps):
-        for group, members in _peel(comp, edges[ci], nodes, fps, ids, texts, min_similarity):
-            groups.append(group)
-            node_group.update((k, group.id) for k in members)
-    span_group = {tuple(key): node_group.get(k) for key, k in zip(spans.tolist(), node_of_span.tolist())}
+    comps = _fold_fragments(uf.components(), nodes.tolist())
+    groups, node_group = _peel_groups(comps, nodes, sides, fps, ids, texts, min_similarity)
+    group_ids = [g.id for g in groups] + [None]  # node_group -1: no group
+    span_group = dict(
+        zip(map(tuple, spans.tolist()), (group_ids[g] for g in node_group[node_of_span].tolist()))
+    )
     groups.sort(key=lambda g: (-g.documents, -(g.end - g.start), g.id))
     return groups, span_group
 
 
-def _char_len(fps: PassageStore, node: tuple[int, int, int]) -> int:
-    s, e = fps.char_span(*node)
-    return e - s
-
-
-def _peel(
-    comp: list[int],
-    edges: list[tuple[int, int]],
-    nodes: list[tuple[int, int, int]],
+def _peel_groups(
+    comps: list[list[int]],
+    nodes: np.ndarray,
+    sides: np.ndarray,
     fps: PassageStore,
     ids: list[str],
     texts: list[str],
     min_similarity: float,
-) -> list[tuple[PassageGroup, list[int]]]:
-    """Split a connected component into passage groups, each a leader and what resembles it.
+) -> tuple[list[PassageGroup], np.ndarray]:
+    """Split each connected component (``comps``, lists of nodes) into passage groups, each a
+    leader and what resembles it.
 
     Alignments join occurrences pair by pair, so a component can chain through templates (an
     earnings table aligned with the next, and that one with the next) to occurrences that share
-    nothing with each other. So the longest occurrence not yet placed leads a group, and the
-    group grows along alignments from it: an occurrence joins when at least ``min_similarity``
-    of its words align with the leader (a fragment of the leader does), and the walk goes on
-    only through occurrences that joined. A leader that nothing resembles is dropped. An
-    occurrence nested in a longer one of the same document is represented by it. Returns the
-    groups and, for each, the nodes it represents.
+    nothing with each other. So the longest occurrence not yet placed leads a group (the most
+    characters, then the smallest document id, then the earliest), and the group grows along
+    alignments from it: an occurrence joins when at least ``min_similarity`` of its words align
+    with the leader (a fragment of the leader does), and the walk goes on only through
+    occurrences that joined. A leader that nothing resembles is dropped. An occurrence nested in a
+    longer one of the same document is represented by it.
+
+    ``nodes`` (``m x 3``: doc, w0, w1) and ``sides`` (each alignment's two nodes) come from
+    :func:`_assign_nodes`. The representatives (:func:`dedupe.kernels.occurrence_reps`) and the
+    walks (:func:`dedupe.kernels.peel_groups`) are compiled, over all components at once. Returns
+    the groups and, for every node, the index of the group that holds it or its representative
+    (-1: none).
     """
-    order = sorted(comp, key=lambda k: (nodes[k][1] - nodes[k][2], nodes[k][0], nodes[k][1]))
-    rep: dict[int, int] = {}
-    kept_by_doc: dict[int, list[int]] = defaultdict(list)
-    for k in order:
-        d, lo, hi = nodes[k]
-        rep[k] = next((j for j in kept_by_doc[d] if _inside(lo, hi, nodes[j][1], nodes[j][2])), k)
-        if rep[k] == k:
-            kept_by_doc[d].append(k)
-    adjacent: dict[int, set[int]] = defaultdict(set)
-    for x, y in edges:
-        x, y = rep[x], rep[y]
-        if x != y:
-            adjacent[x].add(y)
-            adjacent[y].add(x)
-    represented: dict[int, list[int]] = defaultdict(list)
-    for k, r in rep.items():
-        represented[r].append(k)
-    leaders = sorted(
-        (k for k in comp if rep[k] == k),
-        key=lambda k: (-_char_len(fps, nodes[k]), ids[nodes[k][0]], nodes[k][1]),
+    from .kernels import occurrence_reps, peel_groups
+
+    m = len(nodes)
+    doc, lo, hi = (np.ascontiguousarray(c) for c in nodes.T)
+    comp = np.full(m, -1, dtype=np.int64)
+    comp[np.fromiter((k for c in comps for k in c), dtype=np.int64)] = np.repeat(
+        np.arange(len(comps)), [len(c) for c in comps]
     )
-    placed: set[int] = set()
-    out = []
-    for lead in leaders:
-        if lead in placed:
-            continue
-        placed.add(lead)
-        cd, cw0, cw1 = nodes[lead]
-        canon_words = fps.words_of(cd)[cw0:cw1]
-        canon_set = set(canon_words.tolist())
-        members, scores = [lead], {lead: len(canon_words)}
-        frontier, seen = list(adjacent[lead]), {lead}
-        while frontier:
-            k = frontier.pop()
-            if k in seen or k in placed:
-                continue
-            seen.add(k)
-            d, w0, w1 = nodes[k]
-            words = fps.words_of(d)[w0:w1]
-            need = min_similarity * len(words)
-            # cheap bound first: words of the occurrence found anywhere in the leader
-            if sum(w in canon_set for w in words.tolist()) < need:
-                continue
-            m = matched_words(words, canon_words)
-            if m < need:
-                continue
-            members.append(k)
-            scores[k] = m
-            placed.add(k)
-            frontier.extend(adjacent[k])
-        if len({nodes[k][0] for k in members}) < 2:
-            continue
-        group = _make_group(members, scores, lead, nodes, fps, ids, texts)
-        out.append((group, [j for k in members for j in represented[k]]))
-    return out
+    # representatives: by component, document, longest first, start
+    order = np.lexsort((np.arange(m), lo, lo - hi, doc, comp))
+    key_c, key_d = comp[order], doc[order]
+    runs = np.flatnonzero(np.r_[True, (key_c[1:] != key_c[:-1]) | (key_d[1:] != key_d[:-1]), True])
+    rep = np.empty(m, dtype=np.int64)
+    rep[order] = order[occurrence_reps(runs, lo[order], hi[order])]
+    # the alignments between representatives, both ways, as adjacency lists
+    x, y = rep[sides[:, 0]], rep[sides[:, 1]]
+    apart = x != y
+    src, dst = np.concatenate([x[apart], y[apart]]), np.concatenate([y[apart], x[apart]])
+    adj = dst[np.argsort(src, kind="stable")]
+    adj_start = np.zeros(m + 1, dtype=np.int64)
+    np.cumsum(np.bincount(src, minlength=m), out=adj_start[1:])
+    # leaders: representatives by most characters, then document id, then start
+    starts, ends = fps.char_spans(doc, lo, hi)
+    docs_in = np.unique(doc)
+    rank = np.zeros(int(docs_in[-1]) + 1, dtype=np.int64)
+    rank[sorted(docs_in.tolist(), key=ids.__getitem__)] = np.arange(len(docs_in))
+    reps = np.flatnonzero(rep == np.arange(m))
+    leaders = reps[np.lexsort((lo[reps], rank[doc[reps]], starts[reps] - ends[reps]))]
+    # only representatives are compared: the others' word runs are left empty
+    words, word_start = fps.word_runs(doc, lo, np.where(rep == np.arange(m), hi, lo))
+    lead_of, end_of, member, score = peel_groups(
+        leaders, adj_start, adj, words, word_start, doc, float(min_similarity)
+    )
+    member_group = np.full(m, -1, dtype=np.int64)
+    sizes = np.diff(np.r_[0, end_of])
+    member_group[member] = np.repeat(np.arange(len(lead_of)), sizes)
+    node_group = member_group[rep]
 
-
-def _make_group(
-    members: list[int],
-    matched: dict[int, int],
-    canon: int,
-    nodes: list[tuple[int, int, int]],
-    fps: PassageStore,
-    ids: list[str],
-    texts: list[str],
-) -> PassageGroup:
-    cd, cw0, cw1 = nodes[canon]
-    cstart, cend = fps.char_span(cd, cw0, cw1)
-    occurrences = []
-    for k in members:
-        d, w0, w1 = nodes[k]
-        s, e = fps.char_span(d, w0, w1)
-        occurrences.append(
-            Occurrence(
-                ids[d],
-                s,
-                e,
-                matched[k] / (w1 - w0),
-                matched[k] / (cw1 - cw0),
-                bool(fps[d].quoted[w0:w1].all()),
-                texts[d][s:e],
+    # the groups' records: spans as printed, similarity to the leader, quotation marks
+    quoted = fps.all_quoted(doc[member], lo[member], hi[member]).tolist()
+    lead = np.repeat(lead_of, sizes)
+    similarity = (score / (hi[member] - lo[member])).tolist()
+    coverage = (score / (hi[lead] - lo[lead])).tolist()
+    m_doc, m_start, m_end = doc[member].tolist(), starts[member].tolist(), ends[member].tolist()
+    groups = []
+    bounds = np.r_[0, end_of].tolist()
+    for g, canon in enumerate(lead_of.tolist()):
+        occurrences = sorted(
+            (
+                Occurrence(ids[d], s, e, similarity[u], coverage[u], quoted[u], texts[d][s:e])
+                for u in range(bounds[g], bounds[g + 1])
+                for d, s, e in ((m_doc[u], m_start[u], m_end[u]),)
+            ),
+            key=lambda o: (o.doc, o.start),
+        )
+        cd, cstart, cend = int(doc[canon]), int(starts[canon]), int(ends[canon])
+        groups.append(
+            PassageGroup(
+                f"{ids[cd]}:{cstart}-{cend}",
+                texts[cd][cstart:cend],
+                ids[cd],
+                cstart,
+                cend,
+                len({o.doc for o in occurrences if o.quoted}) >= 2,
+                tuple(occurrences),
             )
         )
-    occurrences.sort(key=lambda o: (o.doc, o.start))
-    quoted_docs = {o.doc for o in occurrences if o.quoted}
-    return PassageGroup(
-        f"{ids[cd]}:{cstart}-{cend}",
-        texts[cd][cstart:cend],
-        ids[cd],
-        cstart,
-        cend,
-        len(quoted_docs) >= 2,
-        tuple(occurrences),
-    )
+    return groups, node_group
 
 
 def reuse_clusters(
