@@ -527,16 +527,65 @@ def _peel_reference(comp, edges, nodes, fps, ids, texts, min_similarity):
     return out
 
 
+def _fold_fragments_reference(comps, nodes):
+    """The Python folding of fragment groups, which :func:`dedupe.kernels.fold_groups` replaced."""
+    from collections import defaultdict
+
+    length = [max(nodes[k][2] - nodes[k][1] for k in comp) for comp in comps]
+    by_doc = defaultdict(list)
+    for ci, comp in enumerate(comps):
+        for k in comp:
+            doc, lo, hi = nodes[k]
+            by_doc[doc].append((lo, hi, ci))
+    for spans in by_doc.values():  # longest groups first: a group looks only at a prefix
+        spans.sort(key=lambda span: -length[span[2]])
+    parent = list(range(len(comps)))
+
+    def root(c: int) -> int:
+        while parent[c] != c:
+            c = parent[c]
+        return c
+
+    # longest first: when a group is considered, every longer group already knows where it folds,
+    # so containment is counted per final group
+    for ci in sorted(range(len(comps)), key=lambda c: -length[c]):
+        counts = defaultdict(int)
+        longer = length[ci]
+        for k in comps[ci]:
+            doc, lo, hi = nodes[k]
+            inside = set()
+            for olo, ohi, cj in by_doc[doc]:
+                if length[cj] <= longer:
+                    break
+                if 2 * (min(hi, ohi) - max(lo, olo)) >= hi - lo:  # at least half of it inside
+                    inside.add(root(cj))
+            for r in inside:
+                counts[r] += 1
+        if counts:
+            best = max(counts, key=lambda r: (counts[r], len(comps[r]), -r))
+            if counts[best] >= 2 and 2 * counts[best] >= len(comps[ci]):
+                parent[ci] = best
+
+    merged = {}
+    for ci in sorted(range(len(comps)), key=lambda c: -length[c]):  # targets before their fragments
+        r = root(ci)
+        if r == ci:
+            merged[ci] = list(comps[ci])
+            continue
+        merged[r].extend(comps[ci])
+    return [merged[r] for r in sorted(merged)]
+
+
 def _group_passages_reference(cols, fps, ids, texts, min_similarity):
     from dedupe.cluster import UnionFind
-    from dedupe.passages import _assign_nodes, _fold_fragments
+    from dedupe.passages import _assign_nodes
 
     nodes, spans, node_of_span, sides = _assign_nodes(cols)
     nodes = [tuple(n) for n in nodes.tolist()]
     uf = UnionFind(len(nodes))
     for x, y in sides.tolist():
         uf.union(x, y)
-    comps = _fold_fragments(uf.components(), nodes)
+    comps = _fold_fragments_reference(uf.components(), nodes)
     group_of = {k: ci for ci, comp in enumerate(comps) for k in comp}
     edges = {}
     for x, y in sides.tolist():
@@ -588,6 +637,27 @@ def test_passage_groups_kernels_equal_python(docs, data, min_similarity):
     )
     ids = data.draw(st.permutations([f"doc{k}" for k in range(len(docs))]))
     cols = np.array(rows, dtype=np.int64)
-    assert group_passages(cols, store, ids, texts, min_similarity) == _group_passages_reference(
-        cols, store, ids, texts, min_similarity
-    )
+    groups, side_group = group_passages(cols, store, ids, texts, min_similarity)
+    expected_groups, span_group = _group_passages_reference(cols, store, ids, texts, min_similarity)
+    assert groups == expected_groups
+    got = {}
+    for row, sides in zip(cols.tolist(), side_group.tolist()):
+        for span, g in ((row[:3], sides[0]), (row[3:], sides[1])):
+            got[tuple(span)] = groups[g].id if g >= 0 else None
+    assert got == span_group
+
+
+@given(st.integers(1, 30), st.lists(st.tuples(st.integers(0, 29), st.integers(0, 29)), max_size=40))
+def test_component_labels_equal_union_find(n, pairs):
+    """The compiled union-find: the components of the Python one, each labelled by its smallest element."""
+    from dedupe.cluster import UnionFind
+    from dedupe.kernels import component_labels
+
+    pairs = [(a % n, b % n) for a, b in pairs]
+    uf = UnionFind(n)
+    for a, b in pairs:
+        uf.union(a, b)
+    xs = np.array([a for a, _ in pairs], dtype=np.int64)
+    ys = np.array([b for _, b in pairs], dtype=np.int64)
+    labels = component_labels(n, xs, ys).tolist()
+    assert labels == [min(k for k in range(n) if uf.find(k) == uf.find(i)) for i in range(n)]

@@ -1027,3 +1027,83 @@ def peel_groups(leaders, adj_start, adj, words, word_start, node_doc, min_simila
             lead_of[groups], end_of[groups] = lead, m
             groups += 1
     return lead_of[:groups], end_of[:groups], member[:m], score[:m]
+
+
+@njit(cache=True, nogil=True)
+def component_labels(n, xs, ys):
+    """Connected components of ``0..n-1`` joined by the pairs ``(xs[k], ys[k])`` (union-find with
+    path halving): each element's label, the smallest element of its component. A root is
+    always joined under the smaller root, so every link points to a smaller element and one pass
+    in increasing order reads the labels."""
+    parent = np.arange(n)
+    for k in range(len(xs)):
+        a, b = xs[k], ys[k]
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        while parent[b] != b:
+            parent[b] = parent[parent[b]]
+            b = parent[b]
+        if a < b:
+            parent[b] = a
+        elif b < a:
+            parent[a] = b
+    for i in range(n):
+        parent[i] = parent[parent[i]]
+    return parent
+
+
+@njit(cache=True, nogil=True)
+def fold_groups(length, size, order, members, member_start, run_lo, run_hi, e_lo, e_hi, e_comp, lo, hi):
+    """Fold fragment groups into longer groups (see :func:`dedupe.passages._fold_fragments`).
+
+    Groups are taken in ``order`` (longest canonical passage first). Group ``c`` has nodes
+    ``members[member_start[c]:member_start[c + 1]]``, ``size[c]`` of them, spans ``[lo, hi)``;
+    node ``k``'s document holds the entries ``run_lo[k]:run_hi[k]`` (``e_lo``, ``e_hi``,
+    ``e_comp``: every node's span and group), longest group first. A group folds into the
+    longer group whose occurrences hold at least half of most of its occurrences (ties: the
+    larger, then the first group), when they hold at least two and at least half of them.
+    Returns each group's final group."""
+    groups = len(length)
+    parent = np.arange(groups)
+    counts = np.zeros(groups, np.int64)
+    mark = np.full(groups, -1, np.int64)
+    touched = np.empty(groups, np.int64)
+    for c in order:
+        longer = length[c]
+        nt = 0
+        for u in range(member_start[c], member_start[c + 1]):
+            k = members[u]
+            for e in range(run_lo[k], run_hi[k]):
+                cj = e_comp[e]
+                if length[cj] <= longer:
+                    break
+                if 2 * (min(hi[k], e_hi[e]) - max(lo[k], e_lo[e])) >= hi[k] - lo[k]:
+                    r = cj
+                    while parent[r] != r:
+                        r = parent[r]
+                    if mark[r] != u:  # once per occurrence
+                        mark[r] = u
+                        if counts[r] == 0:
+                            touched[nt] = r
+                            nt += 1
+                        counts[r] += 1
+        if nt:
+            best = touched[0]
+            for t in range(1, nt):
+                r = touched[t]
+                if counts[r] > counts[best] or (
+                    counts[r] == counts[best]
+                    and (size[r] > size[best] or (size[r] == size[best] and r < best))
+                ):
+                    best = r
+            if counts[best] >= 2 and 2 * counts[best] >= size[c]:
+                parent[c] = best
+            for t in range(nt):
+                counts[touched[t]] = 0
+    for c in range(groups):
+        r = c
+        while parent[r] != r:
+            r = parent[r]
+        parent[c] = r
+    return parent

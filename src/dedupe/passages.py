@@ -46,7 +46,6 @@ from typing import Any
 
 import numpy as np
 
-from .cluster import UnionFind
 from .config import PassagesConfig
 from .errors import PassageBudgetError
 from .grouping import group_bounds
@@ -840,59 +839,49 @@ def _assign_nodes(cols: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     return np.column_stack([doc, lo, hi]), spans, node_of_span, node_of_span[side].reshape(2, -1).T
 
 
-def _fold_fragments(comps: list[list[int]], nodes: list[list[int]]) -> list[list[int]]:
+def _fold_fragments(comp: np.ndarray, nodes: np.ndarray) -> np.ndarray:
     """Fold each group whose occurrences mostly lie inside a longer group's occurrences into that group.
 
     A quotation's fragment ("agree on many things") aligns with the fragment inside each longer
     copy of the quotation; it belongs to the quotation's group, and the documents that carry only
     the fragment join that group. A group folds when at least two of its occurrences, and at least
-    half, lie inside occurrences of one longer group. Folding goes from shorter to longer canonical
-    passages only, so it cannot chain. Returns the groups (lists of nodes: ``nodes[k]`` is
-    ``(doc, lo, hi)``).
+    half, lie inside occurrences of one longer group (the one holding most of them; ties: the
+    larger, then the first). Folding goes from shorter to longer canonical passages only, so it
+    cannot chain; longest first, so that when a group is considered, every longer group already
+    knows where it folds and containment is counted per final group.
+
+    ``comp``: each node's group (numbered from 0, in order of the groups' smallest nodes);
+    ``nodes``: ``(doc, lo, hi)`` rows. Returns each node's group after folding (the number of the
+    group it folded into). The walk is compiled (:func:`dedupe.kernels.fold_groups`).
     """
-    length = [max(nodes[k][2] - nodes[k][1] for k in comp) for comp in comps]
-    by_doc: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
-    for ci, comp in enumerate(comps):
-        for k in comp:
-            doc, lo, hi = nodes[k]
-            by_doc[doc].append((lo, hi, ci))
-    for spans in by_doc.values():  # longest groups first: a group looks only at a prefix
-        spans.sort(key=lambda span: -length[span[2]])
-    parent = list(range(len(comps)))
+    from .kernels import fold_groups
 
-    def root(c: int) -> int:
-        while parent[c] != c:
-            c = parent[c]
-        return c
-
-    # longest first: when a group is considered, every longer group already knows where it folds,
-    # so containment is counted per final group
-    for ci in sorted(range(len(comps)), key=lambda c: -length[c]):
-        counts: dict[int, int] = defaultdict(int)
-        longer = length[ci]
-        for k in comps[ci]:
-            doc, lo, hi = nodes[k]
-            inside = set()
-            for olo, ohi, cj in by_doc[doc]:
-                if length[cj] <= longer:
-                    break
-                if 2 * (min(hi, ohi) - max(lo, olo)) >= hi - lo:  # at least half of it inside
-                    inside.add(root(cj))
-            for r in inside:
-                counts[r] += 1
-        if counts:
-            best = max(counts, key=lambda r: (counts[r], len(comps[r]), -r))
-            if counts[best] >= 2 and 2 * counts[best] >= len(comps[ci]):
-                parent[ci] = best
-
-    merged: dict[int, list[int]] = {}
-    for ci in sorted(range(len(comps)), key=lambda c: -length[c]):  # targets before their fragments
-        r = root(ci)
-        if r == ci:
-            merged[ci] = list(comps[ci])
-            continue
-        merged[r].extend(comps[ci])
-    return [merged[r] for r in sorted(merged)]
+    doc, lo, hi = (np.ascontiguousarray(c) for c in nodes.T)
+    groups = int(comp.max()) + 1 if len(comp) else 0
+    size = np.bincount(comp, minlength=groups)
+    members = np.argsort(comp, kind="stable")
+    member_start = np.zeros(groups + 1, dtype=np.int64)
+    np.cumsum(size, out=member_start[1:])
+    length = np.maximum.reduceat((hi - lo)[members], member_start[:-1]) if groups else size  # longest span
+    # each document's spans, longest group first (then by group, then node): a group reads a prefix
+    entries = np.lexsort((np.arange(len(comp)), comp, -length[comp], doc))
+    by_doc = doc[entries]
+    run_lo, run_hi = np.searchsorted(by_doc, doc, "left"), np.searchsorted(by_doc, doc, "right")
+    root = fold_groups(
+        length,
+        size,
+        np.argsort(-length, kind="stable"),
+        members,
+        member_start,
+        run_lo,
+        run_hi,
+        lo[entries],
+        hi[entries],
+        comp[entries],
+        lo,
+        hi,
+    )
+    return root[comp]
 
 
 def group_passages(
@@ -901,27 +890,30 @@ def group_passages(
     ids: list[str],
     texts: list[str],
     min_similarity: float,
-) -> tuple[list[PassageGroup], dict[tuple[int, int, int], str | None]]:
-    """Passage groups, and for each (doc, w0, w1) span of an alignment side the id of its group
-    (``cols``: the alignments, see :class:`Alignments`)."""
+) -> tuple[list[PassageGroup], np.ndarray]:
+    """Passage groups, most documents first, and the group that holds each side of each alignment
+    (``cols``: the alignments, see :class:`Alignments`): an ``n x 2`` array (side a, side b) of
+    indices into the groups, -1 where a side is in none."""
     if not len(cols):
-        return [], {}
-    nodes, spans, node_of_span, sides = _assign_nodes(cols)
-    uf = UnionFind(len(nodes))
-    for x, y in sides.tolist():
-        uf.union(x, y)
-    comps = _fold_fragments(uf.components(), nodes.tolist())
-    groups, node_group = _peel_groups(comps, nodes, sides, fps, ids, texts, min_similarity)
-    group_ids = [g.id for g in groups] + [None]  # node_group -1: no group
-    span_group = dict(
-        zip(map(tuple, spans.tolist()), (group_ids[g] for g in node_group[node_of_span].tolist()))
+        return [], np.empty((0, 2), dtype=np.int64)
+    from .kernels import component_labels
+
+    nodes, _, _, sides = _assign_nodes(cols)
+    # occurrences joined by alignments, numbered by their smallest node
+    comp = np.unique(component_labels(len(nodes), sides[:, 0], sides[:, 1]), return_inverse=True)[1]
+    group = _fold_fragments(comp.reshape(-1), nodes)
+    groups, node_group = _peel_groups(group, nodes, sides, fps, ids, texts, min_similarity)
+    order = sorted(
+        range(len(groups)),
+        key=lambda g: (-groups[g].documents, -(groups[g].end - groups[g].start), groups[g].id),
     )
-    groups.sort(key=lambda g: (-g.documents, -(g.end - g.start), g.id))
-    return groups, span_group
+    index = np.full(len(groups) + 1, -1, dtype=np.int64)  # the last one for -1: no group
+    index[order] = np.arange(len(groups))
+    return [groups[g] for g in order], index[node_group[sides]]
 
 
 def _peel_groups(
-    comps: list[list[int]],
+    comp: np.ndarray,
     nodes: np.ndarray,
     sides: np.ndarray,
     fps: PassageStore,
@@ -929,7 +921,7 @@ def _peel_groups(
     texts: list[str],
     min_similarity: float,
 ) -> tuple[list[PassageGroup], np.ndarray]:
-    """Split each connected component (``comps``, lists of nodes) into passage groups, each a
+    """Split each group of occurrences (``comp``: each node's group) into passage groups, each a
     leader and what resembles it.
 
     Alignments join occurrences pair by pair, so a component can chain through templates (an
@@ -943,7 +935,7 @@ def _peel_groups(
 
     ``nodes`` (``m x 3``: doc, w0, w1) and ``sides`` (each alignment's two nodes) come from
     :func:`_assign_nodes`. The representatives (:func:`dedupe.kernels.occurrence_reps`) and the
-    walks (:func:`dedupe.kernels.peel_groups`) are compiled, over all components at once. Returns
+    walks (:func:`dedupe.kernels.peel_groups`) are compiled, over all groups at once. Returns
     the groups and, for every node, the index of the group that holds it or its representative
     (-1: none).
     """
@@ -951,10 +943,6 @@ def _peel_groups(
 
     m = len(nodes)
     doc, lo, hi = (np.ascontiguousarray(c) for c in nodes.T)
-    comp = np.full(m, -1, dtype=np.int64)
-    comp[np.fromiter((k for c in comps for k in c), dtype=np.int64)] = np.repeat(
-        np.arange(len(comps)), [len(c) for c in comps]
-    )
     # representatives: by component, document, longest first, start
     order = np.lexsort((np.arange(m), lo, lo - hi, doc, comp))
     key_c, key_d = comp[order], doc[order]
@@ -1022,36 +1010,48 @@ def reuse_clusters(
     fps: PassageStore,
     ids: list[str],
     texts: list[str],
-    span_group: dict[tuple[int, int, int], str],
+    groups: list[PassageGroup],
+    side_group: np.ndarray,
     cfg: PassagesConfig,
 ) -> list[ReuseCluster]:
-    """Documents joined by the passages they share (``cols``: the alignments, see :class:`Alignments`)."""
+    """Documents joined by the passages they share (``cols``: the alignments, see
+    :class:`Alignments`; ``groups`` and ``side_group``: as :func:`group_passages` returns them).
+    A pair's passages are the groups holding its alignments' first sides, ordered by id."""
     pairs: list[tuple[int, int, ReusePair]] = []
     if len(cols):
         # document pairs in (a, b) order, and each alignment's pair
         keys, pair = np.unique(cols[:, 0] * len(ids) + cols[:, 3], return_inverse=True)
         shared_a = _shared_chars(fps, cols[:, 0], cols[:, 1], cols[:, 2], pair)
         shared_b = _shared_chars(fps, cols[:, 3], cols[:, 4], cols[:, 5], pair)
-        by_pair = np.argsort(pair, kind="stable")
-        bounds = np.searchsorted(pair[by_pair], np.arange(len(keys) + 1))
+        # each pair's distinct groups, in order of their ids
+        names = sorted(g.id for g in groups)
+        rank = np.empty(len(groups) + 1, dtype=np.int64)
+        rank[sorted(range(len(groups)), key=lambda g: groups[g].id)] = np.arange(len(groups))
+        held = side_group[:, 0] >= 0
+        found = np.unique(pair[held] * (len(groups) + 1) + rank[side_group[held, 0]])
+        found_pair, found_rank = np.divmod(found, len(groups) + 1)
+        bounds = np.searchsorted(found_pair, np.arange(len(keys) + 1)).tolist()
+        found_rank = found_rank.tolist()
         for k in np.flatnonzero(np.minimum(shared_a, shared_b) >= cfg.reuse_min_chars).tolist():
             a, b = divmod(int(keys[k]), len(ids))
             sa, sb = int(shared_a[k]), int(shared_b[k])
-            sides = cols[by_pair[bounds[k] : bounds[k + 1]], :3].tolist()
-            passages = tuple(sorted({g for d, lo, hi in sides if (g := span_group[(d, lo, hi)])}))
+            passages = tuple(map(names.__getitem__, found_rank[bounds[k] : bounds[k + 1]]))
             pairs.append(
                 (a, b, ReusePair(ids[a], ids[b], sa, sb, sa / len(texts[a]), sb / len(texts[b]), passages))
             )
-    uf = UnionFind(len(ids))
-    for a, b, _ in pairs:
-        uf.union(a, b)
+    from .kernels import component_labels
+
+    ends = np.array([(a, b) for a, b, _ in pairs], dtype=np.int64).reshape(-1, 2)
+    label = component_labels(len(ids), ends[:, 0], ends[:, 1]).tolist()
     pairs_of_root: dict[int, list[ReusePair]] = defaultdict(list)
-    for a, _, p in pairs:
-        pairs_of_root[uf.find(a)].append(p)
+    members_of_root: dict[int, set[int]] = defaultdict(set)
+    for a, b, p in pairs:
+        pairs_of_root[label[a]].append(p)
+        members_of_root[label[a]].update((a, b))
     clusters = []
-    for comp in uf.components():
-        members = sorted(ids[k] for k in comp)
-        clusters.append(ReuseCluster(members[0], tuple(members), tuple(pairs_of_root[uf.find(comp[0])])))
+    for root, docs in members_of_root.items():
+        members = sorted(ids[k] for k in docs)
+        clusters.append(ReuseCluster(members[0], tuple(members), tuple(pairs_of_root[root])))
     clusters.sort(key=lambda c: c.id)
     return clusters
 
@@ -1090,8 +1090,8 @@ def find_passages(
     fps = PassageStore.of(fps, cfg.ngram)
     alignments = align_all(fps, cfg, involving, boilerplate, engine)
     cols = alignments.cols
-    groups, span_group = group_passages(cols, fps, ids, texts, cfg.min_similarity)
-    clusters = reuse_clusters(cols, fps, ids, texts, span_group, cfg)
+    groups, side_group = group_passages(cols, fps, ids, texts, cfg.min_similarity)
+    clusters = reuse_clusters(cols, fps, ids, texts, groups, side_group, cfg)
     return (
         groups,
         clusters,
