@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from dedupe import Config, Detector, Document, Skipped
 from dedupe.config import load_config
+from dedupe.passages import Occurrence
 
 WORDS = (
     "tariff call canada trade minister election vote market oil price bank rate share profit "
@@ -246,3 +247,67 @@ def test_document_json_is_the_json_encoding(doc_id, source, chars, shingles, not
         )
         docs = [r for r in records if r.get("kind") == "document"] or records[0]["documents"]
         assert [{k: v for k, v in r.items() if k != "kind"} for r in docs] == [document_dict(d)] * 2
+
+
+_shares = st.floats(0, 1, allow_nan=False)
+_occurrences = st.builds(
+    Occurrence,
+    st.text(max_size=10),
+    st.integers(0, 10**9),
+    st.integers(0, 10**9),
+    _shares,
+    _shares,
+    st.booleans(),
+    st.text(max_size=40),
+)
+
+
+@given(
+    st.lists(_occurrences, max_size=4),
+    st.text(max_size=40),
+    st.booleans(),
+    st.lists(
+        st.tuples(
+            st.text(max_size=8),
+            st.integers(0, 10**6),
+            st.integers(0, 10**6),
+            _shares,
+            _shares,
+            st.lists(st.text(max_size=12), max_size=3),
+        ),
+        max_size=4,
+    ),
+)
+def test_passage_records_json_is_the_json_encoding(occurrences, text, quotation, pairs):
+    """The JSON writers' fast path for passage groups and reuse clusters writes what json would
+    write of their dictionaries, and both writers' output reads back as those dictionaries."""
+    import io
+    import json
+
+    from dedupe.passages import PassageGroup, ReuseCluster, ReusePair
+    from dedupe.report.json import write_json, write_jsonl
+    from dedupe.result import Result
+
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    group = PassageGroup("g:1-2", text, "g", 1, 2, quotation, tuple(occurrences))
+    reuse = ReuseCluster(
+        "a",
+        ("a", "b"),
+        tuple(ReusePair("a", "b", sa, sb, fa, fb, tuple(ps)) for _, sa, sb, fa, fb, ps in pairs),
+    )
+    for record in (*occurrences, group, *reuse.pairs, reuse):
+        assert record.to_json() == encode(record.to_dict())
+    result = Result(
+        params={}, documents=[], skipped=[], clusters=[], pairs=[], passages=[group], reuse_clusters=[reuse]
+    )
+    out = io.StringIO()
+    write_json(result, out)
+    data = json.loads(out.getvalue())
+    assert data["passages"] == [group.to_dict()] and data["reuse_clusters"] == [reuse.to_dict()]
+    out = io.StringIO()
+    write_jsonl(result, out)
+    lines = [json.loads(line) for line in out.getvalue().split("\n") if line]
+    assert [x for x in lines if x["kind"] == "passage"] == [{"kind": "passage", **group.to_dict()}]
+    assert [x for x in lines if x["kind"] == "reuse_cluster"] == [
+        {"kind": "reuse_cluster", **reuse.to_dict()}
+    ]

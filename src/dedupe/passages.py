@@ -42,6 +42,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from json.encoder import encode_basestring as _json_str
 from typing import Any
 
 import numpy as np
@@ -401,6 +402,11 @@ def _is_titled(word: str) -> bool:
     return word[:1].isupper() and not word.isupper()
 
 
+def _json_float(x: float) -> str:
+    """A share rounded to 4 decimals as ``json`` writes it."""
+    return float.__repr__(round(float(x), 4))
+
+
 @dataclass(frozen=True, slots=True)
 class Occurrence:
     """Where a passage occurs: ``text == document_text[start:end]``, as printed."""
@@ -423,6 +429,15 @@ class Occurrence:
             "quoted": self.quoted,
             "text": self.text,
         }
+
+    def to_json(self) -> str:
+        """``json`` encoding of :meth:`to_dict` (``ensure_ascii=False``), written directly: a large
+        result holds hundreds of thousands of these."""
+        return (
+            f'{{"doc": {_json_str(self.doc)}, "start": {self.start:d}, "end": {self.end:d}, '
+            f'"similarity": {_json_float(self.similarity)}, "coverage": {_json_float(self.coverage)}, '
+            f'"quoted": {"true" if self.quoted else "false"}, "text": {_json_str(self.text)}}}'
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -453,6 +468,14 @@ class PassageGroup:
             "occurrences": [o.to_dict() for o in self.occurrences],
         }
 
+    def to_json(self) -> str:
+        """``json`` encoding of :meth:`to_dict` (``ensure_ascii=False``), written directly."""
+        return (
+            f'{{"id": {_json_str(self.id)}, "text": {_json_str(self.text)}, "doc": {_json_str(self.doc)}, '
+            f'"start": {self.start:d}, "end": {self.end:d}, "quotation": {"true" if self.quotation else "false"}, '
+            f'"documents": {self.documents:d}, "occurrences": [{", ".join(o.to_json() for o in self.occurrences)}]}}'
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class ReusePair:
@@ -475,6 +498,14 @@ class ReusePair:
             "passages": list(self.passages),
         }
 
+    def to_json(self) -> str:
+        """``json`` encoding of :meth:`to_dict` (``ensure_ascii=False``), written directly."""
+        return (
+            f'{{"a": {_json_str(self.a)}, "b": {_json_str(self.b)}, "shared_chars_a": {self.shared_chars_a:d}, '
+            f'"shared_chars_b": {self.shared_chars_b:d}, "fraction_a": {_json_float(self.fraction_a)}, '
+            f'"fraction_b": {_json_float(self.fraction_b)}, "passages": [{", ".join(map(_json_str, self.passages))}]}}'
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class ReuseCluster:
@@ -489,6 +520,14 @@ class ReuseCluster:
             "members": list(self.members),
             "pairs": [p.to_dict() for p in self.pairs],
         }
+
+    def to_json(self) -> str:
+        """``json`` encoding of :meth:`to_dict` (``ensure_ascii=False``), written directly."""
+        return (
+            f'{{"id": {_json_str(self.id)}, "size": {len(self.members):d}, '
+            f'"members": [{", ".join(map(_json_str, self.members))}], '
+            f'"pairs": [{", ".join(p.to_json() for p in self.pairs)}]}}'
+        )
 
 
 @dataclass(frozen=True, slots=True)

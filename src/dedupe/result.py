@@ -69,19 +69,20 @@ class Result:
     def summary_line(self) -> str:
         return summary_line(self.summary(), self.passages_searched)
 
-    def to_dict(self, documents: bool = True) -> dict[str, Any]:
-        """The documented JSON structure (see README, 'JSON output'). ``documents=False`` leaves
-        that list as None, for a writer that encodes them itself (:func:`document_json`)."""
+    def to_dict(self, records: bool = True) -> dict[str, Any]:
+        """The documented JSON structure (see README, 'JSON output'). ``records=False`` leaves the
+        three long lists (documents, passages, reuse clusters) as None, for a writer that encodes
+        their records itself (:func:`document_json`, ``to_json``)."""
         return {
             "schema_version": SCHEMA_VERSION,
             "params": self.params,
             "summary": self.summary(),
-            "documents": [document_dict(d) for d in self.documents] if documents else None,
+            "documents": [document_dict(d) for d in self.documents] if records else None,
             "skipped": [{"source": s.source, "id": s.id, "reason": s.reason} for s in self.skipped],
             "clusters": [cluster_dict(c) for c in self.clusters],
             "pairs": [pair_dict(p) for p in self.pairs],
-            "passages": [p.to_dict() for p in self.passages],
-            "reuse_clusters": [c.to_dict() for c in self.reuse_clusters],
+            "passages": [p.to_dict() for p in self.passages] if records else None,
+            "reuse_clusters": [c.to_dict() for c in self.reuse_clusters] if records else None,
             "stats": self.stats,
         }
 

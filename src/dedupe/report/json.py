@@ -12,13 +12,18 @@ def write_json(result: Result, stream: IO[str]) -> None:
     """One JSON document, laid out for reading: one line per top-level key, and one line per item
     of each list. Each line is written by json's C encoder (``indent`` would switch to its
     pure-Python one, several times slower on large results)."""
-    data = result.to_dict(documents=False)
-    data["documents"] = [document_json(d) for d in result.documents]
+    data = result.to_dict(records=False)
+    encoded = {  # the long lists, each record encoded by its own writer
+        "documents": [document_json(d) for d in result.documents],
+        "passages": [p.to_json() for p in result.passages],
+        "reuse_clusters": [c.to_json() for c in result.reuse_clusters],
+    }
+    data.update(encoded)
     encode = json.JSONEncoder(ensure_ascii=False).encode  # one encoder (json.dumps makes one a call)
     stream.write("{\n")
     for k, (key, value) in enumerate(data.items()):
         stream.write(f"  {json.dumps(key)}: ")
-        if key == "documents" and value:  # already encoded
+        if key in encoded and value:
             stream.write("[\n    ")
             stream.write(",\n    ".join(value))
             stream.write("\n  ]")
@@ -35,7 +40,7 @@ def write_json(result: Result, stream: IO[str]) -> None:
 def write_jsonl(result: Result, stream: IO[str]) -> None:
     """Records in this order: header (schema_version, params), document, skipped, cluster, pair,
     passage, reuse_cluster, summary. Every record has a ``kind``."""
-    data = result.to_dict(documents=False)
+    data = result.to_dict(records=False)
     encode = json.JSONEncoder(ensure_ascii=False).encode
 
     def emit(kind: str, record: dict) -> None:
@@ -46,13 +51,10 @@ def write_jsonl(result: Result, stream: IO[str]) -> None:
     for d in result.documents:
         line = document_json(d)
         stream.write(f'{{"kind": "document", {line[1:]}\n')
-    for key, kind in (
-        ("skipped", "skipped"),
-        ("clusters", "cluster"),
-        ("pairs", "pair"),
-        ("passages", "passage"),
-        ("reuse_clusters", "reuse_cluster"),
-    ):
+    for key, kind in (("skipped", "skipped"), ("clusters", "cluster"), ("pairs", "pair")):
         for record in data[key]:
             emit(kind, record)
+    for kind, records in (("passage", result.passages), ("reuse_cluster", result.reuse_clusters)):
+        for r in records:
+            stream.write(f'{{"kind": "{kind}", {r.to_json()[1:]}\n')
     emit("summary", {**data["summary"], "stats": data["stats"]})
