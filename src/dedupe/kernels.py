@@ -1107,3 +1107,33 @@ def fold_groups(length, size, order, members, member_start, run_lo, run_hi, e_lo
             r = parent[r]
         parent[c] = r
     return parent
+
+
+@njit(cache=True, nogil=True)
+def pack_seed_rows(rows, doc_bits, pos_bits, out, at):
+    """Seed rows ``(doc_a, pos_a, doc_b, pos_b)`` as keys ``doc_a | doc_b | pos_a | pos_b`` (most
+    significant first, ``doc_bits`` and ``pos_bits`` wide), written to ``out[at:]``: sorting the
+    keys sorts the rows by (doc_a, doc_b, pos_a, pos_b)."""
+    db, pb = np.uint64(doc_bits), np.uint64(pos_bits)
+    for i in range(len(rows)):
+        k = (np.uint64(rows[i, 0]) << db) | np.uint64(rows[i, 2])
+        k = (k << pb) | np.uint64(rows[i, 1])
+        out[at + i] = (k << pb) | np.uint64(rows[i, 3])
+
+
+@njit(cache=True, nogil=True)
+def unpack_seed_rows(keys, doc_bits, pos_bits):
+    """The rows :func:`pack_seed_rows` packed, read back from their keys."""
+    out = np.empty((len(keys), 4), np.int64)
+    db, pb = np.uint64(doc_bits), np.uint64(pos_bits)
+    doc_mask = (np.uint64(1) << db) - np.uint64(1)
+    pos_mask = (np.uint64(1) << pb) - np.uint64(1)
+    for i in range(len(keys)):
+        k = keys[i]
+        out[i, 3] = np.int64(k & pos_mask)
+        k >>= pb
+        out[i, 1] = np.int64(k & pos_mask)
+        k >>= pb
+        out[i, 2] = np.int64(k & doc_mask)
+        out[i, 0] = np.int64(k >> db)
+    return out
