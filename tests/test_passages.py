@@ -688,3 +688,41 @@ def test_sorted_seed_rows_equal_lexsort(parts, wide):
     got = _sorted_rows(list(arrays))
     assert got.dtype == np.int64 and got.shape == (len(rows), 4)
     assert got.tolist() == expected.tolist()
+
+
+def _alignable_reference(seeds, need, reach, look=3):
+    """The numpy runs of alignable seed rows, which :func:`dedupe.kernels.alignable_runs` replaced."""
+    from dedupe.grouping import group_bounds
+
+    pair_key = seeds[:, 0] * (int(seeds[:, 2].max()) + 1) + seeds[:, 2]
+    starts, sizes = group_bounds(pair_key)
+    enough = sizes >= need
+    if need > 1:
+        linked = np.zeros(len(seeds), dtype=bool)
+        for k in range(1, look + 1):
+            same = pair_key[k:] == pair_key[:-k]
+            da = seeds[k:, 1] - seeds[:-k, 1]
+            db = seeds[k:, 3] - seeds[:-k, 3]
+            linked[:-k] |= same & (da > 0) & (da <= reach) & (db > 0) & (db <= reach)
+        enough &= np.logical_or.reduceat(linked, starts)
+    return starts[enough], sizes[enough]
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 4), st.integers(0, 40), st.integers(0, 4), st.integers(0, 40)),
+        min_size=1,
+        max_size=60,
+    ),
+    st.integers(1, 2),
+    st.integers(1, 15),
+)
+def test_alignable_runs_equal_numpy(rows, need, reach):
+    """The compiled pass over sorted seed rows finds the runs the numpy passes found."""
+    from dedupe.kernels import alignable_runs
+
+    seeds = np.array(sorted((a, b, c, d) for a, b, c, d in rows if a < c) or [(0, 0, 1, 0)], dtype=np.int64)
+    seeds = seeds[np.lexsort((seeds[:, 3], seeds[:, 1], seeds[:, 2], seeds[:, 0]))]
+    got = alignable_runs(seeds, need, reach, 3)
+    expected = _alignable_reference(seeds, need, reach)
+    assert got[0].tolist() == expected[0].tolist() and got[1].tolist() == expected[1].tolist()

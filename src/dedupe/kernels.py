@@ -1137,3 +1137,36 @@ def unpack_seed_rows(keys, doc_bits, pos_bits):
         out[i, 2] = np.int64(k & doc_mask)
         out[i, 0] = np.int64(k >> db)
     return out
+
+
+@njit(cache=True, nogil=True)
+def alignable_runs(seeds, min_seeds, reach, look):
+    """Runs of sorted seed rows ``(doc_a, pos_a, doc_b, pos_b)`` of one document pair that hold at
+    least ``min_seeds`` rows and, when that is more than one, two seeds within ``reach`` words of
+    each other, in order, in both documents (each compared with the next ``look`` of its pair):
+    their starts and sizes (see :func:`dedupe.passages.alignable`)."""
+    n = len(seeds)
+    starts = np.empty(n, np.int64)
+    sizes = np.empty(n, np.int64)
+    m = 0
+    i = 0
+    while i < n:
+        j = i + 1
+        while j < n and seeds[j, 0] == seeds[i, 0] and seeds[j, 2] == seeds[i, 2]:
+            j += 1
+        ok = j - i >= min_seeds
+        if ok and min_seeds > 1:
+            ok = False
+            for x in range(i, j):
+                for y in range(x + 1, min(x + look + 1, j)):
+                    da, db = seeds[y, 1] - seeds[x, 1], seeds[y, 3] - seeds[x, 3]
+                    if 0 < da <= reach and 0 < db <= reach:
+                        ok = True
+                        break
+                if ok:
+                    break
+        if ok:
+            starts[m], sizes[m] = i, j - i
+            m += 1
+        i = j
+    return starts[:m].copy(), sizes[:m].copy()

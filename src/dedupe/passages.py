@@ -49,7 +49,6 @@ import numpy as np
 
 from .config import PassagesConfig
 from .errors import PassageBudgetError
-from .grouping import group_bounds
 from .normalize import tokenize
 from .shingle import Shingler, ngram_hashes
 
@@ -717,33 +716,19 @@ def min_seeds(cfg: PassagesConfig) -> int:
     return 2 if min(cfg.min_words, cfg.min_quote_words) > cfg.ngram else 1
 
 
-def _chainable(
-    seeds: np.ndarray, pair_key: np.ndarray, starts: np.ndarray, reach: int, look: int = 3
-) -> np.ndarray:
-    """Per document pair: do two of its seeds lie within ``reach`` of each other, in order, in both documents?
-
-    Seeds are sorted by pair, then position in the first document; each is compared with the next
-    ``look`` seeds (more than one, so that an n-gram repeated in one document does not hide a link).
-    A pair without such a link cannot chain two seeds, so it cannot hold a reportable alignment.
-    """
-    linked = np.zeros(len(seeds), dtype=bool)
-    for k in range(1, look + 1):
-        same = pair_key[k:] == pair_key[:-k]
-        da = seeds[k:, 1] - seeds[:-k, 1]
-        db = seeds[k:, 3] - seeds[:-k, 3]
-        linked[:-k] |= same & (da > 0) & (da <= reach) & (db > 0) & (db <= reach)
-    return np.logical_or.reduceat(linked, starts)
-
-
 def alignable(seeds: np.ndarray, cfg: PassagesConfig) -> tuple[np.ndarray, np.ndarray]:
     """Runs of ``seeds`` rows (as :func:`seed_pairs` gives them, sorted) that belong to one document
-    pair holding enough chainable seeds to make a reportable alignment: their starts and sizes."""
-    pair_key = seeds[:, 0] * (int(seeds[:, 2].max()) + 1) + seeds[:, 2]
-    starts, sizes = group_bounds(pair_key)
-    enough = sizes >= min_seeds(cfg)
-    if min_seeds(cfg) > 1:
-        enough &= _chainable(seeds, pair_key, starts, cfg.ngram + cfg.max_gap)
-    return starts[enough], sizes[enough]
+    pair holding enough chainable seeds to make a reportable alignment: their starts and sizes.
+
+    When a pair needs two seeds (:func:`min_seeds`), two of them must lie within ``ngram +
+    max_gap`` words of each other, in order, in both documents: each seed is compared with the
+    next three of its pair (more than one, so that an n-gram repeated in one document does not
+    hide a link). A pair without such a link cannot chain two seeds, so it cannot hold a
+    reportable alignment. One compiled pass (:func:`dedupe.kernels.alignable_runs`)."""
+    from .kernels import alignable_runs
+
+    seeds = np.asarray(seeds, dtype=np.int64).reshape(-1, 4)
+    return alignable_runs(seeds, min_seeds(cfg), cfg.ngram + cfg.max_gap, 3)
 
 
 def align_all(

@@ -12,7 +12,7 @@ Schema (version :data:`SCHEMA_VERSION`, also in ``PRAGMA user_version``)::
                one index seek
     seeds      (hash, doc, pos): each passage seed n-gram of each document and its word position,
                for shared passages: document frequencies, and which documents can chain two
-               shared seeds (see ``passages._chainable``); only when passages are enabled
+               shared seeds (see ``passages.alignable``); only when passages are enabled
 
 Shingle sets are not stored: they are recomputed from the text for the few indexed documents a
 query verifies, which costs less than keeping them. Writes go in one transaction per batch, in
