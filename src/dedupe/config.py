@@ -194,7 +194,7 @@ class PassagesConfig:
     max_seed_pairs: int = _opt(
         50_000_000,
         "largest number of seed pairs (pairs of occurrences of one seed n-gram) the stage may make, about "
-        "80 bytes of memory each; past it, passages are not searched and the run says so",
+        "45 bytes of memory each; past it, passages are not searched and the run says so",
         lo=1,
     )
     reuse_min_chars: int = _opt(

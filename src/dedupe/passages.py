@@ -615,7 +615,7 @@ def seed_pairs(
             )
             raise PassageBudgetError(
                 f"{counted} seed pairs exceed passages.max_seed_pairs ({cfg.max_seed_pairs:,}): text is "
-                "shared among too many documents to align them all; raise it (about 80 bytes of memory a "
+                "shared among too many documents to align them all; raise it (about 45 bytes of memory a "
                 "pair) or lower passages.max_ngram_docs"
             )
         out.append(pairs)
