@@ -615,8 +615,20 @@ def _longest_match(a, b, alo, ahi, blo, bhi, prev, cur):
 @njit(cache=True)
 def matching_blocks(a, b):
     """``difflib.SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks()`` for two integer
-    arrays, without the final empty block: an ``m x 3`` array of ``(i, j, size)`` runs, in order."""
+    arrays, without the final empty block: an ``m x 3`` array of ``(i, j, size)`` runs, in order.
+    Equal arrays (a passage copied word for word, the common case) are one block, found without
+    the quadratic search."""
     la, lb = len(a), len(b)
+    if la == lb and la > 0:
+        same = True
+        for i in range(la):
+            if a[i] != b[i]:
+                same = False
+                break
+        if same:
+            whole = np.empty((1, 3), np.int64)
+            whole[0, 0], whole[0, 1], whole[0, 2] = 0, 0, la
+            return whole
     prev = np.zeros(lb + 1, np.int64)
     cur = np.zeros(lb + 1, np.int64)
     found = np.empty((min(la, lb) + 1, 3), np.int64)
