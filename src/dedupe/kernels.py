@@ -962,6 +962,18 @@ def occurrence_reps(runs, lo, hi):
     return rep
 
 
+@njit(inline="always")
+def _push_neighbours(k, adj_start, adj, seen, placed, t, stack, top):
+    """Push node ``k``'s neighbours not yet seen in walk ``t`` nor placed; returns the new top."""
+    for e in range(adj_start[k], adj_start[k + 1]):
+        j = adj[e]
+        if seen[j] != t and not placed[j]:
+            seen[j] = t
+            stack[top] = j
+            top += 1
+    return top
+
+
 @njit(cache=True, nogil=True)
 def peel_groups(leaders, adj_start, adj, words, word_start, node_doc, min_similarity):
     """Passage groups grown from leaders (see :func:`dedupe.passages._peel_groups`).
@@ -994,13 +1006,7 @@ def peel_groups(leaders, adj_start, adj, words, word_start, node_doc, min_simila
         first = m
         member[m], score[m] = lead, len(canon)
         m += 1
-        top = 0
-        for e in range(adj_start[lead], adj_start[lead + 1]):
-            k = adj[e]
-            if seen[k] != t and not placed[k]:
-                seen[k] = t
-                stack[top] = k
-                top += 1
+        top = _push_neighbours(lead, adj_start, adj, seen, placed, t, stack, 0)
         while top:
             top -= 1
             k = stack[top]
@@ -1022,12 +1028,7 @@ def peel_groups(leaders, adj_start, adj, words, word_start, node_doc, min_simila
             member[m], score[m] = k, matched
             m += 1
             placed[k] = True
-            for e in range(adj_start[k], adj_start[k + 1]):
-                j = adj[e]
-                if seen[j] != t and not placed[j]:
-                    seen[j] = t
-                    stack[top] = j
-                    top += 1
+            top = _push_neighbours(k, adj_start, adj, seen, placed, t, stack, top)
         single = True
         for u in range(first + 1, m):
             if node_doc[member[u]] != node_doc[lead]:

@@ -991,10 +991,11 @@ def _peel_groups(
     docs_in = np.unique(doc)
     rank = np.zeros(int(docs_in[-1]) + 1, dtype=np.int64)
     rank[sorted(docs_in.tolist(), key=ids.__getitem__)] = np.arange(len(docs_in))
-    reps = np.flatnonzero(rep == np.arange(m))
+    is_rep = rep == np.arange(m)
+    reps = np.flatnonzero(is_rep)
     leaders = reps[np.lexsort((lo[reps], rank[doc[reps]], starts[reps] - ends[reps]))]
     # only representatives are compared: the others' word runs are left empty
-    words, word_start = fps.word_runs(doc, lo, np.where(rep == np.arange(m), hi, lo))
+    words, word_start = fps.word_runs(doc, lo, np.where(is_rep, hi, lo))
     lead_of, end_of, member, score = peel_groups(
         leaders, adj_start, adj, words, word_start, doc, float(min_similarity)
     )
