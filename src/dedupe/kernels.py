@@ -16,10 +16,15 @@ as one byte buffer and do, in one compiled pass per document:
   group-by), without the GIL so that bands can be shared among threads;
 * :func:`pair_intersections`: the verify stage's exact overlap for a whole batch of candidate pairs;
 * :func:`seed_shares`, :func:`seeds_in`, :func:`seed_groups`, :func:`seed_group_pairs`: the
-  passage stage's seeds, hashed from the words and paired share by share;
+  passage stage's seeds, hashed from the words and paired share by share, then sorted as packed
+  keys (:func:`pack_seed_rows`, :func:`unpack_seed_rows`) and cut into the runs of document
+  pairs worth aligning (:func:`alignable_runs`);
 * :func:`align_runs` (with :func:`extend` and :func:`matching_blocks`): the passage stage's
-  alignment of all document pairs of two passage batches at once, and :func:`assign_nodes`, the
-  occurrences the aligned spans make.
+  alignment of all document pairs of two passage batches at once;
+* :func:`assign_nodes`, :func:`component_labels`, :func:`fold_groups`, :func:`occurrence_reps`,
+  :func:`peel_groups`: the passage groups, over arrays of all occurrences at once (the
+  occurrences the aligned spans make, their components, fragments folded into longer passages,
+  and the walks from each group's leader).
 
 Only ASCII texts go through :func:`word_shingles` (one byte is one character, so the folding is a
 table); other texts take the numpy path. Tests hold both paths equal with hypothesis. Kernels are
