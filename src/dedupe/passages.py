@@ -1013,14 +1013,11 @@ def _peel_groups(
     groups = []
     bounds = np.r_[0, end_of].tolist()
     for g, canon in enumerate(lead_of.tolist()):
-        occurrences = sorted(
-            (
-                Occurrence(ids[d], s, e, similarity[u], coverage[u], quoted[u], texts[d][s:e])
-                for u in range(bounds[g], bounds[g + 1])
-                for d, s, e in ((m_doc[u], m_start[u], m_end[u]),)
-            ),
-            key=lambda o: (o.doc, o.start),
-        )
+        occurrences = []
+        for u in range(bounds[g], bounds[g + 1]):
+            d, s, e = m_doc[u], m_start[u], m_end[u]
+            occurrences.append(Occurrence(ids[d], s, e, similarity[u], coverage[u], quoted[u], texts[d][s:e]))
+        occurrences.sort(key=lambda o: (o.doc, o.start))
         cd, cstart, cend = int(doc[canon]), int(starts[canon]), int(ends[canon])
         groups.append(
             PassageGroup(
@@ -1048,6 +1045,8 @@ def reuse_clusters(
     """Documents joined by the passages they share (``cols``: the alignments, see
     :class:`Alignments`; ``groups`` and ``side_group``: as :func:`group_passages` returns them).
     A pair's passages are the groups holding its alignments' first sides, ordered by id."""
+    from .kernels import component_labels
+
     pairs: list[tuple[int, int, ReusePair]] = []
     if len(cols):
         # document pairs in (a, b) order, and each alignment's pair
@@ -1055,9 +1054,10 @@ def reuse_clusters(
         shared_a = _shared_chars(fps, cols[:, 0], cols[:, 1], cols[:, 2], pair)
         shared_b = _shared_chars(fps, cols[:, 3], cols[:, 4], cols[:, 5], pair)
         # each pair's distinct groups, in order of their ids
-        names = sorted(g.id for g in groups)
-        rank = np.empty(len(groups) + 1, dtype=np.int64)
-        rank[sorted(range(len(groups)), key=lambda g: groups[g].id)] = np.arange(len(groups))
+        by_id = sorted(range(len(groups)), key=lambda g: groups[g].id)
+        names = [groups[g].id for g in by_id]
+        rank = np.empty(len(groups), dtype=np.int64)
+        rank[by_id] = np.arange(len(groups))
         held = side_group[:, 0] >= 0
         found = np.unique(pair[held] * (len(groups) + 1) + rank[side_group[held, 0]])
         found_pair, found_rank = np.divmod(found, len(groups) + 1)
@@ -1070,8 +1070,6 @@ def reuse_clusters(
             pairs.append(
                 (a, b, ReusePair(ids[a], ids[b], sa, sb, sa / len(texts[a]), sb / len(texts[b]), passages))
             )
-    from .kernels import component_labels
-
     ends = np.array([(a, b) for a, b, _ in pairs], dtype=np.int64).reshape(-1, 2)
     label = component_labels(len(ids), ends[:, 0], ends[:, 1]).tolist()
     pairs_of_root: dict[int, list[ReusePair]] = defaultdict(list)
