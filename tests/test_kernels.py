@@ -342,3 +342,23 @@ def test_passage_fingerprints_batch_equal_one_by_one(texts, casefold, punct, see
             a, b = getattr(got, field), getattr(want, field)
             assert np.array_equal(a, b), field
             assert a.dtype == b.dtype or field in ("starts", "ends"), field
+
+
+def test_loading_the_kernels_skips_only_numbas_blas_probe():
+    """Start-up: the first kernel loads without importing scipy.linalg (numba's BLAS probe is
+    answered "no"), and compiled linear algebra still finds BLAS when it is first used."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np, numba\n"
+        "from dedupe.kernels import intersection_size\n"
+        "assert intersection_size(np.array([1, 2], np.uint64), np.array([2, 3], np.uint64)) == 1\n"
+        "assert 'scipy.linalg' not in sys.modules\n"
+        "f = numba.njit(lambda a, b: (np.dot(a, b), np.convolve(a, b)))\n"
+        "d, c = f(np.arange(3.0), np.arange(3.0))\n"
+        "assert d == 5.0 and c.tolist() == [0.0, 0.0, 1.0, 4.0, 4.0]\n"
+        "assert 'scipy.linalg' in sys.modules\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stderr[-2000:]

@@ -33,8 +33,49 @@ compiled on first use and cached on disk (``cache=True``).
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 from numba import njit
+
+
+def _skip_blas_probe() -> None:
+    """Spare numba's start-up its BLAS probe, which imports ``scipy.linalg`` (0.15-0.25 s of every
+    run, about a third of loading numba; scipy is installed as datasketch's dependency).
+
+    ``numba.np.arraymath`` asks ``ensure_blas()`` once, as it is imported when the first kernel
+    loads, only to choose how ``np.convolve``/``np.correlate`` take inner products in compiled code
+    (BLAS's dot or a plain loop); none of these kernels calls them. Importing that module here with
+    the probe answering "no BLAS" makes them take the loop, in this process. Everything else is
+    unchanged: ``np.dot`` and ``np.linalg`` in compiled code still load BLAS when they are first
+    compiled. Nothing is changed when scipy's BLAS is already imported (the probe is then free) or
+    when numba's layout is not the one expected."""
+    if "scipy.linalg.cython_blas" in sys.modules or "numba.np.arraymath" in sys.modules:
+        return
+    try:
+        from numba.np import linalg
+    except ImportError:
+        return
+    probe = getattr(linalg, "ensure_blas", None)
+    if probe is None:
+        return
+
+    def no_blas() -> None:
+        raise ImportError("BLAS not probed (dedupe.kernels)")
+
+    linalg.ensure_blas = no_blas
+    try:
+        from numba.np import arraymath
+
+        if getattr(arraymath, "ensure_blas", None) is no_blas:
+            arraymath.ensure_blas = probe
+    except Exception:  # noqa: BLE001 - any failure leaves numba to probe as usual
+        pass
+    finally:
+        linalg.ensure_blas = probe
+
+
+_skip_blas_probe()
 
 _P1 = np.uint64(11400714785074694791)
 _P2 = np.uint64(14029467366897019727)
