@@ -311,3 +311,67 @@ def test_passage_records_json_is_the_json_encoding(occurrences, text, quotation,
     assert [x for x in lines if x["kind"] == "reuse_cluster"] == [
         {"kind": "reuse_cluster", **reuse.to_dict()}
     ]
+
+
+_scores = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.floats(0, 1, allow_nan=False),
+    st.integers(0, 10).map(lambda k: k / 10),
+)
+
+
+@given(
+    st.lists(st.text(max_size=8), min_size=1, max_size=4),
+    st.lists(st.tuples(_scores, _scores, _scores, _scores), max_size=3),
+    st.tuples(_scores, _scores, st.booleans()),
+    st.lists(
+        st.tuples(
+            st.text(max_size=8),
+            st.text(max_size=8),
+            _scores,
+            _scores,
+            _scores,
+            _scores,
+            st.integers(0, 10**9),
+            st.sampled_from([None, "jaccard", "containment", "identical", "é\ud800"]),
+        ),
+        max_size=3,
+    ),
+)
+def test_cluster_and_pair_json_is_the_json_encoding(members, scores, cohesion, pairs):
+    """The JSON writers' fast path for clusters and pairs writes what json would write of their
+    dictionaries (rounded scores, NaN and infinities too), and both writers read back as them."""
+    import io
+    import json
+
+    from dedupe.records import Cluster, Cohesion, MemberScore, PairScore
+    from dedupe.report.json import write_json, write_jsonl
+    from dedupe.result import Result, cluster_dict, cluster_json, pair_dict, pair_json
+
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    cluster = Cluster(
+        members[0],
+        tuple(members),
+        members[-1],
+        tuple(MemberScore(m, *s) for m, s in zip(members, scores)),
+        Cohesion(*cohesion),
+    )
+    pair_records = [PairScore(*p) for p in pairs]
+    assert cluster_json(cluster) == encode(cluster_dict(cluster))
+    for p in pair_records:
+        assert pair_json(p) == encode(pair_dict(p))
+    result = Result(params={}, documents=[], skipped=[], clusters=[cluster], pairs=pair_records)
+    decoded = (
+        json.loads(encode(cluster_dict(cluster))),
+        [json.loads(encode(pair_dict(p))) for p in pair_records],
+    )
+    out = io.StringIO()
+    write_json(result, out)
+    data = json.loads(out.getvalue())
+    assert json.dumps([data["clusters"], data["pairs"]]) == json.dumps([[decoded[0]], decoded[1]])
+    out = io.StringIO()
+    write_jsonl(result, out)
+    lines = [json.loads(line) for line in out.getvalue().split("\n") if line]
+    assert json.dumps([x for x in lines if x["kind"] in ("cluster", "pair")]) == json.dumps(
+        [{"kind": "cluster", **decoded[0]}, *({"kind": "pair", **p} for p in decoded[1])]
+    )

@@ -10,7 +10,7 @@ from json.encoder import encode_basestring as _encode_str
 from typing import Any
 
 from .passages import PassageGroup, ReuseCluster
-from .records import Cluster, DocumentInfo, PairScore, Skipped
+from .records import Cluster, DocumentInfo, MemberScore, PairScore, Skipped
 
 SCHEMA_VERSION = "1.0"
 
@@ -71,16 +71,17 @@ class Result:
 
     def to_dict(self, records: bool = True) -> dict[str, Any]:
         """The documented JSON structure (see README, 'JSON output'). ``records=False`` leaves the
-        three long lists (documents, passages, reuse clusters) as None, for a writer that encodes
-        their records itself (:func:`document_json`, ``to_json``)."""
+        long lists (documents, clusters, pairs, passages, reuse clusters) as None, for a writer
+        that encodes their records itself (:func:`document_json`, :func:`cluster_json`,
+        :func:`pair_json`, ``to_json``)."""
         return {
             "schema_version": SCHEMA_VERSION,
             "params": self.params,
             "summary": self.summary(),
             "documents": [document_dict(d) for d in self.documents] if records else None,
             "skipped": [{"source": s.source, "id": s.id, "reason": s.reason} for s in self.skipped],
-            "clusters": [cluster_dict(c) for c in self.clusters],
-            "pairs": [pair_dict(p) for p in self.pairs],
+            "clusters": [cluster_dict(c) for c in self.clusters] if records else None,
+            "pairs": [pair_dict(p) for p in self.pairs] if records else None,
             "passages": [p.to_dict() for p in self.passages] if records else None,
             "reuse_clusters": [c.to_dict() for c in self.reuse_clusters] if records else None,
             "stats": self.stats,
@@ -134,6 +135,57 @@ def summary_line(s: dict[str, int], passages_searched: bool = True) -> str:
     return (
         f"{n(s['documents_read'], 'document')} read ({s['documents']} processed, {s['skipped']} skipped); "
         f"{n(s['clusters'], 'near-duplicate cluster')} holding {n(s['clustered'], 'document')}; {passages}"
+    )
+
+
+def _json_score(x: float) -> str:
+    """A score rounded to 6 decimals as ``json`` writes it (NaN and infinities as json spells them)."""
+    v = round(float(x), 6)
+    if v != v:
+        return "NaN"
+    if v in (_INF, -_INF):
+        return "Infinity" if v > 0 else "-Infinity"
+    return float.__repr__(v)
+
+
+_INF = float("inf")
+
+
+def _json_bool(b: bool) -> str:
+    return "true" if b else "false"
+
+
+def member_json(s: MemberScore) -> str:
+    """``json`` encoding of a cluster member's scores as :func:`cluster_dict` gives them."""
+    return (
+        f'{{"id": {_encode_str(s.id)}, "jaccard_estimate": {_json_score(s.jaccard_estimate)}, '
+        f'"jaccard": {_json_score(s.jaccard)}, '
+        f'"containment_in_representative": {_json_score(s.containment_in_representative)}, '
+        f'"representative_contained": {_json_score(s.representative_contained)}}}'
+    )
+
+
+def cluster_json(c: Cluster) -> str:
+    """``json`` encoding of :func:`cluster_dict` (``ensure_ascii=False``), written directly: a
+    large result has tens of thousands of clusters, and building each one's dicts for json's
+    encoder took most of their writing time. A hypothesis test holds the two equal."""
+    h = c.cohesion
+    return (
+        f'{{"id": {_encode_str(c.id)}, "size": {len(c.members):d}, '
+        f'"members": [{", ".join(map(_encode_str, c.members))}], '
+        f'"representative": {_encode_str(c.representative)}, '
+        f'"cohesion": {{"min_jaccard": {_json_score(h.min_jaccard)}, "mean_jaccard": {_json_score(h.mean_jaccard)}, '
+        f'"exact": {_json_bool(h.exact)}}}, "scores": [{", ".join(map(member_json, c.scores))}]}}'
+    )
+
+
+def pair_json(p: PairScore) -> str:
+    """``json`` encoding of :func:`pair_dict` (``ensure_ascii=False``), written directly."""
+    return (
+        f'{{"a": {_encode_str(p.a)}, "b": {_encode_str(p.b)}, "jaccard_estimate": {_json_score(p.jaccard_estimate)}, '
+        f'"jaccard": {_json_score(p.jaccard)}, "containment_a_in_b": {_json_score(p.containment_a_in_b)}, '
+        f'"containment_b_in_a": {_json_score(p.containment_b_in_a)}, "shared_shingles": {p.shared_shingles:d}, '
+        f'"match": {"null" if p.match is None else _encode_str(p.match)}}}'
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import IO
 
-from ..result import SCHEMA_VERSION, Result, document_json
+from ..result import SCHEMA_VERSION, Result, cluster_json, document_json, pair_json
 
 
 def write_json(result: Result, stream: IO[str]) -> None:
@@ -15,6 +15,8 @@ def write_json(result: Result, stream: IO[str]) -> None:
     data = result.to_dict(records=False)
     encoded = {  # the long lists, each record encoded by its own writer
         "documents": [document_json(d) for d in result.documents],
+        "clusters": [cluster_json(c) for c in result.clusters],
+        "pairs": [pair_json(p) for p in result.pairs],
         "passages": [p.to_json() for p in result.passages],
         "reuse_clusters": [c.to_json() for c in result.reuse_clusters],
     }
@@ -51,10 +53,14 @@ def write_jsonl(result: Result, stream: IO[str]) -> None:
     for d in result.documents:
         line = document_json(d)
         stream.write(f'{{"kind": "document", {line[1:]}\n')
-    for key, kind in (("skipped", "skipped"), ("clusters", "cluster"), ("pairs", "pair")):
-        for record in data[key]:
-            emit(kind, record)
-    for kind, records in (("passage", result.passages), ("reuse_cluster", result.reuse_clusters)):
-        for r in records:
-            stream.write(f'{{"kind": "{kind}", {r.to_json()[1:]}\n')
+    for record in data["skipped"]:
+        emit("skipped", record)
+    for kind, lines in (
+        ("cluster", map(cluster_json, result.clusters)),
+        ("pair", map(pair_json, result.pairs)),
+        ("passage", (p.to_json() for p in result.passages)),
+        ("reuse_cluster", (c.to_json() for c in result.reuse_clusters)),
+    ):
+        for line in lines:
+            stream.write(f'{{"kind": "{kind}", {line[1:]}\n')
     emit("summary", {**data["summary"], "stats": data["stats"]})
