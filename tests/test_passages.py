@@ -577,7 +577,8 @@ def _fold_fragments_reference(comps, nodes):
 
 
 def _group_passages_reference(cols, fps, ids, texts, min_similarity):
-    from dedupe.cluster import UnionFind
+    from references import UnionFind
+
     from dedupe.passages import _assign_nodes
 
     nodes, spans, node_of_span, sides = _assign_nodes(cols)
@@ -650,7 +651,8 @@ def test_passage_groups_kernels_equal_python(docs, data, min_similarity):
 @given(st.integers(1, 30), st.lists(st.tuples(st.integers(0, 29), st.integers(0, 29)), max_size=40))
 def test_component_labels_equal_union_find(n, pairs):
     """The compiled union-find: the components of the Python one, each labelled by its smallest element."""
-    from dedupe.cluster import UnionFind
+    from references import UnionFind
+
     from dedupe.kernels import component_labels
 
     pairs = [(a % n, b % n) for a, b in pairs]

@@ -95,12 +95,26 @@ def test_oversized_bucket_is_split_but_stays_connected():
     pairs, stats = candidate_pairs(band_keys(sigs, 2, 2), max_bucket_size=cap)
     assert stats.oversized_buckets == 2 and stats.largest_bucket == n
     assert len(pairs) <= 2 * n  # linear in n, not n^2/2 = 499,500
-    from dedupe.cluster import UnionFind
+    from references import UnionFind
 
     uf = UnionFind(n)
     for i, j in pairs.tolist():
         uf.union(i, j)
     assert len(uf.components()) == 1 and len(uf.components()[0]) == n
+
+
+@given(st.integers(1, 40), st.data())
+def test_compiled_components_equal_union_find(n, data):
+    """The clusters' components (compiled union-find + numpy) are UnionFind's, in its order."""
+    from references import UnionFind
+
+    from dedupe.cluster import components
+
+    pairs = data.draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=3 * n))
+    uf = UnionFind(n)
+    for i, j in pairs:
+        uf.union(i, j)
+    assert components(n, pairs) == uf.components()
 
 
 small_sets = st.lists(st.sets(st.integers(0, 60), max_size=40), min_size=2, max_size=12)

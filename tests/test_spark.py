@@ -14,9 +14,10 @@ import pytest
 
 pytest.importorskip("pyspark")
 
+from references import UnionFind  # noqa: E402
+
 from dedupe import Detector  # noqa: E402
 from dedupe.cli import main  # noqa: E402
-from dedupe.cluster import UnionFind  # noqa: E402
 from dedupe.config import load_config  # noqa: E402
 from dedupe.engines.spark import SparkEngine, connected_components, spark_session  # noqa: E402
 from dedupe.sources import read_sources  # noqa: E402
