@@ -233,11 +233,15 @@ def test_document_json_is_the_json_encoding(doc_id, source, chars, shingles, not
 
     from dedupe.records import DocumentInfo
     from dedupe.report.json import write_json, write_jsonl
-    from dedupe.result import Result, document_dict, document_json
+    from dedupe.result import Documents, Result, document_dict, document_json
 
     d = DocumentInfo(doc_id, source, chars, shingles, tuple(notes))
     assert document_json(d) == json.JSONEncoder(ensure_ascii=False).encode(document_dict(d))
-    result = Result(params={}, documents=[d, d], skipped=[], clusters=[], pairs=[])
+    # the pipeline's columns read as the records, and write the same lines
+    columns = Documents([doc_id] * 2, [source] * 2, [chars] * 2, [shingles] * 2, [tuple(notes)] * 2)
+    assert columns == [d, d] and [d, d] == columns and list(columns) == [d, d] and columns[-1] == d
+    assert columns.json_lines() == [document_json(d)] * 2
+    result = Result(params={}, documents=columns, skipped=[], clusters=[], pairs=[])
     for write in (write_json, write_jsonl):
         out = io.StringIO()
         write(result, out)

@@ -40,8 +40,8 @@ from .lsh import band_keys, candidate_pairs, optimal_params
 from .minhash import MinHasher
 from .passages import PassageBatch, PassageStore, find_passages
 from .passages import fingerprints as passage_fingerprints
-from .records import Cluster, Document, DocumentInfo, Skipped
-from .result import Result
+from .records import Cluster, Document, Skipped
+from .result import Documents, Result
 from .shingle import Shingler, ShingleSets, ShingleSetsBuilder, hash_width
 from .sources import Pending
 from .verify import Verifier, figure_hashes
@@ -500,25 +500,23 @@ class Detector:
             timings["passages"] = time.perf_counter() - t0
 
         too_short = (too_short_note(self.config),)
-        rows = range(len(fp)) if reported is None else np.flatnonzero(reported).tolist()
-        infos = []
         sizes = fp.sets.sizes().tolist()
-        for i in rows:
-            n = sizes[i]
-            infos.append(
-                DocumentInfo(
-                    fp.ids[i], fp.sources[i], fp.chars[i], n, fp.notes[i] if n else fp.notes[i] + too_short
-                )
-            )
+        columns = list(fp.ids), list(fp.sources), list(fp.chars), sizes, fp.notes
+        if reported is not None:
+            rows = np.flatnonzero(reported).tolist()
+            columns = tuple([column[i] for i in rows] for column in columns)  # type: ignore[assignment]
+        ids, sources, chars, shingles, notes = columns
+        notes = [nt if n else nt + too_short for nt, n in zip(notes, shingles)]
+        documents = Documents(ids, sources, chars, shingles, notes)
         stats = {
-            "too_short": sum(1 for i in infos if not i.shingles),
+            "too_short": shingles.count(0),
             **stats,
             **passage_stats,
             "seconds": {k: round(v, 4) for k, v in timings.items()},
         }
         return Result(
             params=self.params(),
-            documents=infos,
+            documents=documents,
             skipped=fp.skipped,
             clusters=clusters,
             pairs=verifier.accepted_scores(accepted),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import IO
 
-from ..result import SCHEMA_VERSION, Result, cluster_json, document_json, pair_json
+from ..result import SCHEMA_VERSION, Result, cluster_json, documents_json, pair_json
 
 
 def write_json(result: Result, stream: IO[str]) -> None:
@@ -14,7 +14,7 @@ def write_json(result: Result, stream: IO[str]) -> None:
     pure-Python one, several times slower on large results)."""
     data = result.to_dict(records=False)
     encoded = {  # the long lists, each record encoded by its own writer
-        "documents": [document_json(d) for d in result.documents],
+        "documents": documents_json(result.documents),
         "clusters": [cluster_json(c) for c in result.clusters],
         "pairs": [pair_json(p) for p in result.pairs],
         "passages": [p.to_json() for p in result.passages],
@@ -50,8 +50,7 @@ def write_jsonl(result: Result, stream: IO[str]) -> None:
         stream.write("\n")
 
     emit("header", {"schema_version": SCHEMA_VERSION, "params": data["params"]})
-    for d in result.documents:
-        line = document_json(d)
+    for line in documents_json(result.documents):
         stream.write(f'{{"kind": "document", {line[1:]}\n')
     for record in data["skipped"]:
         emit("skipped", record)
