@@ -500,12 +500,12 @@ class Detector:
             timings["passages"] = time.perf_counter() - t0
 
         too_short = (too_short_note(self.config),)
-        sizes = fp.sets.sizes().tolist()
-        columns = list(fp.ids), list(fp.sources), list(fp.chars), sizes, fp.notes
-        if reported is not None:
+        columns = fp.ids, fp.sources, fp.chars, fp.sets.sizes().tolist(), fp.notes
+        if reported is None:
+            ids, sources, chars, shingles, notes = (list(column) for column in columns)
+        else:
             rows = np.flatnonzero(reported).tolist()
-            columns = tuple([column[i] for i in rows] for column in columns)  # type: ignore[assignment]
-        ids, sources, chars, shingles, notes = columns
+            ids, sources, chars, shingles, notes = ([column[i] for i in rows] for column in columns)
         notes = [nt if n else nt + too_short for nt, n in zip(notes, shingles)]
         documents = Documents(ids, sources, chars, shingles, notes)
         stats = {
