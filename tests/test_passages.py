@@ -269,6 +269,17 @@ def test_seed_kernel_equals_ngram_hashes(docs, ngram, bits):
         if h >> 64 - bits == share or not bits
     )
     assert found == sorted((d, p, h) for d, fp in enumerate(fps) for p, h in enumerate(fp.seeds.tolist()))
+    # the same documents in three batches: two threads write the very arrays one thread writes
+    cut = [0, len(fps) // 3, 2 * len(fps) // 3, len(fps)]
+    parts = [(PassageBatch.of(fps[a:b], ngram), range(b - a)) for a, b in zip(cut, cut[1:])]
+    stores = [PassageStore.build(parts, ngram) for _ in range(2)]
+    assert np.array_equal(stores[0].share_sizes(bits), sizes)
+    assert np.array_equal(stores[1].share_sizes(bits, threads=2), sizes)
+    for share, size in enumerate(sizes.tolist()):
+        one = stores[0].seeds_in(bits, share, size)
+        two = stores[1].seeds_in(bits, share, size, threads=2)
+        assert all(np.array_equal(a, b) for a, b in zip(one, two))
+        assert all(np.array_equal(a, b) for a, b in zip(one, store.seeds_in(bits, share, size)))
 
 
 @given(st.lists(st.lists(st.integers(0, 50), max_size=20), max_size=8), st.data())

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from json.encoder import encode_basestring as _json_str
 from typing import Any
@@ -166,12 +166,13 @@ class PassageStore(Sequence[PassageFingerprint]):
     document ``i`` is document ``rows[i]`` of ``batches[batch[i]]``. Reordering (:meth:`take`)
     moves the two index arrays only."""
 
-    __slots__ = ("_first", "_groups", "batch", "batches", "ngram", "rows")
+    __slots__ = ("_first", "_groups", "_share_counts", "batch", "batches", "ngram", "rows")
 
     def __init__(self, batches: list[PassageBatch], batch: np.ndarray, rows: np.ndarray, ngram: int) -> None:
         self.batches, self.batch, self.rows, self.ngram = batches, batch, rows, ngram
         self._groups: list[tuple[PassageBatch, np.ndarray, np.ndarray]] | None = None
         self._first: np.ndarray | None = None
+        self._share_counts: tuple[int, np.ndarray] | None = None  # (bits, seeds per batch and share)
 
     @classmethod
     def of(cls, fps: Sequence[PassageFingerprint] | PassageStore, ngram: int) -> PassageStore:
@@ -299,51 +300,106 @@ class PassageStore(Sequence[PassageFingerprint]):
 
     def seed_count(self) -> int:
         """How many seeds (n-gram occurrences) the documents hold."""
-        return sum(
-            int(np.maximum(batch.offsets[rows + 1] - batch.offsets[rows] - self.ngram + 1, 0).sum())
-            for batch, _, rows in self._by_batch()
+        return int(self._batch_seed_counts().sum())
+
+    def _batch_seed_counts(self) -> np.ndarray:
+        """How many seeds the documents of each batch of :meth:`_by_batch` hold."""
+        return np.array(
+            [
+                int(np.maximum(batch.offsets[rows + 1] - batch.offsets[rows] - self.ngram + 1, 0).sum())
+                for batch, _, rows in self._by_batch()
+            ],
+            dtype=np.int64,
         )
 
-    def share_sizes(self, bits: int) -> np.ndarray:
-        """How many seeds fall in each of the ``2^bits`` shares of the hash range (by top bits)."""
+    def share_sizes(self, bits: int, threads: int = 1) -> np.ndarray:
+        """How many seeds fall in each of the ``2^bits`` shares of the hash range (by top bits).
+
+        Each batch is counted on its own (the batches shared among ``threads``: the compiled
+        pass runs without the GIL), and the counts are kept: :meth:`seeds_in` places each batch's
+        seeds of a share with them."""
         from .kernels import seed_shares
 
+        groups = self._by_batch()
         if bits == 0:
-            return np.array([self.seed_count()], dtype=np.int64)
-        counts = np.zeros(1 << bits, dtype=np.int64)
-        for batch, _, rows in self._by_batch():
-            seed_shares(
-                batch.words, batch.offsets[rows], batch.offsets[rows + 1], self.ngram, 64 - bits, counts
-            )
-        return counts
+            counts = self._batch_seed_counts().reshape(-1, 1)
+        else:
+            counts = np.zeros((len(groups), 1 << bits), dtype=np.int64)
 
-    def seeds_in(self, bits: int, share: int, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            def count(k: int) -> None:
+                batch, _, rows = groups[k]
+                seed_shares(
+                    batch.words,
+                    batch.offsets[rows],
+                    batch.offsets[rows + 1],
+                    self.ngram,
+                    64 - bits,
+                    counts[k],
+                )
+
+            _on_threads(count, len(groups), threads)
+        self._share_counts = (bits, counts)
+        return counts.sum(axis=0)
+
+    def seeds_in(
+        self, bits: int, share: int, size: int, threads: int = 1
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The ``size`` seeds whose hash's top ``bits`` are ``share`` (all of them when ``bits`` is 0):
         their hashes, documents (indices into this store, int32) and word positions (int32), each
         written once into arrays of their exact size by a compiled pass over each batch
-        (:func:`dedupe.kernels.seeds_in`). A document's seeds are contiguous, in position order."""
+        (:func:`dedupe.kernels.seeds_in`), batches in order. A document's seeds are contiguous,
+        in position order. With the counts of :meth:`share_sizes` for these ``bits``, the
+        batches are shared among ``threads``, each writing its own part of the arrays."""
         from .kernels import seeds_in
 
+        groups = self._by_batch()
+        counted = self._share_counts
         hashes = np.empty(size, dtype=np.uint64)
         docs = np.empty(size, dtype=np.int32)
         pos = np.empty(size, dtype=np.int32)
-        o = 0
-        for batch, ids, rows in self._by_batch():
-            o = seeds_in(
-                batch.words,
-                batch.offsets[rows],
-                batch.offsets[rows + 1],
-                ids.astype(np.int32),
-                self.ngram,
-                64 - bits,
-                share,
-                hashes,
-                docs,
-                pos,
-                o,
-            )
-        assert o == size, "the share sizes were counted over the same seeds"
+        if threads <= 1 or counted is None or counted[0] != bits or len(groups) < 2:
+            o = 0
+            for batch, ids, rows in groups:
+                o = seeds_in(
+                    batch.words, batch.offsets[rows], batch.offsets[rows + 1], ids.astype(np.int32),
+                    self.ngram, 64 - bits, share, hashes, docs, pos, o,
+                )  # fmt: skip
+            assert o == size, "the share sizes were counted over the same seeds"
+            return hashes, docs, pos
+        ends = np.cumsum(counted[1][:, share])
+        assert ends[-1] == size, "the share sizes were counted over the same seeds"
+
+        def fill(k: int) -> None:
+            batch, ids, rows = groups[k]
+            start = int(ends[k - 1]) if k else 0
+            end = seeds_in(
+                batch.words, batch.offsets[rows], batch.offsets[rows + 1], ids.astype(np.int32),
+                self.ngram, 64 - bits, share, hashes, docs, pos, start,
+            )  # fmt: skip
+            assert end == ends[k], "the share sizes were counted over the same seeds"
+
+        _on_threads(fill, len(groups), threads)
         return hashes, docs, pos
+
+
+def _on_threads(task: Callable[[int], None], n: int, threads: int) -> None:
+    """``task(k)`` for ``k`` in ``range(n)``: in this thread, or on ``threads`` threads, each
+    taking a contiguous run of ``k`` (for tasks whose compiled work releases the GIL)."""
+    if threads <= 1 or n < 2:
+        for k in range(n):
+            task(k)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    cuts = np.linspace(0, n, min(threads, n) + 1).astype(np.int64).tolist()
+
+    def run(a: int, b: int) -> None:
+        for k in range(a, b):
+            task(k)
+
+    with ThreadPoolExecutor(len(cuts) - 1) as pool:
+        for f in [pool.submit(run, a, b) for a, b in zip(cuts, cuts[1:])]:
+            f.result()
 
 
 def fingerprint(text: str, shingler: Shingler, cfg: PassagesConfig) -> PassageFingerprint:
@@ -583,6 +639,7 @@ def seed_pairs(
     cfg: PassagesConfig,
     involving: np.ndarray | None = None,
     boilerplate: np.ndarray | None = None,
+    threads: int = 1,
 ) -> np.ndarray:
     """Rows ``(doc_a, pos_a, doc_b, pos_b)``, doc_a < doc_b, for every shared, non-boilerplate seed.
 
@@ -599,12 +656,12 @@ def seed_pairs(
     store = PassageStore.of(fps, cfg.ngram)
     total = store.seed_count()
     bits = max(0, int(np.ceil(np.log2(total / _SEED_SHARE)))) if total else 0
-    sizes = store.share_sizes(bits).tolist()
+    sizes = store.share_sizes(bits, threads).tolist()
     out, bound = [], 0
     for share, size in enumerate(sizes):
         room = None if involving is not None else cfg.max_seed_pairs - bound
         pairs, share_bound = _share_pairs(
-            *store.seeds_in(bits, share, size), cfg, involving, boilerplate, room
+            *store.seeds_in(bits, share, size, threads), cfg, involving, boilerplate, room
         )
         bound += share_bound
         if involving is None and bound > cfg.max_seed_pairs:
@@ -744,7 +801,8 @@ def align_all(
     and the seed rows are published before the workers fork (so they share them instead of
     receiving copies) and each task carries only its runs' bounds; the result is the same.
     """
-    seeds = seed_pairs(fps, cfg, involving, boilerplate)
+    workers = getattr(engine, "workers", 1) if engine is not None else 1
+    seeds = seed_pairs(fps, cfg, involving, boilerplate, workers)
     if not len(seeds):
         return Alignments.concat([])
     starts, sizes = alignable(seeds, cfg)
