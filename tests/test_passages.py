@@ -739,3 +739,16 @@ def test_alignable_runs_equal_numpy(rows, need, reach):
     got = alignable_runs(seeds, need, reach, 3)
     expected = _alignable_reference(seeds, need, reach)
     assert got[0].tolist() == expected[0].tolist() and got[1].tolist() == expected[1].tolist()
+
+
+def test_value_index_on_threads_equals_one_pass():
+    """The seed groups' look-up, cut into one run of keys per thread, gives the one-pass indices."""
+    from dedupe.kernels import value_index
+    from dedupe.passages import _value_index
+
+    rng = np.random.default_rng(7)
+    values = np.unique(rng.integers(0, 2**63, 5000, dtype=np.uint64))
+    keys = values[rng.integers(0, len(values), (1 << 20) + 3)]
+    keys[::3] = rng.integers(0, 2**63, len(keys[::3]), dtype=np.uint64)  # mostly absent
+    assert np.array_equal(_value_index(keys, values, 2), value_index(keys, values))
+    assert np.array_equal(_value_index(keys, values, 3), value_index(keys, values))

@@ -661,7 +661,7 @@ def seed_pairs(
     for share, size in enumerate(sizes):
         room = None if involving is not None else cfg.max_seed_pairs - bound
         pairs, share_bound = _share_pairs(
-            *store.seeds_in(bits, share, size, threads), cfg, involving, boilerplate, room
+            *store.seeds_in(bits, share, size, threads), cfg, involving, boilerplate, room, threads
         )
         bound += share_bound
         if involving is None and bound > cfg.max_seed_pairs:
@@ -719,11 +719,12 @@ def _share_pairs(
     involving: np.ndarray | None,
     boilerplate: np.ndarray | None,
     room: int | None,
+    threads: int = 1,
 ) -> tuple[np.ndarray, int]:
     """:func:`seed_pairs` of one share of the seeds (unsorted rows), and the number of pairs its
     kept seeds would make when all are listed (the budget's count); none are made when that
     exceeds ``room``."""
-    from .kernels import seed_group_pairs, seed_groups, value_index
+    from .kernels import seed_group_pairs, seed_groups
 
     empty = np.empty((0, 4), dtype=np.int64), 0
     if boilerplate is not None and len(boilerplate):
@@ -737,7 +738,7 @@ def _share_pairs(
     if not len(repeated):
         return empty
     repeated = repeated[np.concatenate(([True], repeated[1:] != repeated[:-1]))]
-    group = value_index(hashes, repeated)
+    group = _value_index(hashes, repeated, threads)
     sizes, doc_freq = seed_groups(group, docs, len(repeated))
     # boilerplate: too many documents, or a repeated n-gram with too many occurrences to pair
     keep = (doc_freq >= 2) & (doc_freq <= cfg.max_ngram_docs) & (sizes <= 4 * cfg.max_ngram_docs)
@@ -747,6 +748,23 @@ def _share_pairs(
         return np.empty((0, 4), dtype=np.int64), bound
     marked = np.zeros(0, dtype=bool) if involving is None else np.asarray(involving, dtype=bool)
     return seed_group_pairs(group, docs, pos, keep, sizes, marked), bound
+
+
+def _value_index(keys: np.ndarray, values: np.ndarray, threads: int) -> np.ndarray:
+    """:func:`dedupe.kernels.value_index` (each key's index among the unique ``values``, or -1),
+    the keys cut into one run per thread when there are many (each run probes its own table)."""
+    from .kernels import value_index
+
+    if threads <= 1 or len(keys) < 1 << 20:
+        return value_index(keys, values)
+    out = np.empty(len(keys), dtype=np.int32)
+    cuts = np.linspace(0, len(keys), threads + 1).astype(np.int64).tolist()
+
+    def part(k: int) -> None:
+        out[cuts[k] : cuts[k + 1]] = value_index(keys[cuts[k] : cuts[k + 1]], values)
+
+    _on_threads(part, threads, threads)
+    return out
 
 
 def matching_blocks(a: np.ndarray, b: np.ndarray) -> list[tuple[int, int, int]]:
