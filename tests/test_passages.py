@@ -752,3 +752,26 @@ def test_value_index_on_threads_equals_one_pass():
     keys[::3] = rng.integers(0, 2**63, len(keys[::3]), dtype=np.uint64)  # mostly absent
     assert np.array_equal(_value_index(keys, values, 2), value_index(keys, values))
     assert np.array_equal(_value_index(keys, values, 3), value_index(keys, values))
+
+
+@given(st.lists(st.integers(0, 40), max_size=200), st.data())
+def test_repeated_values_of_sorted_halves(values, data):
+    """The values occurring more than once, from two sorted halves, are those of the whole."""
+    from dedupe.kernels import repeated_values
+
+    hashes = np.array(values, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)  # spread over 64 bits
+    cut = data.draw(st.integers(0, len(hashes)))
+    ordered = np.sort(hashes)
+    expected = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+    got = repeated_values(np.sort(hashes[:cut]), np.sort(hashes[cut:]))
+    assert got.dtype == np.uint64 and got.tolist() == expected.tolist()
+
+
+def test_repeated_seeds_on_two_threads_equal_one():
+    from dedupe.passages import _repeated
+
+    rng = np.random.default_rng(3)
+    hashes = rng.integers(0, 1 << 21, (1 << 20) + 5, dtype=np.uint64) << np.uint64(40)
+    assert np.array_equal(_repeated(hashes, 2), _repeated(hashes, 1))
+    ordered = np.sort(hashes)
+    assert np.array_equal(_repeated(hashes, 1), np.unique(ordered[1:][ordered[1:] == ordered[:-1]]))

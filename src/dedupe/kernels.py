@@ -15,8 +15,9 @@ as one byte buffer and do, in one compiled pass per document:
 * :func:`band_keys`, :func:`group_pairs`: LSH band keys and the pairs of rows sharing a key (the
   group-by), without the GIL so that bands can be shared among threads;
 * :func:`pair_intersections`: the verify stage's exact overlap for a whole batch of candidate pairs;
-* :func:`seed_shares`, :func:`seeds_in`, :func:`seed_groups`, :func:`seed_group_pairs`: the
-  passage stage's seeds, hashed from the words and paired share by share, then sorted as packed
+* :func:`seed_shares`, :func:`seeds_in`, :func:`repeated_values`, :func:`seed_groups`,
+  :func:`seed_group_pairs`: the passage stage's seeds, hashed from the words (batches shared
+  among threads), grouped and paired share by share, then sorted as packed
   keys (:func:`pack_seed_rows`, :func:`unpack_seed_rows`) and cut into the runs of document
   pairs worth aligning (:func:`alignable_runs`);
 * :func:`align_runs` (with :func:`extend` and :func:`matching_blocks`): the passage stage's
@@ -489,6 +490,30 @@ def value_index(keys, values):
     for r in range(len(keys)):
         out[r] = _lookup(table, index, mask, keys[r])
     return out
+
+
+@njit(cache=True, nogil=True)
+def repeated_values(a, b):
+    """The values that occur at least twice in the sorted arrays ``a`` and ``b`` together,
+    ascending, each once: one merge-like walk over both (a sort's halves, sorted on two threads)."""
+    out = np.empty((len(a) + len(b)) // 2, a.dtype)
+    i = j = m = 0
+    while i < len(a) or j < len(b):
+        if j == len(b) or (i < len(a) and a[i] <= b[j]):
+            v = a[i]
+        else:
+            v = b[j]
+        count = 0
+        while i < len(a) and a[i] == v:
+            i += 1
+            count += 1
+        while j < len(b) and b[j] == v:
+            j += 1
+            count += 1
+        if count > 1:
+            out[m] = v
+            m += 1
+    return out[:m].copy()
 
 
 @njit(cache=True, nogil=True)

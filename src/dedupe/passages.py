@@ -732,12 +732,9 @@ def _share_pairs(
         hashes, docs, pos = hashes[~common], docs[~common], pos[~common]
     # most seeds occur once: a sort of the hashes alone finds the repeated ones; the occurrences of
     # those are counted and paired by group in compiled passes, never sorted
-    ordered = np.sort(hashes)
-    repeated = ordered[1:][ordered[1:] == ordered[:-1]]
-    del ordered
+    repeated = _repeated(hashes, threads)
     if not len(repeated):
         return empty
-    repeated = repeated[np.concatenate(([True], repeated[1:] != repeated[:-1]))]
     group = _value_index(hashes, repeated, threads)
     sizes, doc_freq = seed_groups(group, docs, len(repeated))
     # boilerplate: too many documents, or a repeated n-gram with too many occurrences to pair
@@ -748,6 +745,23 @@ def _share_pairs(
         return np.empty((0, 4), dtype=np.int64), bound
     marked = np.zeros(0, dtype=bool) if involving is None else np.asarray(involving, dtype=bool)
     return seed_group_pairs(group, docs, pos, keep, sizes, marked), bound
+
+
+def _repeated(hashes: np.ndarray, threads: int) -> np.ndarray:
+    """The values occurring more than once in ``hashes``, ascending, each once: numpy sorts the
+    hashes (in two halves on two threads when there are many: its sort runs without the GIL),
+    and a compiled walk over the sorted halves keeps the repeated values
+    (:func:`dedupe.kernels.repeated_values`)."""
+    from .kernels import repeated_values
+
+    if threads <= 1 or len(hashes) < 1 << 20:
+        return repeated_values(np.sort(hashes), hashes[:0])
+    half = len(hashes) // 2
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2) as pool:
+        first, second = pool.map(np.sort, (hashes[:half], hashes[half:]))
+    return repeated_values(first, second)
 
 
 def _value_index(keys: np.ndarray, values: np.ndarray, threads: int) -> np.ndarray:
