@@ -353,29 +353,30 @@ class PassageStore(Sequence[PassageFingerprint]):
         from .kernels import seeds_in
 
         groups = self._by_batch()
-        counted = self._share_counts
         hashes = np.empty(size, dtype=np.uint64)
         docs = np.empty(size, dtype=np.int32)
         pos = np.empty(size, dtype=np.int32)
-        if threads <= 1 or counted is None or counted[0] != bits or len(groups) < 2:
-            o = 0
-            for batch, ids, rows in groups:
-                o = seeds_in(
-                    batch.words, batch.offsets[rows], batch.offsets[rows + 1], ids.astype(np.int32),
-                    self.ngram, 64 - bits, share, hashes, docs, pos, o,
-                )  # fmt: skip
-            assert o == size, "the share sizes were counted over the same seeds"
-            return hashes, docs, pos
-        ends = np.cumsum(counted[1][:, share])
-        assert ends[-1] == size, "the share sizes were counted over the same seeds"
 
-        def fill(k: int) -> None:
+        def write(k: int, start: int) -> int:
+            """Batch ``k``'s seeds of the share, from ``start`` on; the position after them."""
             batch, ids, rows = groups[k]
-            start = int(ends[k - 1]) if k else 0
-            end = seeds_in(
+            return seeds_in(
                 batch.words, batch.offsets[rows], batch.offsets[rows + 1], ids.astype(np.int32),
                 self.ngram, 64 - bits, share, hashes, docs, pos, start,
             )  # fmt: skip
+
+        counted = self._share_counts
+        if threads <= 1 or counted is None or counted[0] != bits:
+            o = 0
+            for k in range(len(groups)):
+                o = write(k, o)
+            assert o == size, "the share sizes were counted over the same seeds"
+            return hashes, docs, pos
+        ends = np.cumsum(counted[1][:, share]).tolist()
+        assert not ends or ends[-1] == size, "the share sizes were counted over the same seeds"
+
+        def fill(k: int) -> None:
+            end = write(k, ends[k - 1] if k else 0)
             assert end == ends[k], "the share sizes were counted over the same seeds"
 
         _on_threads(fill, len(groups), threads)
@@ -752,14 +753,14 @@ def _repeated(hashes: np.ndarray, threads: int) -> np.ndarray:
     hashes (in two halves on two threads when there are many: its sort runs without the GIL),
     and a compiled walk over the sorted halves keeps the repeated values
     (:func:`dedupe.kernels.repeated_values`)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from .kernels import repeated_values
 
     if threads <= 1 or len(hashes) < 1 << 20:
         return repeated_values(np.sort(hashes), hashes[:0])
     half = len(hashes) // 2
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(2) as pool:
+    with ThreadPoolExecutor(2) as pool:  # two halves whatever the threads: the walk merges two
         first, second = pool.map(np.sort, (hashes[:half], hashes[half:]))
     return repeated_values(first, second)
 
