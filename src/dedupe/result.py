@@ -24,7 +24,7 @@ class Documents(Sequence[DocumentInfo]):
     """The processed documents as columns (``ids``, ``sources``, ``chars``, ``shingles``,
     ``notes``: one list each), read as a sequence of :class:`DocumentInfo` records, equal to a
     list of the same records. A record is made only when one is read: the pipeline had made a
-    million frozen records for a million documents (1.7 s) that the writers only formatted, and
+    million frozen records for a million documents (1 to 1.7 s) that the writers only formatted, and
     :meth:`json_lines` formats the columns directly."""
 
     __slots__ = ("ids", "sources", "chars", "shingles", "notes")
