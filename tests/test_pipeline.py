@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import random
 
 import numpy as np
@@ -379,3 +380,26 @@ def test_cluster_and_pair_json_is_the_json_encoding(members, scores, cohesion, p
     assert json.dumps([x for x in lines if x["kind"] in ("cluster", "pair")]) == json.dumps(
         [{"kind": "cluster", **decoded[0]}, *({"kind": "pair", **p} for p in decoded[1])]
     )
+
+
+def test_passages_of_a_jsonl_file_equal_with_texts_read_again(seeds_dir, tmp_path):
+    """A scan of a JSON Lines file holds no text for the passage stage: each is read again from
+    its line when a passage is reported. The passages (texts and offsets) and reuse clusters are
+    the ones found with every text held, on the five seed articles written as JSON Lines with a
+    blank and a malformed line between them."""
+    from dedupe.sources import Texts, read_sources
+
+    lines = [
+        json.dumps({"id": p.name, "text": p.read_text(encoding="utf-8")}) for p in sorted(seeds_dir.iterdir())
+    ]
+    path = tmp_path / "seeds.jsonl"
+    path.write_text("\n".join([lines[0], "", "{broken", *lines[1:]]) + "\n", encoding="utf-8")
+    cfg = load_config()
+    det = Detector(cfg)
+    fp = det.fingerprint(read_sources([str(path)], cfg.input, parse=False))
+    assert isinstance(fp.texts, Texts) and fp.texts.unread == len(lines) == len(fp)
+    located = det.run(read_sources([str(path)], cfg.input, parse=False))
+    held = det.run(read_sources([str(path)], cfg.input, parse=True))
+    assert located.passages and located.passages == held.passages
+    assert located.reuse_clusters == held.reuse_clusters
+    assert [s.source for s in located.skipped] == [s.source for s in held.skipped] == [f"{path}:3"]

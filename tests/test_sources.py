@@ -6,6 +6,7 @@ import json
 import os
 import tempfile
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -13,7 +14,15 @@ from hypothesis import strategies as st
 from dedupe.config import InputConfig
 from dedupe.errors import InputError
 from dedupe.records import Document, Skipped
-from dedupe.sources import Pending, _line_blocks, _line_spans, jsonl_limit, read_jsonl_stream, read_sources
+from dedupe.sources import (
+    Pending,
+    Texts,
+    _line_blocks,
+    _line_spans,
+    jsonl_limit,
+    read_jsonl_stream,
+    read_sources,
+)
 
 CFG = InputConfig()
 
@@ -155,6 +164,57 @@ def test_jsonl_parsed_on_workers_equals_jsonl_parsed_here(lines, final_newline, 
             ]
         assert [(p.lineno, p.lines) for p in spans] == [(p.lineno, p.lines) for p in pending]
         assert [r for p in spans for r in p.parse(cfg)] == here
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(_LINE, max_size=25), st.booleans(), st.integers(1, 5000), st.data())
+def test_texts_read_again_from_their_lines_equal_the_texts_parsed(lines, final_newline, block, data):
+    """Each document parsed from a file's byte ranges is located (its line's bytes and their
+    hash), and Texts reads exactly its text again from there, also after take and +."""
+    raw = b"\n".join(lines) + (b"\n" if final_newline and lines else b"")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "in.jsonl")
+        with open(path, "wb") as fh:
+            fh.write(raw)
+        with open(path, "rb") as fh:
+            spans = [
+                Pending(None, lineno, n, "in.jsonl", "in.jsonl", None if a is None else (path, a, b))
+                for lineno, a, b, n in _line_spans(fh, jsonl_limit(CFG), block)
+            ]
+        located = [(r, at) for p in spans for r, at in p.located(CFG)]
+        assert [r for r, _ in located] == list(read_jsonl_stream(io.BytesIO(raw), "in.jsonl", CFG))
+        docs = [(r, at) for r, at in located if isinstance(r, Document)]
+        assert all(at is not None for _, at in docs)
+        n = len(docs)
+        texts = Texts(
+            [None] * n,
+            [path] * n,
+            np.array([at[:2] for _, at in docs], dtype=np.int64).reshape(-1, 2),
+            np.array([at[2] for _, at in docs], dtype=np.uint64),
+            [len(r.text) for r, _ in docs],
+            CFG,
+        )
+        expected = [r.text for r, _ in docs]
+        assert list(texts) == expected and texts.unread == n
+        assert [texts.length(i) for i in range(n)] == [len(t) for t in expected]
+        rows = data.draw(st.lists(st.integers(0, max(n - 1, 0)), max_size=n)) if n else []
+        assert list(texts.take(rows)) == [expected[k] for k in rows]
+        assert list(texts + ["held"]) == [*expected, "held"] and list(["held"] + texts) == ["held", *expected]
+
+
+def test_a_text_whose_file_changed_is_an_error_not_a_wrong_text(tmp_path):
+    """A text read again from a file rewritten since (same length, other bytes) raises
+    InputError naming the file, rather than give offsets into a text that is not the one
+    matched."""
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b'{"id": "a", "text": "one two three"}\n')
+    pending = Pending(None, 1, 1, "in.jsonl", "in.jsonl", (str(path), 0, path.stat().st_size))
+    ((doc, at),) = pending.located(CFG)
+    texts = Texts([None], [str(path)], np.array([at[:2]]), np.array([at[2]], dtype=np.uint64), [13], CFG)
+    assert texts[0] == doc.text == "one two three"
+    path.write_bytes(b'{"id": "a", "text": "one two thre3"}\n')
+    with pytest.raises(InputError, match="in.jsonl changed while dedupe read it"):
+        Texts([None], [str(path)], np.array([at[:2]]), np.array([at[2]], dtype=np.uint64), [13], CFG)[0]
 
 
 def test_a_range_that_cannot_be_read_is_one_skipped_record(tmp_path):

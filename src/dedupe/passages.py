@@ -1139,6 +1139,7 @@ def reuse_clusters(
     from .kernels import component_labels
 
     pairs: list[tuple[int, int, ReusePair]] = []
+    length = getattr(texts, "length", None) or (lambda k: len(texts[k]))  # Texts knows, unread
     if len(cols):
         # document pairs in (a, b) order, and each alignment's pair
         keys, pair = np.unique(cols[:, 0] * len(ids) + cols[:, 3], return_inverse=True)
@@ -1158,9 +1159,7 @@ def reuse_clusters(
             a, b = divmod(int(keys[k]), len(ids))
             sa, sb = int(shared_a[k]), int(shared_b[k])
             passages = tuple(map(names.__getitem__, found_rank[bounds[k] : bounds[k + 1]]))
-            pairs.append(
-                (a, b, ReusePair(ids[a], ids[b], sa, sb, sa / len(texts[a]), sb / len(texts[b]), passages))
-            )
+            pairs.append((a, b, ReusePair(ids[a], ids[b], sa, sb, sa / length(a), sb / length(b), passages)))
     ends = np.array([(a, b) for a, b, _ in pairs], dtype=np.int64).reshape(-1, 2)
     label = component_labels(len(ids), ends[:, 0], ends[:, 1]).tolist()
     pairs_of_root: dict[int, list[ReusePair]] = defaultdict(list)

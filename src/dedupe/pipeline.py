@@ -23,7 +23,7 @@ from __future__ import annotations
 import gc
 import json
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,7 +43,7 @@ from .passages import fingerprints as passage_fingerprints
 from .records import Cluster, Document, Skipped
 from .result import Documents, Result
 from .shingle import Shingler, ShingleSets, ShingleSetsBuilder, hash_width
-from .sources import Pending
+from .sources import Pending, Texts
 from .verify import Verifier, figure_hashes
 
 Progress = Callable[[str, int, int], None]
@@ -112,7 +112,9 @@ class MappedBatch:
     text, or None) for every document; the fingerprints, set digests, figures (when
     ``verify.distinct_figures``) and texts (when kept) only for those whose reason is None.
     Shingle sets and figures travel concatenated (``flat[offsets[k]:offsets[k + 1]]``): one array
-    pickles much faster than a thousand."""
+    pickles much faster than a thousand. When the mapper locates texts, a text read from a JSON
+    Lines file is None in ``texts``, and ``text_paths``, ``text_spans`` and ``text_digests`` say
+    where it is (see :class:`dedupe.sources.Texts`)."""
 
     skipped: list[Skipped]
     ids: list[str]
@@ -127,7 +129,10 @@ class MappedBatch:
     digests: list[bytes]
     figures: tuple[np.ndarray, np.ndarray] | None
     passages: PassageBatch | None
-    texts: list[str] | None
+    texts: list[str | None] | None
+    text_paths: list[str | None] | None = None
+    text_spans: np.ndarray | None = None
+    text_digests: np.ndarray | None = None
 
     def sets(self) -> list[np.ndarray]:
         bounds = self.offsets.tolist()
@@ -149,10 +154,19 @@ def _concat(arrays: list[np.ndarray], dtype: Any) -> tuple[np.ndarray, np.ndarra
 
 class ItemMapper:
     """The map stage over input items: parse (:class:`Pending` JSON Lines), check each text
-    (intake's rules that need only the text), fingerprint. Picklable (config only)."""
+    (intake's rules that need only the text), fingerprint. Picklable (config only).
 
-    def __init__(self, config: Config, keep_texts: bool, fingerprinter: Fingerprinter | None = None) -> None:
-        self.config, self.keep_texts = config, keep_texts
+    With ``keep_texts`` the texts come back too; with ``locate_texts`` as well, a text read from
+    a JSON Lines file comes back as where it is instead (it is read again when needed)."""
+
+    def __init__(
+        self,
+        config: Config,
+        keep_texts: bool,
+        fingerprinter: Fingerprinter | None = None,
+        locate_texts: bool = False,
+    ) -> None:
+        self.config, self.keep_texts, self.locate_texts = config, keep_texts, locate_texts
         self.fingerprinter = fingerprinter or Fingerprinter(config)
 
     def prepare(self) -> None:
@@ -164,12 +178,20 @@ class ItemMapper:
         max_chars = cfg.input.max_chars
         skipped: list[Skipped] = []
         docs: list[Document] = []
+        where: list[tuple[str | None, int, int, int]] = []  # per document: path, bytes, hash
+        nowhere = (None, 0, 0, 0)
         for item in items:
             if isinstance(item, Document):
                 docs.append(item)
+                where.append(nowhere)
             elif isinstance(item, Pending):
-                for record in item.parse(cfg.input):
-                    (docs if isinstance(record, Document) else skipped).append(record)  # type: ignore[arg-type]
+                path = item.span[0] if item.span is not None else None
+                for record, at in item.located(cfg.input):
+                    if isinstance(record, Document):
+                        docs.append(record)
+                        where.append(nowhere if at is None else (path, *at))
+                    else:
+                        skipped.append(record)
             else:
                 skipped.append(item)
         reasons = [Intake.text_reason(d.text, max_chars) for d in docs]
@@ -178,6 +200,17 @@ class ItemMapper:
         flat, offsets = _concat(fb.sets, np.uint32 if hash_width(cfg.minhash.scheme) == 32 else np.uint64)
         digests = [xxhash.xxh3_128_digest(s.tobytes()) if len(s) else b"" for s in fb.sets]
         figures = _concat(figure_hashes(texts), np.uint64) if cfg.verify.distinct_figures else None
+        kept: list[str | None] | None = None
+        paths: list[str | None] | None = None
+        spans = text_digests = None
+        if self.keep_texts:
+            kept = list(texts)
+            if self.locate_texts:
+                located = [w for w, r in zip(where, reasons) if r is None]
+                paths = [w[0] for w in located]
+                spans = np.array([w[1:3] for w in located], dtype=np.int64).reshape(-1, 2)
+                text_digests = np.array([w[3] for w in located], dtype=np.uint64)
+                kept = [None if p is not None else t for t, p in zip(texts, paths)]
         return MappedBatch(
             skipped,
             [d.id for d in docs],
@@ -192,7 +225,10 @@ class ItemMapper:
             digests,
             figures,
             fb.passages,
-            texts if self.keep_texts else None,
+            kept,
+            paths,
+            spans,
+            text_digests,
         )
 
 
@@ -272,7 +308,8 @@ class Intake:
 @dataclass
 class Fingerprints:
     """Documents with their map-stage output, one row each, in id order: what every later stage
-    reads. ``texts`` is None when no later stage needs them (see :meth:`Detector.fingerprint`)."""
+    reads. ``texts`` is None when no later stage needs them (see :meth:`Detector.fingerprint`);
+    it may read some of them again from their files when asked (:class:`dedupe.sources.Texts`)."""
 
     ids: list[str]
     sources: list[str]
@@ -284,7 +321,7 @@ class Fingerprints:
     digests: list[bytes]
     figures: list[np.ndarray] | None
     passages: PassageStore | None
-    texts: list[str] | None
+    texts: Sequence[str] | None
     skipped: list[Skipped] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -309,10 +346,13 @@ class Fingerprints:
 
     def take(self, rows: list[int]) -> Fingerprints:
         """These rows, in this order."""
-        taken = {
-            name: None if getattr(self, name) is None else [getattr(self, name)[k] for k in rows]
-            for name in self._ROWS
-        }
+
+        def column(values: Any) -> Any:
+            if values is None:
+                return None
+            return values.take(rows) if isinstance(values, Texts) else [values[k] for k in rows]
+
+        taken = {name: column(getattr(self, name)) for name in self._ROWS}
         return Fingerprints(
             **taken,
             passages=None if self.passages is None else self.passages.take(rows),
@@ -544,12 +584,15 @@ class Detector:
     ) -> Fingerprints:
         """The map stage and intake: documents (unique ids, in id order) with their fingerprints.
 
-        Texts are kept when ``keep_texts`` or when the passage stage will read them. Raises
+        Texts are kept when ``keep_texts`` or when the passage stage will read them; for the
+        passage stage alone, the texts of JSON Lines files are not held but located, and read
+        again when a passage is reported (:class:`dedupe.sources.Texts`). Raises
         :class:`NoDocumentsError` when no input item is a usable document, unless ``allow_empty``.
         """
         timings: dict[str, float] = {"read": 0.0}
         taken = Intake(self.config.input.max_chars)
         size = self.config.run.batch_size
+        locate_texts = not keep_texts and self.config.passages.enabled
         keep_texts = keep_texts or self.config.passages.enabled
 
         def batches() -> Iterator[list[Document | Skipped | Pending]]:
@@ -581,8 +624,11 @@ class Detector:
         digests: list[bytes] = []
         figures: list[np.ndarray] | None = [] if self.config.verify.distinct_figures else None
         passages: list[tuple[PassageBatch, list[int]]] | None = [] if self.config.passages.enabled else None
-        texts: list[str] | None = [] if keep_texts else None
-        mapper = ItemMapper(self.config, keep_texts, self.fingerprinter)
+        texts: list[str | None] | None = [] if keep_texts else None
+        text_paths: list[str | None] = []
+        text_spans: list[np.ndarray] = []
+        text_digests: list[np.ndarray] = []
+        mapper = ItemMapper(self.config, keep_texts, self.fingerprinter, locate_texts)
         for mb in self.engine.map(mapper, batches()):
             taken.skipped.extend(mb.skipped)
             admitted = taken.admit_all(mb.ids, mb.sources, mb.reasons)
@@ -610,6 +656,10 @@ class Detector:
                 passages.append((mb.passages, rows))
             if texts is not None and mb.texts is not None:
                 texts.extend(mb.texts[k] for k in rows)
+            if mb.text_paths is not None and mb.text_spans is not None and mb.text_digests is not None:
+                text_paths.extend(mb.text_paths[k] for k in rows)
+                text_spans.append(mb.text_spans[rows])
+                text_digests.append(mb.text_digests[rows])
             self._tick("fingerprint", len(ids), 0)
         timings["fingerprint"] = time.perf_counter() - t0 - timings["read"]
         skipped = taken.sorted_skipped()
@@ -618,6 +668,16 @@ class Detector:
             raise NoDocumentsError(f"no documents to process ({len(skipped)} inputs skipped{first}")
         num_perm = self.config.minhash.num_perm
         signatures = np.concatenate(sigs) if sigs else np.empty((0, num_perm), dtype=np.uint32)
+        kept: Sequence[str] | None = texts  # type: ignore[assignment]
+        if texts is not None and locate_texts:
+            kept = Texts(
+                texts,
+                text_paths,
+                np.concatenate(text_spans) if text_spans else np.empty((0, 2), dtype=np.int64),
+                np.concatenate(text_digests) if text_digests else np.empty(0, dtype=np.uint64),
+                chars,
+                self.config.input,
+            )
         return Fingerprints(
             ids,
             sources,
@@ -629,7 +689,7 @@ class Detector:
             digests,
             figures,
             None if passages is None else PassageStore.build(passages, self.config.passages.ngram),
-            texts,
+            kept,
             skipped,
             timings,
         ).sorted()

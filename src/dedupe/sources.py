@@ -28,11 +28,12 @@ import json
 import os
 import stat
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
 import numpy as np
+import xxhash
 
 from .config import InputConfig
 from .errors import InputError
@@ -55,33 +56,151 @@ class Pending(NamedTuple):
 
     def parse(self, cfg: InputConfig) -> Iterator[Record]:
         """What :func:`read_jsonl_stream` would have yielded for these lines."""
+        for record, _ in self.located(cfg):
+            yield record
+
+    def located(self, cfg: InputConfig) -> Iterator[tuple[Record, tuple[int, int, int] | None]]:
+        """:meth:`parse`, each record with where its line is in the file (``span``'s path): the
+        byte range and the xxh3-64 hash of the line's bytes; None when the lines were not read
+        from a file."""
         data, lineno = self.data, self.lineno
+        base = None
         if self.span is not None:
-            path, start, end = self.span
+            path, base, end = self.span
             try:
                 with open(path, "rb") as fh:
-                    fh.seek(start)
-                    data = fh.read(end - start)
+                    fh.seek(base)
+                    data = fh.read(end - base)
             except OSError as err:
-                yield Skipped(
+                skipped = Skipped(
                     source=f"{self.name}:{lineno}",
                     reason=f"unreadable file: {err.strerror or err} (lines {lineno} to "
                     f"{lineno + self.lines - 1} not read)",
                 )
+                yield skipped, None
                 return
         if data is None:
-            yield jsonl_record(None, lineno, self.name, self.base, cfg)  # type: ignore[misc]
+            yield jsonl_record(None, lineno, self.name, self.base, cfg), None  # type: ignore[misc]
             return
         pos, size = 0, len(data)
         while pos < size:
             end = data.find(b"\n", pos) + 1 or size
             raw = data[pos:end]
-            pos = end
             if not raw.isspace():
                 record = jsonl_record(raw, lineno, self.name, self.base, cfg)
                 if record is not None:
-                    yield record
+                    at = None if base is None else (base + pos, base + end, xxhash.xxh3_64_intdigest(raw))
+                    yield record, at
+            pos = end
             lineno += 1
+
+
+class Texts(Sequence[str]):
+    """Documents' texts, in order: each one held, or read again from its line of a JSON Lines file
+    when it is asked for.
+
+    The passage stage reads only the texts of the passages it reports, so a scan of a JSON Lines
+    file need not hold every text (3 GB of a million 3 KB documents) nor send them back from the
+    map stage's workers: it keeps where each line is (:meth:`Pending.located`) and the line's
+    hash. A text read again is checked against that hash: a file that changed during the run
+    raises :class:`InputError` rather than give offsets into a different text. The last texts read
+    are cached (a passage group reads the same document's text for each of its occurrences)."""
+
+    _CACHE = 256
+
+    def __init__(
+        self,
+        held: list[str | None],
+        paths: list[str | None],
+        spans: np.ndarray,
+        digests: np.ndarray,
+        chars: list[int],
+        cfg: InputConfig,
+    ) -> None:
+        """``held[i]`` is text ``i``, or None to read it from bytes ``spans[i]`` of ``paths[i]``, whose
+        xxh3-64 hash is ``digests[i]``; ``chars[i]`` is its length."""
+        self.held, self.paths, self.spans, self.digests = held, paths, spans, digests
+        self.chars, self.cfg = chars, cfg
+        self._cache: dict[int, str] = {}
+
+    @classmethod
+    def of(cls, texts: list[str], cfg: InputConfig) -> Texts:
+        """Texts all held."""
+        n = len(texts)
+        return cls(
+            list(texts),
+            [None] * n,
+            np.zeros((n, 2), dtype=np.int64),
+            np.zeros(n, dtype=np.uint64),
+            [len(t) for t in texts],
+            cfg,
+        )
+
+    def __len__(self) -> int:
+        return len(self.held)
+
+    def __getitem__(self, i: int) -> str:  # type: ignore[override]
+        text = self.held[i]
+        if text is not None:
+            return text
+        cached = self._cache.get(i)
+        if cached is None:
+            if len(self._cache) >= self._CACHE:
+                self._cache.clear()
+            cached = self._cache[i] = self._read(i)
+        return cached
+
+    def _read(self, i: int) -> str:
+        path = self.paths[i]
+        start, end = (int(v) for v in self.spans[i])
+        try:
+            with open(path, "rb") as fh:  # type: ignore[arg-type]
+                fh.seek(start)
+                raw = fh.read(end - start)
+        except OSError as err:
+            raise InputError(
+                f"cannot read {path} again for a passage's text: {err.strerror or err}"
+            ) from None
+        record = jsonl_record(raw, 1 if start == 0 else 2, str(path), "", self.cfg)
+        if xxhash.xxh3_64_intdigest(raw) != int(self.digests[i]) or not isinstance(record, Document):
+            raise InputError(f"{path} changed while dedupe read it (bytes {start} to {end}): run again")
+        return record.text
+
+    def length(self, i: int) -> int:
+        """``len(self[i])``, without reading it."""
+        return self.chars[i]
+
+    @property
+    def unread(self) -> int:
+        """How many texts are not held."""
+        return sum(t is None for t in self.held)
+
+    def take(self, rows: Sequence[int]) -> Texts:
+        """These texts, in this order."""
+        index = np.asarray(rows, dtype=np.int64)
+        return Texts(
+            [self.held[k] for k in rows],
+            [self.paths[k] for k in rows],
+            self.spans[index].reshape(-1, 2),
+            self.digests[index],
+            [self.chars[k] for k in rows],
+            self.cfg,
+        )
+
+    def __add__(self, other: Sequence[str]) -> Texts:  # type: ignore[override]
+        if not isinstance(other, Texts):
+            other = Texts.of(list(other), self.cfg)
+        return Texts(
+            self.held + other.held,
+            self.paths + other.paths,
+            np.concatenate([self.spans, other.spans]),
+            np.concatenate([self.digests, other.digests]),
+            self.chars + other.chars,
+            self.cfg,
+        )
+
+    def __radd__(self, other: Sequence[str]) -> Texts:
+        return Texts.of(list(other), self.cfg) + self
 
 
 _SNIFF = 8192
