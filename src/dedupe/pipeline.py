@@ -14,8 +14,10 @@
 The fingerprint stage is a map over batches run by an engine (in process, or on a process
 pool): JSON Lines records arrive unparsed and are parsed there, so reading is parallel too.
 Everything after it is a group-by and runs here. Nothing reaches back upstream, and texts are
-kept only when a later stage reads them (passages, an index); otherwise the map stage hands on
-what the verify stage needs from a text (its figures) and the text is dropped.
+kept only when a later stage reads them (an index; the passage stage reads only the texts of the
+passages it reports, so a text from a JSON Lines file is located instead, and read again from
+its line then); otherwise the map stage hands on what the verify stage needs from a text (its
+figures) and the text is dropped.
 """
 
 from __future__ import annotations
