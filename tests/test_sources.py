@@ -197,6 +197,13 @@ def test_texts_read_again_from_their_lines_equal_the_texts_parsed(lines, final_n
         expected = [r.text for r, _ in docs]
         assert list(texts) == expected and texts.unread == n
         assert [texts.length(i) for i in range(n)] == [len(t) for t in expected]
+        asked = (
+            data.draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, 60), st.integers(0, 60))))
+            if n
+            else []
+        )
+        got = texts.slices([d for d, _, _ in asked], [a for _, a, _ in asked], [b for _, _, b in asked])
+        assert got == [expected[d][a:b] for d, a, b in asked]
         rows = data.draw(st.lists(st.integers(0, max(n - 1, 0)), max_size=n)) if n else []
         assert list(texts.take(rows)) == [expected[k] for k in rows]
         assert list(texts + ["held"]) == [*expected, "held"] and list(["held"] + texts) == ["held", *expected]

@@ -1101,19 +1101,26 @@ def _peel_groups(
     similarity = (score / (hi[member] - lo[member])).tolist()
     coverage = (score / (hi[lead] - lo[lead])).tolist()
     m_doc, m_start, m_end = doc[member].tolist(), starts[member].tolist(), ends[member].tolist()
+    # every occurrence's text, then every leader's: each document's text is read once
+    printed = text_slices(
+        texts,
+        m_doc + doc[lead_of].tolist(),
+        m_start + starts[lead_of].tolist(),
+        m_end + ends[lead_of].tolist(),
+    )
     groups = []
     bounds = np.r_[0, end_of].tolist()
     for g, canon in enumerate(lead_of.tolist()):
         occurrences = []
         for u in range(bounds[g], bounds[g + 1]):
             d, s, e = m_doc[u], m_start[u], m_end[u]
-            occurrences.append(Occurrence(ids[d], s, e, similarity[u], coverage[u], quoted[u], texts[d][s:e]))
+            occurrences.append(Occurrence(ids[d], s, e, similarity[u], coverage[u], quoted[u], printed[u]))
         occurrences.sort(key=lambda o: (o.doc, o.start))
         cd, cstart, cend = int(doc[canon]), int(starts[canon]), int(ends[canon])
         groups.append(
             PassageGroup(
                 f"{ids[cd]}:{cstart}-{cend}",
-                texts[cd][cstart:cend],
+                printed[len(m_doc) + g],
                 ids[cd],
                 cstart,
                 cend,
@@ -1122,6 +1129,15 @@ def _peel_groups(
             )
         )
     return groups, node_group
+
+
+def text_slices(texts: Sequence[str], docs: list[int], starts: list[int], ends: list[int]) -> list[str]:
+    """``texts[docs[k]][starts[k]:ends[k]]`` for each ``k``, asking :class:`dedupe.sources.Texts` for
+    each document's text once (it may read it again from its file)."""
+    slices = getattr(texts, "slices", None)
+    if slices is not None:
+        return slices(docs, starts, ends)  # type: ignore[no-any-return]
+    return [texts[d][a:b] for d, a, b in zip(docs, starts, ends)]
 
 
 def reuse_clusters(

@@ -150,21 +150,46 @@ class Texts(Sequence[str]):
             cached = self._cache[i] = self._read(i)
         return cached
 
-    def _read(self, i: int) -> str:
-        path = self.paths[i]
-        start, end = (int(v) for v in self.spans[i])
+    def _read(self, i: int, files: dict[str, int] | None = None) -> str:
+        """Text ``i`` read again from its line (``files``: descriptors kept open, by path)."""
+        path = str(self.paths[i])
+        start, end = self.spans[i].tolist()
         try:
-            with open(path, "rb") as fh:  # type: ignore[arg-type]
-                fh.seek(start)
-                raw = fh.read(end - start)
+            if files is None:
+                with open(path, "rb") as fh:
+                    fh.seek(start)
+                    raw = fh.read(end - start)
+            else:
+                fd = files.get(path)
+                if fd is None:
+                    fd = files[path] = os.open(path, os.O_RDONLY)
+                raw = os.pread(fd, end - start, start)
         except OSError as err:
             raise InputError(
                 f"cannot read {path} again for a passage's text: {err.strerror or err}"
             ) from None
-        record = jsonl_record(raw, 1 if start == 0 else 2, str(path), "", self.cfg)
+        record = jsonl_record(raw, 1 if start == 0 else 2, path, "", self.cfg)
         if xxhash.xxh3_64_intdigest(raw) != int(self.digests[i]) or not isinstance(record, Document):
             raise InputError(f"{path} changed while dedupe read it (bytes {start} to {end}): run again")
         return record.text
+
+    def slices(self, docs: Sequence[int], starts: Sequence[int], ends: Sequence[int]) -> list[str]:
+        """``self[docs[k]][starts[k]:ends[k]]`` for each ``k``, each text read once (in the order of
+        the documents, whatever the order asked)."""
+        out: list[str] = [""] * len(docs)
+        files: dict[str, int] = {}
+        text, last = "", -1
+        try:
+            for k in sorted(range(len(docs)), key=docs.__getitem__):
+                d = docs[k]
+                if d != last:
+                    held = self.held[d]
+                    text, last = held if held is not None else self._read(d, files), d
+                out[k] = text[starts[k] : ends[k]]
+        finally:
+            for fd in files.values():
+                os.close(fd)
+        return out
 
     def length(self, i: int) -> int:
         """``len(self[i])``, without reading it."""
