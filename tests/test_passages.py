@@ -775,3 +775,25 @@ def test_repeated_seeds_on_two_threads_equal_one():
     assert np.array_equal(_repeated(hashes, 2), _repeated(hashes, 1))
     ordered = np.sort(hashes)
     assert np.array_equal(_repeated(hashes, 1), np.unique(ordered[1:][ordered[1:] == ordered[:-1]]))
+
+
+_PROSE = st.text(alphabet=string.ascii_letters + string.digits + " .,'\"-\n\t\x1f“”«é", max_size=120)
+
+
+@given(st.lists(_PROSE, max_size=8))
+def test_batch_fingerprints_equal_one_text_at_a_time(texts):
+    """The batch path (ASCII texts' words cut by one compiled pass and their quotation and
+    Titlecase flags set by another) gives each text the fingerprint the one-text path gives it:
+    words, spans and flags, with straight quotes that alternate, quotations left open at a line's
+    or the text's end, and non-ASCII texts (curly quotes, guillemets) in the same batch."""
+    from dedupe.passages import PassageBatch, fingerprint, fingerprints
+    from dedupe.shingle import Shingler
+
+    cfg = Config()
+    shingler = Shingler(cfg)
+    got = fingerprints(texts, shingler, cfg.passages)
+    want = PassageBatch.of([fingerprint(t, shingler, cfg.passages) for t in texts], cfg.passages.ngram)
+    assert len(got) == len(want) == len(texts)
+    for name in ("words", "starts", "ends", "quoted", "titled", "offsets"):
+        g, w = getattr(got, name), getattr(want, name)
+        assert g.dtype == w.dtype and np.array_equal(g, w), name

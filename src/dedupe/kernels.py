@@ -11,7 +11,8 @@ as one byte buffer and do, in one compiled pass per document:
 * :func:`minhash_affine32`: datasketch's ``affine32`` permutations (MurmurHash3's 32-bit
   finaliser, then ``a_k * h + b_k mod 2^32``) and the minimum per permutation;
 * :func:`figure_hashes`: the figures a text states, hashed, for the verify stage's figures rule;
-* :func:`word_spans`: each word's hash and span, for the passage stage's fingerprints;
+* :func:`word_spans`: each word's hash and span, for the passage stage's fingerprints, and
+  :func:`ascii_word_flags`: whether each word is quoted or Titlecase;
 * :func:`band_keys`, :func:`group_pairs`: LSH band keys and the pairs of rows sharing a key (the
   group-by), without the GIL so that bands can be shared among threads;
 * :func:`pair_intersections`: the verify stage's exact overlap for a whole batch of candidate pairs;
@@ -209,6 +210,66 @@ def word_spans(buf, starts, ends, table, space, seed):
         o = _cut_words(buf, starts[d], ends[d], table, space, seed, folded, hashes, word_start, word_end, o)
         offsets[d + 1] = o
     return hashes[:o].copy(), word_start[:o].copy(), word_end[:o].copy(), offsets
+
+
+@njit(cache=True, nogil=True)
+def ascii_word_flags(buf, doc_starts, doc_ends, word_start, word_end, offsets):
+    """For the words of each ASCII document ``buf[doc_starts[d]:doc_ends[d]]`` (as :func:`word_spans`
+    gives them: spans relative to the document, document ``d``'s words at
+    ``offsets[d]:offsets[d + 1]``), two flags, as :func:`dedupe.passages.quote_regions` and
+    :func:`dedupe.passages._titled` set them for one text:
+
+    * ``quoted``: the word lies inside a quotation. In ASCII the only marks are straight double
+      quotes, which alternate; a quotation left open ends at the end of its line (one that spans
+      only its mark holds nothing), or at the end of the text;
+    * ``titled``: its first letter is A-Z and a letter a-z follows before the next word starts
+      (or the text ends)."""
+    n = len(word_start)
+    quoted = np.zeros(n, np.bool_)
+    titled = np.zeros(n, np.bool_)
+    for d in range(len(doc_starts)):
+        base = doc_starts[d]
+        size = doc_ends[d] - base
+        w0 = offsets[d]
+        w1 = offsets[d + 1]
+        for k in range(w0, w1):
+            first = buf[base + word_start[k]]
+            if first >= 65 and first <= 90:
+                stop = word_start[k + 1] if k + 1 < w1 else size
+                for p in range(base + word_start[k], base + stop):
+                    if buf[p] >= 97 and buf[p] <= 122:
+                        titled[k] = True
+                        break
+        w = w0  # quotations come in order: the words before this one are done
+        open_at = -1
+        for p in range(size + 1):
+            a = -1
+            b = -1
+            if p == size:
+                if open_at >= 0:
+                    a = open_at
+                    b = size
+            else:
+                c = buf[base + p]
+                if c == 34:
+                    if open_at < 0:
+                        open_at = p
+                    else:
+                        a = open_at
+                        b = p + 1
+                        open_at = -1
+                elif c == 10 and open_at >= 0:
+                    if p - open_at > 1:
+                        a = open_at
+                        b = p
+                    open_at = -1
+            if a >= 0:
+                while w < w1 and word_start[w] < a:
+                    w += 1
+                while w < w1 and word_end[w] <= b:
+                    quoted[w] = True
+                    w += 1
+    return quoted, titled
 
 
 @njit(inline="always")

@@ -84,6 +84,11 @@ def quote_regions(text: str) -> list[tuple[int, int]]:
     return regions
 
 
+def _offset_type(ends: np.ndarray) -> type:
+    """int32 for character offsets when every one fits, else int64."""
+    return np.int32 if not len(ends) or int(ends.max()) < 2**31 else np.int64
+
+
 @dataclass(frozen=True, slots=True)
 class PassageFingerprint:
     """What alignment needs of one document; the text itself is not kept."""
@@ -129,7 +134,7 @@ class PassageBatch(Sequence[PassageFingerprint]):
             return np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.empty(0, dtype=dtype)
 
         ends = column("ends", np.int64)
-        offset_type = np.int32 if not len(ends) or int(ends.max()) < 2**31 else np.int64
+        offset_type = _offset_type(ends)
         return cls(
             column("words", np.uint64),
             column("starts", offset_type),
@@ -412,16 +417,39 @@ def fingerprint(text: str, shingler: Shingler, cfg: PassagesConfig) -> PassageFi
 
 
 def fingerprints(texts: Sequence[str], shingler: Shingler, cfg: PassagesConfig) -> PassageBatch:
-    """:func:`fingerprint` of each text, as one batch; the words of ASCII texts are cut, folded and
-    hashed by one compiled pass over the batch (:meth:`dedupe.shingle.Shingler.word_spans`), the
-    same words."""
-    spans = shingler.word_spans(texts)
+    """:func:`fingerprint` of each text, as one batch. The ASCII texts take compiled passes over
+    the whole batch: one cuts, folds and hashes their words (:meth:`dedupe.shingle.Shingler.ascii_words`),
+    the same words, and one sets the words' quotation and Titlecase flags
+    (:func:`dedupe.kernels.ascii_word_flags`), as :func:`quote_regions` and :func:`_titled` do
+    one text at a time (hypothesis holds them equal); their columns are the batch's as they are."""
+    words = shingler.ascii_words(texts)
+    if words is None:
+        return PassageBatch.of([fingerprint(t, shingler, cfg) for t in texts], cfg.ngram)
+    from .kernels import ascii_word_flags
+
+    quoted, titled = ascii_word_flags(
+        words.buf, words.doc_starts, words.doc_ends, words.starts, words.ends, words.offsets
+    )
+    if len(words.rows) == len(texts):
+        kind = _offset_type(words.ends)
+        return PassageBatch(
+            words.hashes,
+            words.starts.astype(kind),
+            words.ends.astype(kind),
+            quoted,
+            titled,
+            words.offsets,
+            cfg.ngram,
+        )
+    fps: list[PassageFingerprint | None] = [None] * len(texts)
+    bounds = words.offsets.tolist()
+    for k, i in enumerate(words.rows):
+        a, b = bounds[k], bounds[k + 1]
+        fps[i] = PassageFingerprint(
+            words.hashes[a:b], words.starts[a:b], words.ends[a:b], quoted[a:b], titled[a:b], cfg.ngram
+        )
     return PassageBatch.of(
-        [
-            fingerprint(t, shingler, cfg) if sp is None else _fingerprint_of_words(t, *sp, cfg)
-            for t, sp in zip(texts, spans)
-        ],
-        cfg.ngram,
+        [fingerprint(t, shingler, cfg) if fp is None else fp for fp, t in zip(fps, texts)], cfg.ngram
     )
 
 

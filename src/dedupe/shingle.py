@@ -15,6 +15,7 @@ document but never matched (see the README on short documents).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -124,32 +125,36 @@ class Shingler:
     def word_spans(self, texts: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray] | None]:
         """For each ASCII text, its words' hashes (:meth:`token_hashes` of its words) and their
         character spans (``starts``, ``ends``, int64), by one compiled pass over the batch
-        (:func:`dedupe.kernels.word_spans`); None for a text that needs the general tokenizer
+        (:meth:`ascii_words`); None for a text that needs the general tokenizer
         (:func:`dedupe.normalize.tokenize`), or for all when the folding is not a byte table."""
         out: list[tuple[np.ndarray, np.ndarray, np.ndarray] | None] = [None] * len(texts)
+        words = self.ascii_words(texts)
+        if words is None:
+            return out
+        bounds = words.offsets.tolist()
+        for k, i in enumerate(words.rows):
+            a, b = bounds[k], bounds[k + 1]
+            out[i] = (words.hashes[a:b], words.starts[a:b], words.ends[a:b])
+        return out
+
+    def ascii_words(self, texts: Sequence[str]) -> AsciiWords | None:
+        """The words of the batch's ASCII texts, by one compiled pass (:func:`dedupe.kernels.word_spans`),
+        as flat arrays; None when no text is ASCII or the folding is not a byte table."""
         tables = _ascii_tables(self.normalize)
         fast = [i for i, t in enumerate(texts) if t.isascii()] if tables is not None else []
         if not fast:
-            return out
+            return None
         from .kernels import word_spans
 
+        assert tables is not None
         encoded = [texts[i].encode("ascii") for i in fast]
         lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
         ends = np.cumsum(lengths)
-        assert tables is not None
+        buf = np.frombuffer(b"".join(encoded), dtype=np.uint8)
         hashes, starts, stops, offsets = word_spans(
-            np.frombuffer(b"".join(encoded), dtype=np.uint8),
-            ends - lengths,
-            ends,
-            tables[0],
-            tables[1],
-            np.uint64(self.seed),
+            buf, ends - lengths, ends, tables[0], tables[1], np.uint64(self.seed)
         )
-        bounds = offsets.tolist()
-        for k, i in enumerate(fast):
-            a, b = bounds[k], bounds[k + 1]
-            out[i] = (hashes[a:b], starts[a:b], stops[a:b])
-        return out
+        return AsciiWords(fast, buf, ends - lengths, ends, hashes, starts, stops, offsets)
 
     def hashes_of_tokens(self, tokens: list[str] | str) -> np.ndarray:
         if len(tokens) < self.size:
@@ -196,6 +201,23 @@ def ngram_hashes(token_hashes: np.ndarray, n: int) -> np.ndarray:
         acc *= _MULT
         acc += token_hashes[i : i + windows]
     return fmix64(acc ^ np.uint64(n))
+
+
+@dataclass(frozen=True, slots=True)
+class AsciiWords:
+    """The words of a batch's ASCII texts (:meth:`Shingler.ascii_words`): text ``rows[k]`` of the
+    batch is ``buf[doc_starts[k]:doc_ends[k]]``, and its words are entries
+    ``offsets[k]:offsets[k + 1]`` of ``hashes`` and of the spans ``starts``, ``ends`` (int64,
+    relative to the text's start)."""
+
+    rows: list[int]
+    buf: np.ndarray
+    doc_starts: np.ndarray
+    doc_ends: np.ndarray
+    hashes: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+    offsets: np.ndarray
 
 
 class ShingleSets(Sequence[np.ndarray]):
