@@ -36,7 +36,8 @@ def test_xxh64_equals_the_xxhash_package(data, seed):
     st.integers(0, 2**32 - 1),
 )
 def test_batch_shingles_equal_one_by_one(texts, size, scheme, casefold, punct, seed):
-    """The kernel (ASCII texts) and the Python path (the others) give what hashes() gives."""
+    """The kernels (ASCII texts: cut and hashed in one pass, or from the words the passage stage
+    cut already) and the Python path (the others) give what hashes() gives."""
     cfg = load_config(
         overrides={
             "shingle.size": size,
@@ -47,13 +48,16 @@ def test_batch_shingles_equal_one_by_one(texts, size, scheme, casefold, punct, s
         }
     )
     shingler = Shingler(cfg)
-    flat, offsets = shingler.hashes_batch(texts)
-    assert len(offsets) == len(texts) + 1
-    for i, t in enumerate(texts):
-        expected = shingler.hashes(t)
-        got = flat[offsets[i] : offsets[i + 1]]
-        assert got.dtype == expected.dtype
-        assert np.array_equal(got, expected)
+    for flat, offsets in (
+        shingler.hashes_batch(texts),
+        shingler.hashes_batch(texts, shingler.ascii_words(texts)),
+    ):
+        assert len(offsets) == len(texts) + 1
+        for i, t in enumerate(texts):
+            expected = shingler.hashes(t)
+            got = flat[offsets[i] : offsets[i + 1]]
+            assert got.dtype == expected.dtype
+            assert np.array_equal(got, expected)
 
 
 @given(

@@ -367,26 +367,59 @@ def word_shingles(buf, starts, ends, table, space, n, seed, width32):
     spans = np.empty(longest // 2 + 2, np.int64)  # word spans: not needed here
     for d in range(ndocs):
         count = _cut_words(buf, starts[d], ends[d], table, space, seed, folded, tokens, spans, spans, 0)
-        windows = count - n + 1
-        if windows > 0:
-            for i in range(windows):
-                acc = _ngram_hash(tokens, i, n, nn)
-                if width32:
-                    acc >>= np.uint64(32)
-                out[o + i] = acc
-            seg = out[o : o + windows]
-            if width32:
-                _radix_sort32(seg, scratch)
-            else:
-                seg.sort()
-            kept = 1
-            for i in range(1, windows):
-                if seg[i] != seg[kept - 1]:
-                    seg[kept] = seg[i]
-                    kept += 1
-            o += kept
+        o = _ngram_set(tokens, 0, count, n, nn, width32, out, o, scratch)
         offsets[d + 1] = o
     return out[:o].copy(), offsets
+
+
+@njit(cache=True, nogil=True)
+def word_ngram_sets(words, word_offsets, n, width32):
+    """:func:`word_shingles`' output from the documents' word hashes as :func:`word_spans` gives
+    them (document ``d``'s words at ``words[word_offsets[d]:word_offsets[d + 1]]``), for a batch
+    whose words are already cut for the passage stage: the same n-gram hashes, sorted and unique."""
+    ndocs = len(word_offsets) - 1
+    cap = 0
+    longest = 0
+    for d in range(ndocs):
+        count = word_offsets[d + 1] - word_offsets[d]
+        cap += max(count - n + 1, 0)
+        longest = max(longest, count)
+    out = np.empty(cap, np.uint64)
+    offsets = np.zeros(ndocs + 1, np.int64)
+    scratch = np.empty(longest + 1, np.uint64)
+    nn = np.uint64(n)
+    o = 0
+    for d in range(ndocs):
+        o = _ngram_set(
+            words, word_offsets[d], word_offsets[d + 1] - word_offsets[d], n, nn, width32, out, o, scratch
+        )
+        offsets[d + 1] = o
+    return out[:o].copy(), offsets
+
+
+@njit(inline="always")
+def _ngram_set(tokens, first, count, n, nn, width32, out, o, scratch):
+    """The sorted unique hashes of the word n-grams of ``tokens[first:first + count]`` (the top 32
+    bits with ``width32``), written from ``out[o]`` on; returns the position after them."""
+    windows = count - n + 1
+    if windows <= 0:
+        return o
+    for i in range(windows):
+        acc = _ngram_hash(tokens, first + i, n, nn)
+        if width32:
+            acc >>= np.uint64(32)
+        out[o + i] = acc
+    seg = out[o : o + windows]
+    if width32:
+        _radix_sort32(seg, scratch)
+    else:
+        seg.sort()
+    kept = 1
+    for i in range(1, windows):
+        if seg[i] != seg[kept - 1]:
+            seg[kept] = seg[i]
+            kept += 1
+    return o + kept
 
 
 @njit(cache=True)

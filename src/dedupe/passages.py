@@ -50,7 +50,7 @@ import numpy as np
 from .config import PassagesConfig
 from .errors import PassageBudgetError
 from .normalize import tokenize
-from .shingle import Shingler, ngram_hashes
+from .shingle import AsciiWords, Shingler, ngram_hashes
 
 # Opening and closing double quotation marks. Straight quotes alternate; single quotes are
 # not used, because the same characters serve as apostrophes.
@@ -416,13 +416,17 @@ def fingerprint(text: str, shingler: Shingler, cfg: PassagesConfig) -> PassageFi
     return _fingerprint_of_words(text, words, starts, ends, cfg)
 
 
-def fingerprints(texts: Sequence[str], shingler: Shingler, cfg: PassagesConfig) -> PassageBatch:
+def fingerprints(
+    texts: Sequence[str], shingler: Shingler, cfg: PassagesConfig, words: AsciiWords | None = None
+) -> PassageBatch:
     """:func:`fingerprint` of each text, as one batch. The ASCII texts take compiled passes over
     the whole batch: one cuts, folds and hashes their words (:meth:`dedupe.shingle.Shingler.ascii_words`),
     the same words, and one sets the words' quotation and Titlecase flags
     (:func:`dedupe.kernels.ascii_word_flags`), as :func:`quote_regions` and :func:`_titled` do
-    one text at a time (hypothesis holds them equal); their columns are the batch's as they are."""
-    words = shingler.ascii_words(texts)
+    one text at a time (hypothesis holds them equal); their columns are the batch's as they are.
+    ``words``: :meth:`~dedupe.shingle.Shingler.ascii_words` of these texts, when already cut."""
+    if words is None:
+        words = shingler.ascii_words(texts)
     if words is None:
         return PassageBatch.of([fingerprint(t, shingler, cfg) for t in texts], cfg.ngram)
     from .kernels import ascii_word_flags

@@ -92,11 +92,12 @@ class Fingerprinter:
 
     def __call__(self, texts: list[str]) -> FingerprintBatch:
         shingler, hasher = self._state()
-        flat, offsets = shingler.hashes_batch(texts)
+        pcfg = self.config.passages
+        words = shingler.ascii_words(texts) if pcfg.enabled else None  # cut once, for both
+        flat, offsets = shingler.hashes_batch(texts, words)
         bounds = offsets.tolist()
         sets = [flat[a:b] for a, b in zip(bounds, bounds[1:])]
-        pcfg = self.config.passages
-        fps = passage_fingerprints(texts, shingler, pcfg) if pcfg.enabled else None
+        fps = passage_fingerprints(texts, shingler, pcfg, words) if pcfg.enabled else None
         return FingerprintBatch(sets, hasher.signatures_flat(flat, offsets), fps)
 
 

@@ -81,19 +81,32 @@ class Shingler:
         """Sorted unique shingle hashes of ``text`` (uint32 or uint64 by scheme)."""
         return self.hashes_of_tokens(self.tokens(text))
 
-    def hashes_batch(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    def hashes_batch(
+        self, texts: Sequence[str], words: AsciiWords | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`hashes` of every text, concatenated, and the offsets of each text's part
         (``flat[offsets[i]:offsets[i + 1]]`` is the set of ``texts[i]``).
 
         Word shingles of ASCII texts are made by the compiled kernel
-        (:func:`dedupe.kernels.word_shingles`) in one pass over the batch; the rest take
-        :meth:`hashes`. Both give the same values (a hypothesis test holds them equal).
+        (:func:`dedupe.kernels.word_shingles`) in one pass over the batch, or, when ``words``
+        holds their words already (:meth:`ascii_words` of the same texts, which the passage
+        stage cuts too), from those (:func:`dedupe.kernels.word_ngram_sets`); the rest take
+        :meth:`hashes`. All give the same values (hypothesis tests hold them equal).
         """
         dtype = np.uint32 if self.width == 32 else np.uint64
         tables = _ascii_tables(self.normalize) if self.kind == "word" else None
-        fast = [i for i, t in enumerate(texts) if t.isascii()] if tables is not None else []
+        if tables is None:
+            words, fast = None, []
+        elif words is not None:
+            fast = words.rows
+        else:
+            fast = [i for i, t in enumerate(texts) if t.isascii()]
         parts: list[np.ndarray | None] = [None] * len(texts)
-        if fast:
+        if words is not None and fast:
+            from .kernels import word_ngram_sets
+
+            flat, offsets = word_ngram_sets(words.hashes, words.offsets, self.size, self.width == 32)
+        elif fast:
             from .kernels import word_shingles
 
             encoded = [texts[i].encode("ascii") for i in fast]
@@ -109,6 +122,7 @@ class Shingler:
                 np.uint64(self.seed),
                 self.width == 32,
             )
+        if fast:
             flat = flat.astype(dtype)
             if len(fast) == len(texts):
                 return flat, offsets
