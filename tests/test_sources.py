@@ -209,6 +209,25 @@ def test_texts_read_again_from_their_lines_equal_the_texts_parsed(lines, final_n
         assert list(texts + ["held"]) == [*expected, "held"] and list(["held"] + texts) == ["held", *expected]
 
 
+def test_a_text_read_again_from_a_first_line_after_a_byte_order_mark(tmp_path):
+    """The first line's UTF-8 byte order mark is not part of its record, read again or not;
+    invalid UTF-8 is replaced the same way too."""
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes(codecs.BOM_UTF8 + b'{"text": "caf\xc3\xa9 \xff"}\n{"text": "two"}\n')
+    pending = Pending(None, 1, 2, "bom.jsonl", "bom.jsonl", (str(path), 0, path.stat().st_size))
+    located = list(pending.located(CFG))
+    spans = np.array([at[:2] for _, at in located])
+    texts = Texts(
+        [None, None],
+        [str(path)] * 2,
+        spans,
+        np.array([at[2] for _, at in located], dtype=np.uint64),
+        [6, 3],
+        CFG,
+    )
+    assert list(texts) == [r.text for r, _ in located] == ["caf\u00e9 \ufffd", "two"]
+
+
 def test_a_text_whose_file_changed_is_an_error_not_a_wrong_text(tmp_path):
     """A text read again from a file rewritten since (same length, other bytes) raises
     InputError naming the file, rather than give offsets into a text that is not the one
