@@ -659,7 +659,8 @@ class Detector:
                 passages.append((mb.passages, rows))
             if texts is not None and mb.texts is not None:
                 texts.extend(mb.texts[k] for k in rows)
-            if mb.text_paths is not None and mb.text_spans is not None and mb.text_digests is not None:
+            if locate_texts:  # the mapper was asked to: every batch says where its texts are
+                assert mb.text_paths is not None and mb.text_spans is not None and mb.text_digests is not None
                 text_paths.extend(mb.text_paths[k] for k in rows)
                 text_spans.append(mb.text_spans[rows])
                 text_digests.append(mb.text_digests[rows])

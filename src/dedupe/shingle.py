@@ -136,21 +136,6 @@ class Shingler:
         flat = np.concatenate(parts) if parts else np.empty(0, dtype=dtype)
         return flat.astype(dtype, copy=False), offsets
 
-    def word_spans(self, texts: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray] | None]:
-        """For each ASCII text, its words' hashes (:meth:`token_hashes` of its words) and their
-        character spans (``starts``, ``ends``, int64), by one compiled pass over the batch
-        (:meth:`ascii_words`); None for a text that needs the general tokenizer
-        (:func:`dedupe.normalize.tokenize`), or for all when the folding is not a byte table."""
-        out: list[tuple[np.ndarray, np.ndarray, np.ndarray] | None] = [None] * len(texts)
-        words = self.ascii_words(texts)
-        if words is None:
-            return out
-        bounds = words.offsets.tolist()
-        for k, i in enumerate(words.rows):
-            a, b = bounds[k], bounds[k + 1]
-            out[i] = (words.hashes[a:b], words.starts[a:b], words.ends[a:b])
-        return out
-
     def ascii_words(self, texts: Sequence[str]) -> AsciiWords | None:
         """The words of the batch's ASCII texts, by one compiled pass (:func:`dedupe.kernels.word_spans`),
         as flat arrays; None when no text is ASCII or the folding is not a byte table."""

@@ -103,10 +103,8 @@ class Texts(Sequence[str]):
     file need not hold every text (3 GB of a million 3 KB documents) nor send them back from the
     map stage's workers: it keeps where each line is (:meth:`Pending.located`) and the line's
     hash. A text read again is checked against that hash: a file that changed during the run
-    raises :class:`InputError` rather than give offsets into a different text. The last texts read
-    are cached (a passage group reads the same document's text for each of its occurrences)."""
-
-    _CACHE = 256
+    raises :class:`InputError` rather than give offsets into a different text. :meth:`slices`
+    reads each document asked for once, however many of its passages are asked."""
 
     def __init__(
         self,
@@ -121,7 +119,6 @@ class Texts(Sequence[str]):
         xxh3-64 hash is ``digests[i]``; ``chars[i]`` is its length."""
         self.held, self.paths, self.spans, self.digests = held, paths, spans, digests
         self.chars, self.cfg = chars, cfg
-        self._cache: dict[int, str] = {}
 
     @classmethod
     def of(cls, texts: list[str], cfg: InputConfig) -> Texts:
@@ -141,29 +138,17 @@ class Texts(Sequence[str]):
 
     def __getitem__(self, i: int) -> str:  # type: ignore[override]
         text = self.held[i]
-        if text is not None:
-            return text
-        cached = self._cache.get(i)
-        if cached is None:
-            if len(self._cache) >= self._CACHE:
-                self._cache.clear()
-            cached = self._cache[i] = self._read(i)
-        return cached
+        return text if text is not None else self.slices([i], [0], [self.chars[i]])[0]
 
-    def _read(self, i: int, files: dict[str, int] | None = None) -> str:
+    def _read(self, i: int, files: dict[str, int]) -> str:
         """Text ``i`` read again from its line (``files``: descriptors kept open, by path)."""
         path = str(self.paths[i])
         start, end = self.spans[i].tolist()
         try:
-            if files is None:
-                with open(path, "rb") as fh:
-                    fh.seek(start)
-                    raw = fh.read(end - start)
-            else:
-                fd = files.get(path)
-                if fd is None:
-                    fd = files[path] = os.open(path, os.O_RDONLY)
-                raw = os.pread(fd, end - start, start)
+            fd = files.get(path)
+            if fd is None:
+                fd = files[path] = os.open(path, os.O_RDONLY)
+            raw = os.pread(fd, end - start, start)
         except OSError as err:
             raise InputError(
                 f"cannot read {path} again for a passage's text: {err.strerror or err}"
