@@ -134,6 +134,19 @@ _LINE = st.one_of(
 )
 
 
+def _file_spans(tmp: str, data: bytes, limit: int, block: int) -> tuple[str, list[Pending]]:
+    """``data`` written to ``in.jsonl`` in ``tmp``, and the byte ranges of whole lines the reader
+    hands the workers (blocks of about ``block`` bytes)."""
+    path = os.path.join(tmp, "in.jsonl")
+    with open(path, "wb") as fh:
+        fh.write(data)
+    with open(path, "rb") as fh:
+        return path, [
+            Pending(None, lineno, n, "in.jsonl", "in.jsonl", None if a is None else (path, a, b))
+            for lineno, a, b, n in _line_spans(fh, limit, block)
+        ]
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(_LINE, max_size=25), st.booleans(), st.integers(1, 5000), st.integers(8, 150))
 def test_jsonl_parsed_on_workers_equals_jsonl_parsed_here(lines, final_newline, block, max_chars):
@@ -154,14 +167,7 @@ def test_jsonl_parsed_on_workers_equals_jsonl_parsed_here(lines, final_newline, 
     assert [getattr(r, "meta", None) for r in there] == [getattr(r, "meta", None) for r in here]
     # a regular file: the reader gives byte ranges only, and the workers read their own lines
     with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "in.jsonl")
-        with open(path, "wb") as fh:
-            fh.write(data)
-        with open(path, "rb") as fh:
-            spans = [
-                Pending(None, lineno, n, "in.jsonl", "in.jsonl", None if a is None else (path, a, b))
-                for lineno, a, b, n in _line_spans(fh, limit, block)
-            ]
+        _, spans = _file_spans(tmp, data, limit, block)
         assert [(p.lineno, p.lines) for p in spans] == [(p.lineno, p.lines) for p in pending]
         assert [r for p in spans for r in p.parse(cfg)] == here
 
@@ -173,14 +179,7 @@ def test_texts_read_again_from_their_lines_equal_the_texts_parsed(lines, final_n
     hash), and Texts reads exactly its text again from there, also after take and +."""
     raw = b"\n".join(lines) + (b"\n" if final_newline and lines else b"")
     with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "in.jsonl")
-        with open(path, "wb") as fh:
-            fh.write(raw)
-        with open(path, "rb") as fh:
-            spans = [
-                Pending(None, lineno, n, "in.jsonl", "in.jsonl", None if a is None else (path, a, b))
-                for lineno, a, b, n in _line_spans(fh, jsonl_limit(CFG), block)
-            ]
+        path, spans = _file_spans(tmp, raw, jsonl_limit(CFG), block)
         located = [(r, at) for p in spans for r, at in p.located(CFG)]
         assert [r for r, _ in located] == list(read_jsonl_stream(io.BytesIO(raw), "in.jsonl", CFG))
         docs = [(r, at) for r, at in located if isinstance(r, Document)]
