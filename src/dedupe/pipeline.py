@@ -189,7 +189,12 @@ class ItemMapper:
                 where.append(nowhere)
             elif isinstance(item, Pending):
                 path = item.span[0] if item.span is not None else None
-                for record, at in item.located(cfg.input):
+                records = (
+                    item.located(cfg.input)
+                    if self.locate_texts
+                    else ((r, None) for r in item.parse(cfg.input))
+                )
+                for record, at in records:
                     if isinstance(record, Document):
                         docs.append(record)
                         where.append(nowhere if at is None else (path, *at))

@@ -56,21 +56,28 @@ class Pending(NamedTuple):
 
     def parse(self, cfg: InputConfig) -> Iterator[Record]:
         """What :func:`read_jsonl_stream` would have yielded for these lines."""
-        for record, _ in self.located(cfg):
+        for record, _ in self._records(cfg, False):
             yield record
 
     def located(self, cfg: InputConfig) -> Iterator[tuple[Record, tuple[int, int, int] | None]]:
         """:meth:`parse`, each record with where its line is in the file (``span``'s path): the
         byte range and the xxh3-64 hash of the line's bytes; None when the lines were not read
         from a file."""
+        return self._records(cfg, True)
+
+    def _records(
+        self, cfg: InputConfig, locate: bool
+    ) -> Iterator[tuple[Record, tuple[int, int, int] | None]]:
         data, lineno = self.data, self.lineno
         base = None
         if self.span is not None:
-            path, base, end = self.span
+            path, start, end = self.span
             try:
                 with open(path, "rb") as fh:
-                    fh.seek(base)
-                    data = fh.read(end - base)
+                    fh.seek(start)
+                    data = fh.read(end - start)
+                if locate:
+                    base = start
             except OSError as err:
                 skipped = Skipped(
                     source=f"{self.name}:{lineno}",
