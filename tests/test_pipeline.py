@@ -403,3 +403,31 @@ def test_passages_of_a_jsonl_file_equal_with_texts_read_again(seeds_dir, tmp_pat
     assert located.passages and located.passages == held.passages
     assert located.reuse_clusters == held.reuse_clusters
     assert [s.source for s in located.skipped] == [s.source for s in held.skipped] == [f"{path}:3"]
+
+
+def test_a_jsonl_file_rewritten_during_the_run_is_an_input_error(seeds_dir, tmp_path):
+    """When the file changes after it was fingerprinted, the passage stage does not report
+    offsets into a text that is not the one it matched: the run stops with InputError (a
+    one-line error and exit code 3 in the CLI) naming the file."""
+    import pytest
+
+    from dedupe.errors import InputError
+    from dedupe.sources import read_sources
+
+    lines = [
+        json.dumps({"id": p.name, "text": p.read_text(encoding="utf-8")}) for p in sorted(seeds_dir.iterdir())
+    ]
+    path = tmp_path / "seeds.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    cfg = load_config()
+
+    def rewrite_when_passages_start(stage: str, done: int, total: int) -> None:
+        if stage == "passages":  # the map stage has read and located every line
+            path.write_text(
+                "\n".join(line.replace("call", "CALL") for line in lines) + "\n", encoding="utf-8"
+            )
+
+    with pytest.raises(InputError, match="seeds.jsonl changed while dedupe read it"):
+        Detector(cfg, progress=rewrite_when_passages_start).run(
+            read_sources([str(path)], cfg.input, parse=False)
+        )
