@@ -109,12 +109,10 @@ class Shingler:
         elif fast:
             from .kernels import word_shingles
 
-            encoded = [texts[i].encode("ascii") for i in fast]
-            lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
-            ends = np.cumsum(lengths)
+            buf, starts, ends = ascii_buffer(texts, fast)
             flat, offsets = word_shingles(
-                np.frombuffer(b"".join(encoded), dtype=np.uint8),
-                ends - lengths,
+                buf,
+                starts,
                 ends,
                 tables[0],
                 tables[1],
@@ -146,14 +144,11 @@ class Shingler:
         from .kernels import word_spans
 
         assert tables is not None
-        encoded = [texts[i].encode("ascii") for i in fast]
-        lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
-        ends = np.cumsum(lengths)
-        buf = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+        buf, doc_starts, doc_ends = ascii_buffer(texts, fast)
         hashes, starts, stops, offsets = word_spans(
-            buf, ends - lengths, ends, tables[0], tables[1], np.uint64(self.seed)
+            buf, doc_starts, doc_ends, tables[0], tables[1], np.uint64(self.seed)
         )
-        return AsciiWords(fast, buf, ends - lengths, ends, hashes, starts, stops, offsets)
+        return AsciiWords(fast, buf, doc_starts, doc_ends, hashes, starts, stops, offsets)
 
     def hashes_of_tokens(self, tokens: list[str] | str) -> np.ndarray:
         if len(tokens) < self.size:
@@ -200,6 +195,15 @@ def ngram_hashes(token_hashes: np.ndarray, n: int) -> np.ndarray:
         acc *= _MULT
         acc += token_hashes[i : i + windows]
     return fmix64(acc ^ np.uint64(n))
+
+
+def ascii_buffer(texts: Sequence[str], rows: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ASCII texts ``texts[i]`` for ``i`` in ``rows`` as one byte buffer, and where each starts
+    and ends in it: how the compiled kernels take a batch."""
+    encoded = [texts[i].encode("ascii") for i in rows]
+    lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
+    ends = np.cumsum(lengths)
+    return np.frombuffer(b"".join(encoded), dtype=np.uint8), ends - lengths, ends
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,7 @@ import xxhash
 from .config import VerifyConfig
 from .minhash import estimate_jaccard
 from .records import PairScore
-from .shingle import ShingleSets
+from .shingle import ShingleSets, ascii_buffer
 
 
 def intersection_size(a: np.ndarray, b: np.ndarray) -> int:
@@ -58,10 +58,7 @@ def figure_hashes(texts: Sequence[str]) -> list[np.ndarray]:
     if fast:
         from .kernels import figure_hashes as kernel
 
-        encoded = [texts[i].encode("ascii") for i in fast]
-        lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
-        ends = np.cumsum(lengths)
-        flat, offsets = kernel(np.frombuffer(b"".join(encoded), dtype=np.uint8), ends - lengths, ends)
+        flat, offsets = kernel(*ascii_buffer(texts, fast))
         bounds = offsets.tolist()
         for k, i in enumerate(fast):
             out[i] = flat[bounds[k] : bounds[k + 1]]
