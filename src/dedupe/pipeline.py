@@ -181,20 +181,20 @@ class ItemMapper:
         max_chars = cfg.input.max_chars
         skipped: list[Skipped] = []
         docs: list[Document] = []
-        where: list[tuple[str | None, int, int, int]] = []  # per document: path, bytes, hash
+        # per document, when texts are located: path, byte range and hash of its line
+        where: list[tuple[str | None, int, int, int]] | None = [] if self.locate_texts else None
         nowhere = (None, 0, 0, 0)
         for item in items:
             if isinstance(item, Document):
                 docs.append(item)
-                where.append(nowhere)
+                if where is not None:
+                    where.append(nowhere)
+            elif isinstance(item, Pending) and where is None:
+                for record in item.parse(cfg.input):
+                    (docs if isinstance(record, Document) else skipped).append(record)  # type: ignore[arg-type]
             elif isinstance(item, Pending):
                 path = item.span[0] if item.span is not None else None
-                records = (
-                    item.located(cfg.input)
-                    if self.locate_texts
-                    else ((r, None) for r in item.parse(cfg.input))
-                )
-                for record, at in records:
+                for record, at in item.located(cfg.input):
                     if isinstance(record, Document):
                         docs.append(record)
                         where.append(nowhere if at is None else (path, *at))
@@ -211,14 +211,14 @@ class ItemMapper:
         kept: list[str | None] | None = None
         paths: list[str | None] | None = None
         spans = text_digests = None
-        if self.keep_texts:
+        if self.keep_texts and where is not None:
+            located = [w for w, r in zip(where, reasons) if r is None]
+            paths = [w[0] for w in located]
+            spans = np.array([w[1:3] for w in located], dtype=np.int64).reshape(-1, 2)
+            text_digests = np.array([w[3] for w in located], dtype=np.uint64)
+            kept = [None if p is not None else t for t, p in zip(texts, paths)]
+        elif self.keep_texts:
             kept = list(texts)
-            if self.locate_texts:
-                located = [w for w, r in zip(where, reasons) if r is None]
-                paths = [w[0] for w in located]
-                spans = np.array([w[1:3] for w in located], dtype=np.int64).reshape(-1, 2)
-                text_digests = np.array([w[3] for w in located], dtype=np.uint64)
-                kept = [None if p is not None else t for t, p in zip(texts, paths)]
         return MappedBatch(
             skipped,
             [d.id for d in docs],
