@@ -431,3 +431,56 @@ def test_a_jsonl_file_rewritten_during_the_run_is_an_input_error(seeds_dir, tmp_
         Detector(cfg, progress=rewrite_when_passages_start).run(
             read_sources([str(path)], cfg.input, parse=False)
         )
+
+
+def _arrays(batch: list[int]) -> dict:
+    """A result holding every kind of array a map stage returns: contiguous (out of band), strided
+    and object (pickled in band), plus plain Python values."""
+    n = batch[0]
+    flat = np.arange(n, dtype=np.uint32)
+    return {
+        "flat": flat,
+        "sigs": np.arange(3 * n, dtype=np.uint64).reshape(n, 3),
+        "strided": flat[::2],
+        "fortran": np.asfortranarray(np.arange(6, dtype=np.int64).reshape(2, 3)),
+        "objects": np.array(["a", None], dtype=object),
+        "ids": [f"d{i}" for i in range(3)],
+    }
+
+
+def _same(a: dict, b: dict) -> bool:
+    return a.keys() == b.keys() and all(
+        np.array_equal(a[k], b[k]) and a[k].dtype == b[k].dtype
+        if isinstance(a[k], np.ndarray)
+        else a[k] == b[k]
+        for k in a
+    )
+
+
+@given(st.integers(min_value=0, max_value=3000), st.sampled_from([256, 4096, 1 << 16]))
+def test_results_through_shared_slots_equal_the_results(n, size):
+    """A worker's result comes back through its shared slot (or, too large for it, whole) equal to
+    itself, and the slot is given back either way."""
+    from concurrent.futures import Future
+
+    from dedupe.engines.local import ResultSlots, _call_into_slot, _result
+
+    slots = ResultSlots(2, size)
+    try:
+        slot = slots.take()
+        done: Future = Future()
+        done.set_result(_call_into_slot(slots.key, slot, _arrays, [n]))
+        back = _result(slots, done, slot)
+        assert _same(back, _arrays([n]))
+        assert sorted(slots.free) == [0, 1]
+        back["flat"][:1] = 7  # a copy: writable, and the slot's bytes are not the result's
+    finally:
+        slots.close()
+
+
+def test_pool_results_come_back_in_order_and_equal():
+    from dedupe.engines import LocalEngine
+
+    batches = [[n] for n in (0, 5, 3_000_000, 17, 1, 300)]  # the third is 84 MB: larger than a slot
+    got = list(LocalEngine(2).map(_arrays, batches))
+    assert len(got) == len(batches) and all(_same(g, _arrays(b)) for g, b in zip(got, batches))
