@@ -19,6 +19,7 @@ import typer
 
 from .config import Config, dump_yaml, explicit_keys, load_config
 from .dedup import write_corpus
+from .engines.local import keep_freed_memory
 from .errors import ConfigError, DedupeError, IndexStoreError, InputError, NoDocumentsError
 from .index import Index
 from .output import OUTPUT_ERRORS, atomic_write
@@ -612,6 +613,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns (and, as a console script, exits with) the exit code."""
     with contextlib.suppress(AttributeError, ValueError):  # a replaced or closed stdout
         sys.stdout.reconfigure(errors=OUTPUT_ERRORS)
+    keep_freed_memory()  # a batch job's process: see its note
     try:
         command = typer.main.get_command(app)  # inside: Ctrl-C can come while typer builds it
         rv = command.main(args=argv, prog_name="dedupe", standalone_mode=False)
