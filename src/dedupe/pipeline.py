@@ -327,7 +327,7 @@ class Fingerprints:
     sets: ShingleSets
     signatures: np.ndarray
     digests: list[bytes]
-    figures: list[np.ndarray] | None
+    figures: ShingleSets | None
     passages: PassageStore | None
     texts: Sequence[str] | None
     skipped: list[Skipped] = field(default_factory=list)
@@ -358,7 +358,9 @@ class Fingerprints:
         def column(values: Any) -> Any:
             if values is None:
                 return None
-            return values.take(rows) if isinstance(values, Texts) else [values[k] for k in rows]
+            return (
+                values.take(rows) if isinstance(values, (Texts, ShingleSets)) else [values[k] for k in rows]
+            )
 
         taken = {name: column(getattr(self, name)) for name in self._ROWS}
         return Fingerprints(
@@ -630,7 +632,7 @@ class Detector:
         sets = ShingleSetsBuilder(np.uint32 if hash_width(self.config.minhash.scheme) == 32 else np.uint64)
         sigs: list[np.ndarray] = []
         digests: list[bytes] = []
-        figures: list[np.ndarray] | None = [] if self.config.verify.distinct_figures else None
+        figures = ShingleSetsBuilder(np.uint64) if self.config.verify.distinct_figures else None
         passages: list[tuple[PassageBatch, list[int]]] | None = [] if self.config.passages.enabled else None
         texts: list[str | None] | None = [] if keep_texts else None
         text_paths: list[str | None] = []
@@ -640,7 +642,8 @@ class Detector:
         for mb in self.engine.map(mapper, batches()):
             taken.skipped.extend(mb.skipped)
             admitted = taken.admit_all(mb.ids, mb.sources, mb.reasons)
-            if len(admitted) == len(mb.ids):  # no document refused: rows are documents
+            whole = len(admitted) == len(mb.ids)
+            if whole:  # no document refused: rows are documents, all of them
                 rows = admitted
                 for column, values in ((ids, mb.ids), (sources, mb.sources), (chars, mb.chars)):
                     column.extend(values)
@@ -655,11 +658,10 @@ class Detector:
                 dates.extend(mb.dates[k] for k in admitted)
                 notes.extend(mb.notes[k] for k in admitted)
             sets.add(mb.flat, mb.offsets, rows)
-            sigs.append(mb.signatures[rows])
-            digests.extend(mb.digests[k] for k in rows)
-            batch_figures = mb.figure_sets()
-            if figures is not None and batch_figures is not None:
-                figures.extend(batch_figures[k] for k in rows)
+            sigs.append(mb.signatures if whole else mb.signatures[rows])
+            digests.extend(mb.digests if whole else (mb.digests[k] for k in rows))
+            if figures is not None and mb.figures is not None:
+                figures.add(*mb.figures, rows)
             if passages is not None and mb.passages is not None:
                 passages.append((mb.passages, rows))
             if texts is not None and mb.texts is not None:
@@ -696,7 +698,7 @@ class Detector:
             sets.finish(),
             signatures,
             digests,
-            figures,
+            None if figures is None else figures.finish(),
             None if passages is None else PassageStore.build(passages, self.config.passages.ngram),
             kept,
             skipped,
