@@ -244,15 +244,30 @@ class Steps:
 STEPS: Steps | None = None
 
 
+def stolen_seconds() -> float | None:
+    """CPU time the hypervisor gave to other machines so far (all cores; /proc/stat), or None."""
+    try:
+        with open("/proc/stat") as f:
+            fields = f.readline().split()
+        return int(fields[8]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def spawn(*argv: str) -> dict:
     if STEPS is not None:
         STEPS.step(" ".join(a for a in argv[1:4] if not a.startswith("--")))
+    stolen = stolen_seconds()
     proc = subprocess.run([sys.executable, __file__, *argv], capture_output=True, text=True, check=False)
+    after = stolen_seconds()
     if STEPS is not None:
         STEPS.done()
     if proc.returncode != 0:
         return {"error": (proc.stderr.strip().splitlines() or ["failed"])[-1]}
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    res = json.loads(proc.stdout.strip().splitlines()[-1])
+    if stolen is not None and after is not None:
+        res["stolen_seconds"] = round(after - stolen, 2)  # a busy host slows a run: this says by how much
+    return res
 
 
 def fastest(repeat: int, *argv: str) -> dict:
@@ -384,7 +399,8 @@ def main() -> None:
             if not done:
                 print(f"scale {n}, {w} workers: {runs[w][-1]['error']}")
                 continue
-            res = {**min(done, key=lambda r: r["seconds"]), "runs_seconds": [r["seconds"] for r in done]}
+            res = {**min(done, key=lambda r: r["seconds"]), "runs_seconds": [r["seconds"] for r in done],
+                   "runs_stolen_seconds": [r.get("stolen_seconds") for r in done]}
             outs[w] = res.pop("clusters", None)
             scale.append({"docs": n, "workers": w, **res})
         if len(outs) == 2:
@@ -393,7 +409,7 @@ def main() -> None:
     if scale:
         print(
             f"\n{'docs':>10}{'workers':>8}{'seconds':>10}{'docs/s':>10}{'peak RSS MB':>13}{'KB/doc':>9}"
-            f"{'oversized buckets':>19}{'2w/1w':>7}  {'all runs (s)' if args.scale_repeat > 1 else ''}"
+            f"{'oversized buckets':>19}{'2w/1w':>7}  {'all runs: seconds (CPU stolen by the host)' if args.scale_repeat > 1 else ''}"
         )
         for r in scale:
             one_w = next((x for x in scale if x["docs"] == r["docs"] and x["workers"] == 1), None)
@@ -401,7 +417,7 @@ def main() -> None:
             print(
                 f"{r['docs']:>10}{r['workers']:>8}{r['seconds']:>10.1f}{r['docs'] / r['seconds']:>10.0f}"
                 f"{r['peak_rss_mb']:>13.0f}{1024 * r['peak_rss_mb'] / r['docs']:>9.2f}{r['oversized_buckets']:>19}"
-                f"{ratio:>7}  {' '.join(f'{x:.1f}' for x in r['runs_seconds']) if len(r['runs_seconds']) > 1 else ''}"
+                f"{ratio:>7}  {runs_text(r) if len(r['runs_seconds']) > 1 else ''}"
             )
         print("peak RSS: the dedupe process; each of the two workers peaked at up to "
               f"{max(r['worker_peak_rss_mb'] for r in scale if r['workers'] == 2):.0f} MB more"
@@ -412,6 +428,12 @@ def main() -> None:
     with_passages = passages_scale([int(x) for x in args.passages_scale.split(",") if x], args.workdir)
     if args.json:
         args.json.write_text(json.dumps({"corpora": corpora, "scale": scale, "passages_scale": with_passages}, indent=2))
+
+
+def runs_text(r: dict) -> str:
+    """Every run's seconds, each with the CPU seconds the host took from the machine meanwhile."""
+    return " ".join(f"{x:.1f}" + (f" ({st:.1f})" if st is not None else "")
+                    for x, st in zip(r["runs_seconds"], r["runs_stolen_seconds"]))
 
 
 def passages_scale(sizes: list[int], workdir: Path) -> list[dict]:
