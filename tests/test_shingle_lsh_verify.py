@@ -5,8 +5,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dedupe.config import Config, VerifyConfig
-from dedupe.lsh import band_keys, candidate_pairs
-from dedupe.shingle import Shingler, ShingleSets, ShingleSetsBuilder
+from dedupe.lsh import band_keys, candidate_pairs, signature_pairs
+from dedupe.shingle import RowsBuilder, Shingler, ShingleSets, ShingleSetsBuilder
 from dedupe.verify import Verifier, intersection_size, score_pair
 
 
@@ -101,6 +101,46 @@ def test_oversized_bucket_is_split_but_stays_connected():
     for i, j in pairs.tolist():
         uf.union(i, j)
     assert len(uf.components()) == 1 and len(uf.components()[0]) == n
+
+
+@given(
+    st.integers(0, 60),
+    st.integers(1, 6),
+    st.integers(1, 3),
+    st.sampled_from([np.uint32, np.uint64]),
+    st.integers(1, 3),
+    st.data(),
+)
+def test_pairs_from_signatures_equal_pairs_from_the_key_matrix(n, bands, rows, dtype, threads, data):
+    """signature_pairs (each band's keys made on its thread, rows picked by index) finds the pairs
+    and bucket counts that candidate_pairs finds on band_keys of the picked rows, caps included."""
+    width = bands * rows + data.draw(st.integers(0, 2))
+    values = data.draw(st.lists(st.integers(0, 3), min_size=n * width, max_size=n * width))  # few values: buckets
+    sigs = np.array(values, dtype=dtype).reshape(n, width)
+    among = np.array(sorted(data.draw(st.sets(st.integers(0, max(n - 1, 0)), max_size=n))) if n else [], np.int64)
+    cap = data.draw(st.integers(2, 8))
+    for picked in (None, among):
+        keys = band_keys(sigs if picked is None else sigs[picked], bands, rows)
+        expected, expected_stats = candidate_pairs(keys, cap)
+        got, stats = signature_pairs(sigs, bands, rows, cap, threads, among=picked)
+        assert got.tolist() == expected.tolist() and stats == expected_stats
+
+
+@given(st.lists(st.integers(0, 5), max_size=12), st.sampled_from([None, 1, 3]))
+def test_rows_builder_reads_back_rows_in_order(batch_sizes, width):
+    """Rows added batch by batch come back as one array, in order, growing past its reservation
+    when it must."""
+    builder = RowsBuilder(np.uint32, width, reserve=4)  # a tiny reservation: adding grows it
+    w = width or 1
+    starts = np.cumsum([0, *batch_sizes]) * w
+    batches = [np.arange(a, a + k * w, dtype=np.uint32).reshape((k,) if width is None else (k, w))
+               for a, k in zip(starts.tolist(), batch_sizes)]
+    for b in batches:
+        builder.add(b)
+    assert len(builder) == sum(batch_sizes)
+    out = builder.finish()
+    expected = np.arange(starts[-1], dtype=np.uint32).reshape((-1,) if width is None else (-1, w))
+    assert out.dtype == np.uint32 and out.shape == expected.shape and np.array_equal(out, expected)
 
 
 @given(st.integers(1, 40), st.data())

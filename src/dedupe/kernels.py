@@ -13,8 +13,9 @@ as one byte buffer and do, in one compiled pass per document:
 * :func:`figure_hashes`: the figures a text states, hashed, for the verify stage's figures rule;
 * :func:`word_spans`: each word's hash and span, for the passage stage's fingerprints, and
   :func:`ascii_word_flags`: whether each word is quoted or Titlecase;
-* :func:`band_keys`, :func:`group_pairs`: LSH band keys and the pairs of rows sharing a key (the
-  group-by), without the GIL so that bands can be shared among threads;
+* :func:`band_keys`, :func:`band_column`, :func:`group_pairs`: LSH band keys (all bands, or one
+  band's column) and the pairs of rows sharing a key (the group-by), without the GIL so that
+  bands can be shared among threads;
 * :func:`pair_intersections`: the verify stage's exact overlap for a whole batch of candidate pairs;
 * :func:`seed_shares`, :func:`seeds_in`, :func:`repeated_values`, :func:`seed_groups`,
   :func:`seed_group_pairs`: the passage stage's seeds, hashed from the words (batches shared
@@ -527,6 +528,22 @@ def band_keys(signatures, bands, rows):
             for r in range(rows):
                 acc = _fmix64(acc * _MULT + np.uint64(signatures[i, b * rows + r]))
             out[i, b] = _fmix64(acc ^ np.uint64(b))
+    return out
+
+
+@njit(cache=True, nogil=True)
+def band_column(signatures, among, band, rows):
+    """The keys of one band (as :func:`band_keys` makes them) for the rows ``among`` of
+    ``signatures``: one band's column, without a key matrix or a copy of the rows, and without
+    the GIL, so that bands can be made on threads."""
+    out = np.empty(len(among), dtype=np.uint64)
+    first = band * rows
+    for k in range(len(among)):
+        i = among[k]
+        acc = np.uint64(0)
+        for r in range(rows):
+            acc = _fmix64(acc * _MULT + np.uint64(signatures[i, first + r]))
+        out[k] = _fmix64(acc ^ np.uint64(band))
     return out
 
 

@@ -38,13 +38,13 @@ from .config import Config
 from .engines import LocalEngine
 from .errors import NoDocumentsError, PassageBudgetError
 from .interrupts import checkpoint
-from .lsh import band_keys, candidate_pairs, optimal_params
+from .lsh import optimal_params, signature_pairs
 from .minhash import MinHasher
 from .passages import PassageBatch, PassageStore, find_passages
 from .passages import fingerprints as passage_fingerprints
 from .records import Cluster, Document, Skipped
 from .result import Documents, Result
-from .shingle import Shingler, ShingleSets, ShingleSetsBuilder, hash_width
+from .shingle import RowsBuilder, Shingler, ShingleSets, ShingleSetsBuilder, hash_width
 from .sources import Pending, Texts
 from .verify import Verifier, figure_hashes
 
@@ -474,8 +474,14 @@ class Detector:
         timings["identical"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
-        keys = band_keys(fp.signatures[leaders], self.bands, self.rows)
-        local_pairs, cstats = candidate_pairs(keys, self.config.lsh.max_bucket_size, self.engine.workers)
+        local_pairs, cstats = signature_pairs(
+            fp.signatures,
+            self.bands,
+            self.rows,
+            self.config.lsh.max_bucket_size,
+            self.engine.workers,
+            among=None if len(leaders) == len(fp) else leaders,
+        )
         pairs = leaders[local_pairs] if len(local_pairs) else local_pairs
         timings["lsh"] = time.perf_counter() - t0
 
@@ -629,8 +635,9 @@ class Detector:
         chars: list[int] = []
         dates: list[str | None] = []
         notes: list[tuple[str, ...]] = []
-        sets = ShingleSetsBuilder(np.uint32 if hash_width(self.config.minhash.scheme) == 32 else np.uint64)
-        sigs: list[np.ndarray] = []
+        hashes = np.uint32 if hash_width(self.config.minhash.scheme) == 32 else np.uint64  # and signatures
+        sets = ShingleSetsBuilder(hashes)
+        signatures = RowsBuilder(hashes, self.config.minhash.num_perm)
         digests: list[bytes] = []
         figures = ShingleSetsBuilder(np.uint64) if self.config.verify.distinct_figures else None
         passages: list[tuple[PassageBatch, list[int]]] | None = [] if self.config.passages.enabled else None
@@ -658,7 +665,7 @@ class Detector:
                 dates.extend(mb.dates[k] for k in admitted)
                 notes.extend(mb.notes[k] for k in admitted)
             sets.add(mb.flat, mb.offsets, rows)
-            sigs.append(mb.signatures if whole else mb.signatures[rows])
+            signatures.add(mb.signatures if whole else mb.signatures[rows])
             digests.extend(mb.digests if whole else (mb.digests[k] for k in rows))
             if figures is not None and mb.figures is not None:
                 figures.add(*mb.figures, rows)
@@ -677,8 +684,6 @@ class Detector:
         if not ids and not allow_empty:
             first = f", first: {skipped[0].source}: {skipped[0].reason})" if skipped else ")"
             raise NoDocumentsError(f"no documents to process ({len(skipped)} inputs skipped{first}")
-        num_perm = self.config.minhash.num_perm
-        signatures = np.concatenate(sigs) if sigs else np.empty((0, num_perm), dtype=np.uint32)
         kept: Sequence[str] | None = texts  # type: ignore[assignment]
         if texts is not None and locate_texts:
             kept = Texts(
@@ -696,7 +701,7 @@ class Detector:
             dates,
             notes,
             sets.finish(),
-            signatures,
+            signatures.finish(),
             digests,
             None if figures is None else figures.finish(),
             None if passages is None else PassageStore.build(passages, self.config.passages.ngram),

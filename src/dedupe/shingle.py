@@ -275,17 +275,51 @@ class ShingleSets(Sequence[np.ndarray]):
         )
 
 
-class ShingleSetsBuilder:
-    """Collects sets batch by batch into one array, so the batches' own arrays can be freed as they
-    arrive and the sets are copied once.
+class RowsBuilder:
+    """Rows of ``width`` values (or single values, ``width`` None) appended batch by batch into
+    one array, so that the batches' own arrays can be freed as they arrive and each value is
+    copied once, as it arrives, instead of all at the end (a concatenation of a million
+    documents' signatures fills 512 MB of fresh memory at once, on one thread).
 
     The array is reserved large and untouched (a quarter of the machine's memory, as address space:
     pages cost memory only once written), so it rarely has to grow; :meth:`finish` gives the unused
-    tail back. Growing past the reservation doubles it (one copy)."""
+    tail back. Growing past the reservation doubles it (one copy). ``reserve``: values to
+    reserve instead."""
+
+    def __init__(self, dtype: np.dtype | type, width: int | None = None, reserve: int | None = None) -> None:
+        self._flat = _reserve(np.dtype(dtype)) if reserve is None else np.empty(reserve, dtype=dtype)
+        self._width = 1 if width is None else width
+        self._shape: tuple[int, ...] = () if width is None else (width,)
+        self._used = 0  # values, not rows
+
+    def __len__(self) -> int:
+        return self._used // self._width
+
+    def add(self, rows: np.ndarray) -> None:
+        values = rows.reshape(-1)
+        need = self._used + len(values)
+        if need > len(self._flat):
+            grown = np.empty(max(need, 2 * len(self._flat)), dtype=self._flat.dtype)
+            grown[: self._used] = self._flat[: self._used]
+            self._flat = grown
+        self._flat[self._used : need] = values
+        self._used = need
+
+    def finish(self) -> np.ndarray:
+        """The rows added, as one array (the builder is left empty)."""
+        flat = self._flat
+        flat.resize(self._used, refcheck=False)  # shrinks in place: the untouched tail is released
+        self._flat = np.empty(0, dtype=flat.dtype)
+        self._used = 0
+        return flat.reshape(-1, *self._shape)
+
+
+class ShingleSetsBuilder:
+    """Collects sets batch by batch into one array (a :class:`RowsBuilder`), so the batches' own
+    arrays can be freed as they arrive and the sets are copied once."""
 
     def __init__(self, dtype: np.dtype | type) -> None:
-        self._flat = _reserve(np.dtype(dtype))
-        self._used = 0
+        self._flat = RowsBuilder(dtype)
         self._starts: list[np.ndarray] = []
         self._ends: list[np.ndarray] = []
 
@@ -304,20 +338,13 @@ class ShingleSetsBuilder:
             )
             sizes = hi - lo
             starts = np.cumsum(sizes) - sizes
-        need = self._used + len(chunk)
-        if need > len(self._flat):
-            grown = np.empty(max(need, 2 * len(self._flat)), dtype=self._flat.dtype)
-            grown[: self._used] = self._flat[: self._used]
-            self._flat = grown
-        self._flat[self._used : need] = chunk
-        self._starts.append(starts + self._used)
-        self._ends.append(starts + (hi - lo) + self._used)
-        self._used = need
+        used = len(self._flat)
+        self._flat.add(chunk)
+        self._starts.append(starts + used)
+        self._ends.append(starts + (hi - lo) + used)
 
     def finish(self) -> ShingleSets:
-        flat = self._flat
-        flat.resize(self._used, refcheck=False)  # shrinks in place: the untouched tail is released
-        self._flat = np.empty(0, dtype=flat.dtype)
+        flat = self._flat.finish()
         if not self._starts:
             return ShingleSets(flat, np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))
         return ShingleSets(flat, np.concatenate(self._starts), np.concatenate(self._ends))
