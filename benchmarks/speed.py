@@ -29,7 +29,8 @@ objects, and its clusters must equal dedupe's. ``--scale`` runs dedupe alone on 
 with one worker and two (time, peak RSS, bytes per document, the two-worker speed-up, and whether
 both found the same clusters) to show how it grows, ``--scale-repeat`` times in turn (the fastest
 of each is reported, with every run's seconds); ``--passages-scale`` runs the default scan
-(shared passages on) with two workers, for its time and memory.
+(shared passages on) with two workers, for its time and memory. An untimed scan of a small corpus
+comes first, so that no timed run includes the compilation of dedupe's kernels.
 """
 
 from __future__ import annotations
@@ -375,6 +376,7 @@ def main() -> None:
         return
     args.workdir.mkdir(parents=True, exist_ok=True)
     global STEPS
+    warm_up(args.workdir)
     corpora = []
     reuters = None if args.no_reuters else reuters_corpus(args.workdir)
     if reuters is not None:
@@ -428,6 +430,19 @@ def main() -> None:
     with_passages = passages_scale([int(x) for x in args.passages_scale.split(",") if x], args.workdir)
     if args.json:
         args.json.write_text(json.dumps({"corpora": corpora, "scale": scale, "passages_scale": with_passages}, indent=2))
+
+
+def warm_up(workdir: Path) -> None:
+    """One untimed default scan (two workers, shared passages on) of a small corpus first, so that
+    every kernel any run uses is compiled and in numba's disk cache: after an install, or after a
+    change to ``dedupe/kernels.py``, the first run compiles them (tens of seconds), and the run
+    that happened to be first would be timed with it."""
+    t0 = time.perf_counter()
+    c = make_corpus(workdir / "news-2000.jsonl", 2000)
+    res = spawn("--run", "dedupe", "--corpus", str(c), "--workers", "2", "--passages",
+                "--out", str(workdir / "out-warm-up.json"))
+    print(f"warm-up (kernels compiled and cached, not timed): {time.perf_counter() - t0:.1f} s"
+          + (f", failed: {res['error']}" if "error" in res else ""))
 
 
 def runs_text(r: dict) -> str:
