@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -141,6 +142,9 @@ def test_rows_builder_reads_back_rows_in_order(batch_sizes, width):
     out = builder.finish()
     expected = np.arange(starts[-1], dtype=np.uint32).reshape((-1,) if width is None else (-1, w))
     assert out.dtype == np.uint32 and out.shape == expected.shape and np.array_equal(out, expected)
+    wrong = np.zeros((1, w + 1), np.uint32) if width else np.zeros((1, 1), np.uint32)
+    with pytest.raises(ValueError):  # rows of another width would be misread, not refused
+        builder.add(wrong)
 
 
 @given(st.integers(1, 40), st.data())

@@ -288,14 +288,15 @@ class RowsBuilder:
 
     def __init__(self, dtype: np.dtype | type, width: int | None = None, reserve: int | None = None) -> None:
         self._flat = _reserve(np.dtype(dtype)) if reserve is None else np.empty(reserve, dtype=dtype)
-        self._width = 1 if width is None else width
-        self._shape: tuple[int, ...] = () if width is None else (width,)
+        self._shape: tuple[int, ...] = () if width is None else (width,)  # of a row
         self._used = 0  # values, not rows
 
     def __len__(self) -> int:
-        return self._used // self._width
+        return self._used // (self._shape[0] if self._shape else 1)
 
     def add(self, rows: np.ndarray) -> None:
+        if rows.shape[1:] != self._shape:
+            raise ValueError(f"rows of shape {rows.shape[1:]} added to rows of shape {self._shape}")
         values = rows.reshape(-1)
         need = self._used + len(values)
         if need > len(self._flat):
