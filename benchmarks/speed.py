@@ -275,12 +275,18 @@ def fastest(repeat: int, *argv: str) -> dict:
     """The quickest of ``repeat`` runs of one method (each in its own process): a short run on a
     shared machine is slowed by whatever else runs, never sped up, so the minimum is the least
     disturbed measure. Its result carries every run's seconds."""
-    runs = [spawn(*argv) for _ in range(repeat)]
+    return quickest([spawn(*argv) for _ in range(repeat)])
+
+
+def quickest(runs: list[dict]) -> dict:
+    """The quickest of these runs, carrying every finished run's seconds and the CPU the host
+    stole meanwhile; the last run's error when none finished."""
     done = [r for r in runs if "seconds" in r]
     if not done:
         return runs[-1]
     best = min(done, key=lambda r: r["seconds"])
-    return {**best, "runs_seconds": [r["seconds"] for r in done]}
+    return {**best, "runs_seconds": [r["seconds"] for r in done],
+            "runs_stolen_seconds": [r.get("stolen_seconds") for r in done]}
 
 
 # ---- the run --------------------------------------------------------------------------------
@@ -397,12 +403,10 @@ def main() -> None:
                 runs[w].append(spawn("--run", "dedupe", "--corpus", str(c), "--workers", str(w), "--out", str(out)))
         outs = {}
         for w in (1, 2):
-            done = [r for r in runs[w] if "seconds" in r]
-            if not done:
-                print(f"scale {n}, {w} workers: {runs[w][-1]['error']}")
+            res = quickest(runs[w])
+            if "error" in res:
+                print(f"scale {n}, {w} workers: {res['error']}")
                 continue
-            res = {**min(done, key=lambda r: r["seconds"]), "runs_seconds": [r["seconds"] for r in done],
-                   "runs_stolen_seconds": [r.get("stolen_seconds") for r in done]}
             outs[w] = res.pop("clusters", None)
             scale.append({"docs": n, "workers": w, **res})
         if len(outs) == 2:

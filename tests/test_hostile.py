@@ -228,7 +228,6 @@ def busy_corpus(tmp_path_factory) -> Path:
 )
 def test_ctrl_c_stops_cleanly_with_130(tmp_path, busy_corpus, workers, after):
     """Any moment of a run, while modules load and kernels compile as while it scans."""
-    corpus = busy_corpus
     out = tmp_path / "out.json"
     proc = subprocess.Popen(
         [
@@ -236,7 +235,7 @@ def test_ctrl_c_stops_cleanly_with_130(tmp_path, busy_corpus, workers, after):
             "-m",
             "dedupe",
             "scan",
-            str(corpus),
+            str(busy_corpus),
             "-f",
             "json",
             "-o",
