@@ -157,8 +157,9 @@ def test_extend_kernel_equals_python(a, b, max_gap, reverse, data):
 
 
 def _align_pair_reference(a, b, fa, fb, seeds, cfg):
-    """The Python alignment of one document pair (chain the seeds, extend, test, drop contained
-    alignments), which :func:`dedupe.kernels.align_runs` replaced."""
+    """The Python alignment of one document pair (chain the seeds, extend, cut where the sides state
+    different figures, test, drop contained alignments), which :func:`dedupe.kernels.align_runs`
+    replaced."""
     from difflib import SequenceMatcher
 
     from dedupe.passages import Alignment, min_seeds
@@ -187,6 +188,30 @@ def _align_pair_reference(a, b, fa, fb, seeds, cfg):
         names = sum(int(titled[offset + blk[side] : offset + blk[side] + blk[2]].sum()) for blk in blocks)
         return names / matched if matched else 1.0
 
+    def figures(fp, lo, hi):
+        return {int(w) for w, f in zip(fp.words[lo:hi], fp.figure[lo:hi]) if f}
+
+    def apart(x, y):
+        return bool(x - y) and bool(y - x)
+
+    def pieces(blocks, a0, a1, b0, b1):
+        """The alignment cut after each block followed by figures that differ on the two sides, or whole."""
+        cuts = []
+        for r in range(len(blocks) - 1):
+            x = figures(fa, a0 + blocks[r][0] + blocks[r][2], a0 + blocks[r + 1][0])
+            y = figures(fb, b0 + blocks[r][1] + blocks[r][2], b0 + blocks[r + 1][1])
+            if apart(x, y):
+                cuts.append(r)
+        if not cuts:
+            return [(a0, a1, b0, b1, blocks, False, False)]
+        out, lo = [], 0
+        for hi in [*cuts, len(blocks) - 1]:
+            first, last = blocks[lo], blocks[hi]
+            span = (a0 + first[0], a0 + last[0] + last[2], b0 + first[1], b0 + last[1] + last[2])
+            out.append((*span, blocks[lo : hi + 1], lo > 0, hi < len(blocks) - 1))
+            lo = hi + 1
+        return out
+
     out = []
     for first_a, first_b, last_a, last_b, count in done:
         if count < min_seeds(cfg):
@@ -194,23 +219,28 @@ def _align_pair_reference(a, b, fa, fb, seeds, cfg):
         a1, b1 = _extend_reference(wa, wb, last_a + n, last_b + n, cfg.max_gap)
         ea, eb = _extend_reference(wa[::-1], wb[::-1], len(wa) - first_a, len(wb) - first_b, cfg.max_gap)
         a0, b0 = len(wa) - ea, len(wb) - eb
-        la, lb = a1 - a0, b1 - b0
-        quoted = bool(fa.quoted[a0:a1].all() and fb.quoted[b0:b1].all())
-        min_len = cfg.min_quote_words if quoted else cfg.min_words
-        if min(la, lb) < min_len:
-            continue
         matcher = SequenceMatcher(None, wa[a0:a1], wb[b0:b1], autojunk=False)
-        blocks = [tuple(m) for m in matcher.get_matching_blocks() if m.size]
-        matched = sum(blk[2] for blk in blocks)
-        sim = 2 * matched / (la + lb)
-        if matched < min_len or sim < cfg.min_similarity:
+        whole = [tuple(m) for m in matcher.get_matching_blocks() if m.size]
+        if min(a1 - a0, b1 - b0) < min(cfg.min_words, cfg.min_quote_words):
             continue
-        if (
-            min(name_share(fa.titled, a0, blocks, 0), name_share(fb.titled, b0, blocks, 1))
-            > cfg.max_name_share
-        ):
-            continue
-        out.append(Alignment(a, a0, a1, b, b0, b1, sim))
+        for p0, p1, q0, q1, blocks, cut_before, cut_after in pieces(whole, a0, a1, b0, b1):
+            la, lb = p1 - p0, q1 - q0
+            quoted = bool(fa.quoted[p0:p1].all() and fb.quoted[q0:q1].all())
+            min_len = cfg.min_quote_words if quoted else cfg.min_words
+            if min(la, lb) < min_len:
+                continue
+            matched = sum(blk[2] for blk in blocks)
+            sim = 2 * matched / (la + lb)
+            if matched < min_len or sim < cfg.min_similarity:
+                continue
+            if (
+                min(name_share(fa.titled, a0, blocks, 0), name_share(fb.titled, b0, blocks, 1))
+                > cfg.max_name_share
+            ):
+                continue
+            before = cut_before or apart(figures(fa, max(p0 - 2, 0), p0), figures(fb, max(q0 - 2, 0), q0))
+            after = cut_after or apart(figures(fa, p1, p1 + 2), figures(fb, q1, q1 + 2))
+            out.append(Alignment(a, p0, p1, b, q0, q1, sim, int(before) + int(after)))
     keep = []  # drop alignments inside another on both sides: longest first
     for x in sorted(out, key=lambda x: (x.a0 - x.a1, x.a0, x.b0)):
         if not any(y.a0 <= x.a0 and x.a1 <= y.a1 and y.b0 <= x.b0 and x.b1 <= y.b1 for y in keep):
@@ -246,12 +276,15 @@ def test_align_kernel_equals_python(docs, data, ngram, max_gap, min_words, min_q
     )
     fps = []
     for words in docs:
-        flags = data.draw(st.lists(st.integers(0, 3), min_size=len(words), max_size=len(words)))
+        flags = data.draw(st.lists(st.integers(0, 7), min_size=len(words), max_size=len(words)))
         span = np.arange(len(words), dtype=np.int64)
         quoted = np.array([f & 1 for f in flags], dtype=bool)
         titled = np.array([f & 2 for f in flags], dtype=bool)
+        figure = np.array([f & 4 for f in flags], dtype=bool)
         fps.append(
-            PassageFingerprint(np.array(words, dtype=np.uint64), span, span + 1, quoted, titled, ngram)
+            PassageFingerprint(
+                np.array(words, dtype=np.uint64), span, span + 1, quoted, titled, ngram, figure
+            )
         )
     seeds = seed_pairs(fps, cfg)
     if not len(seeds):

@@ -198,7 +198,8 @@ def _word_fingerprints(docs: list[list[int]], ngram: int) -> list[PassageFingerp
 
 def _seed_pairs_by_definition(fps: list[PassageFingerprint], cfg: PassagesConfig) -> list[tuple[int, ...]]:
     """Every pair of occurrences, in two documents, of a seed found in 2 to max_ngram_docs
-    documents and at most 4 x max_ngram_docs times."""
+    documents and at most 4 x max_ngram_docs times; for a seed found more widely (or more
+    often), each occurrence paired with the first occurrence in the smallest document."""
     where: dict[int, list[tuple[int, int]]] = {}
     for d, fp in enumerate(fps):
         for p, h in enumerate(fp.seeds.tolist()):
@@ -206,8 +207,13 @@ def _seed_pairs_by_definition(fps: list[PassageFingerprint], cfg: PassagesConfig
     pairs = []
     for occ in where.values():
         docs = {d for d, _ in occ}
-        if 2 <= len(docs) <= cfg.max_ngram_docs and len(occ) <= 4 * cfg.max_ngram_docs:
+        if len(docs) < 2:
+            continue
+        if len(docs) <= cfg.max_ngram_docs and len(occ) <= 4 * cfg.max_ngram_docs:
             pairs += [(*x, *y) for x in occ for y in occ if x[0] < y[0]]
+        else:
+            hub = min(occ)
+            pairs += [(*hub, *y) for y in occ if y[0] != hub[0]]
     return sorted(pairs, key=lambda r: (r[0], r[2], r[1], r[3]))
 
 
@@ -216,15 +222,17 @@ def _seed_pairs_by_definition(fps: list[PassageFingerprint], cfg: PassagesConfig
     st.integers(2, 3),
     st.integers(2, 6),
     st.sampled_from([1, 3, 17, 1 << 26]),
+    st.integers(1, 5),
 )
-def test_seed_pairs_in_shares_equal_the_definition(docs, ngram, max_docs, share):
+def test_seed_pairs_in_shares_equal_the_definition(docs, ngram, max_docs, share, parts):
     """Seeds grouped one share of the hash range at a time (any share size: one share, or many
     more than there are seeds) give exactly the pairs of the definition, in (doc, doc, pos, pos)
-    order; the budget counts them all and refuses one pair too many, naming what it counted."""
+    order; the parts of the document pairs split them without loss or overlap, each pair's rows
+    in one part; the count bounds them, and a budget one row short is refused."""
     from unittest import mock
 
     from dedupe import passages
-    from dedupe.errors import PassageBudgetError
+    from dedupe.passages import _OverBudget, seed_pair_count
 
     cfg = PassagesConfig(ngram=ngram, max_ngram_docs=max_docs)
     fps = _word_fingerprints(docs, ngram)
@@ -232,19 +240,62 @@ def test_seed_pairs_in_shares_equal_the_definition(docs, ngram, max_docs, share)
     with mock.patch.object(passages, "_SEED_SHARE", share):
         got = seed_pairs(fps, cfg)
         assert [tuple(r) for r in got.tolist()] == expected
+        assert seed_pair_count(fps, cfg) >= len(expected)  # repeats within a document counted too
         everyone = np.ones(len(fps), dtype=bool)  # the index's path, with no budget
         assert np.array_equal(seed_pairs(fps, cfg, everyone), got)
+        split = [seed_pairs(fps, cfg, part=(p, parts)) for p in range(parts)]
+        joined = np.concatenate(split)
+        joined = joined[np.lexsort((joined[:, 3], joined[:, 1], joined[:, 2], joined[:, 0]))]
+        assert np.array_equal(joined, got)
+        owner = {(a, b): p for p, rows in enumerate(split) for a, _, b, _ in rows.tolist()}
+        assert all(owner[(a, b)] == p for p, rows in enumerate(split) for a, _, b, _ in rows.tolist())
         if expected:
-            tight = PassagesConfig(
-                ngram=ngram, max_ngram_docs=max_docs, max_seed_pairs=len(expected) - 1 or 1
-            )
-            if len(expected) > tight.max_seed_pairs:
-                try:
-                    seed_pairs(fps, tight)
-                except PassageBudgetError as err:
-                    assert "passages.max_seed_pairs" in str(err)
-                else:
-                    raise AssertionError("the budget let too many pairs through")
+            try:
+                seed_pairs(fps, cfg, budget=len(expected) - 1)
+            except _OverBudget:
+                pass
+            else:
+                raise AssertionError("the budget let too many pairs through")
+
+
+def test_widely_printed_text_is_one_group_at_any_document_frequency():
+    """A passage printed in more documents than max_ngram_docs is paired as a star, not dropped:
+    one group holding every copy, however many, in linear rows."""
+    from dedupe.passages import find_passages
+
+    rng = np.random.default_rng(5)
+    quote = rng.integers(1_000, 2_000, 30).tolist()
+    for k in (3, 12, 40):
+        docs = []
+        for d in range(k + 5):
+            filler = rng.integers(10_000, 10**9, 60).tolist()
+            docs.append(filler[:20] + quote + filler[20:] if d < k else filler)
+        cfg = PassagesConfig(ngram=3, max_ngram_docs=5)
+        fps = _word_fingerprints(docs, cfg.ngram)
+        ids = [f"d{d:03d}" for d in range(len(docs))]
+        texts = [" ".join(["w"] * len(x)) for x in docs]
+        groups, _, stats, _ = find_passages(fps, ids, texts, cfg)
+        assert len(groups) == 1 and groups[0].documents == k
+        if k > cfg.max_ngram_docs:
+            assert stats["seed_pairs"] == (k - 1) * (len(quote) - cfg.ngram + 1)
+
+
+def test_passes_give_the_alignments_of_one_pass():
+    """Past max_seed_pairs the pairs are made and aligned in passes: the same alignments, in order."""
+    from dedupe.passages import align_all
+
+    rng = np.random.default_rng(9)
+    base = rng.integers(0, 400, 400).tolist()
+    docs = [base[s : s + 120] + rng.integers(0, 400, 10).tolist() for s in range(0, 280, 14)]
+    cfg = PassagesConfig(ngram=3)
+    fps = _word_fingerprints(docs, cfg.ngram)
+    one: dict = {}
+    whole = align_all(fps, cfg, stats=one)
+    assert one["passage_passes"] == 1 and len(whole) > 10
+    tight = PassagesConfig(ngram=3, max_seed_pairs=max(1, one["seed_pairs"] // 7))
+    many: dict = {}
+    assert align_all(fps, tight, stats=many) == whole
+    assert many["passage_passes"] >= 7 and many["seed_pairs"] == one["seed_pairs"]
 
 
 @given(
@@ -794,6 +845,6 @@ def test_batch_fingerprints_equal_one_text_at_a_time(texts):
     got = fingerprints(texts, shingler, cfg.passages)
     want = PassageBatch.of([fingerprint(t, shingler, cfg.passages) for t in texts], cfg.passages.ngram)
     assert len(got) == len(want) == len(texts)
-    for name in ("words", "starts", "ends", "quoted", "titled", "offsets"):
+    for name in ("words", "starts", "ends", "quoted", "titled", "figure", "offsets"):
         g, w = getattr(got, name), getattr(want, name)
         assert g.dtype == w.dtype and np.array_equal(g, w), name

@@ -157,11 +157,21 @@ def test_reuters_repeats_are_found(reuters_stories):
     assert len(result.clusters) > 50
     texts = {s["id"]: s["text"] for s in reuters_stories}
     v = cfg.verify
-    for p in result.pairs:  # every accepted pair passes a threshold by its exact score
-        assert (
-            p.jaccard >= v.jaccard_threshold
-            or max(p.containment_a_in_b, p.containment_b_in_a) >= v.containment_threshold
-        )
+    chars = {d.id: d.chars for d in result.documents}
+    for p in result.pairs:  # every accepted pair passes the rule it names, by its exact figures
+        assert passes_rule(p, v, chars), p
+        assert not p.template
+    assert {p.match for p in result.pairs} >= {"identical", "jaccard", "containment", "aligned"}
+    # every cluster member's printed scores are against the document it matched, and pass
+    scores = {(p.a, p.b): p for p in result.pairs}
+    for c in result.clusters:
+        for m in c.scores:
+            if m.id == c.representative:
+                assert m.relation == "source" and m.match is None
+                continue
+            pair = scores[tuple(sorted((m.id, m.matched_to)))]
+            assert m.match == pair.match and m.jaccard == pair.jaccard
+            assert m.relation in ("identical", "reprint", "trimmed", "extended", "edited")
     # an exact repeat in the corpus: every pair of stories with the same text shares a cluster
     by_text: dict[str, list[str]] = {}
     for doc_id, text in texts.items():
@@ -171,6 +181,20 @@ def test_reuters_repeats_are_found(reuters_stories):
     cluster_of = result.cluster_of()
     for ids in repeats:
         assert len({cluster_of[i] for i in ids}) == 1
+
+
+def passes_rule(p, v, chars) -> bool:
+    """Whether a pair's figures pass the rule its ``match`` names."""
+    if p.match == "identical":
+        return p.jaccard == 1.0
+    if p.match == "jaccard":
+        return p.jaccard >= v.jaccard_threshold
+    if p.match == "containment":
+        return max(p.containment_a_in_b, p.containment_b_in_a) >= v.containment_threshold
+    if p.match == "aligned":
+        shorter = p.aligned_a if chars[p.a] <= chars[p.b] else p.aligned_b
+        return shorter >= v.aligned_threshold
+    return False
 
 
 def test_chains_are_split_into_stars():
@@ -214,7 +238,17 @@ def test_templated_notices_with_other_figures_are_not_reprints():
     assert {frozenset(c.members) for c in result.clusters} == {
         frozenset({"mon", "mon-reprint", "mon-trimmed"})
     }
-    merged = Detector(Config().replace({"verify.distinct_figures": False})).run(docs)
+    # without the figures rule, the passages' evidence still keeps them apart: their aligned text
+    # states other figures at the same places
+    evidence = Detector(Config().replace({"verify.distinct_figures": False})).run(docs)
+    assert {frozenset(c.members) for c in evidence.clusters} == {
+        frozenset({"mon", "mon-reprint", "mon-trimmed"})
+    }
+    pair = {(p.a, p.b): p for p in evidence.pairs}
+    assert ("mon", "tue") not in pair and evidence.stats["rejected_templates"] >= 1
+    merged = Detector(Config().replace({"verify.distinct_figures": False, "passages.enabled": False})).run(
+        docs
+    )
     assert {frozenset(c.members) for c in merged.clusters} == {
         frozenset({"mon", "tue", "mon-reprint", "mon-trimmed"})
     }

@@ -9,12 +9,17 @@ it takes every remaining document that passes against it directly, then the next
 and so on; a document that passes against no center is left unclustered. So every member of a
 reported cluster matches its center by the rule itself, and no cluster is a chain.
 
-Every cluster carries its evidence: each member's scores against the representative, and
-its cohesion (minimum and mean pairwise Jaccard).
+Each cluster has a source, its representative (the earliest by date, else the fullest text),
+which ``dedup`` keeps. Every member carries its evidence (:class:`~dedupe.records.MemberScore`):
+the document it was matched to (the center; the center itself, to the source) with its scores
+against that document and the rule that accepted the pair, so no printed score contradicts the
+printed rule; and what it is to the source (identical, reprint, trimmed, extended, edited) with
+the spans that differ. The cluster's cohesion is its minimum and mean pairwise Jaccard.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -87,23 +92,28 @@ def build_clusters(
     chars: Sequence[int],
     dates: Sequence[str | None],
     rule: str,
-    pair_scores: Callable[[int, int], tuple[float, float, float, float]],
+    member: Callable[[int, int, int], MemberScore],
+    jaccard: Callable[[int, int], float],
     signatures: np.ndarray,
     passes: Callable[[int, int], bool] | None = None,
 ) -> list[Cluster]:
     """Scored clusters from accepted index pairs.
 
-    ``pair_scores(i, j)`` returns (jaccard_estimate, jaccard, containment i in j, containment j in i);
-    ``passes(i, j)``, when given, splits chained components into stars (see the module docstring).
+    ``member(m, matched, source)`` gives member m's :class:`MemberScore`: its scores against the
+    document it was matched to, and its relation to the cluster's source (``m == source``: the
+    source's own); ``jaccard(i, j)`` the exact Jaccard of a pair; ``passes(i, j)``, when given,
+    splits chained components into stars whose every member passes against the center (see the
+    module docstring).
     """
     groups = components(n, accepted)
+    degree = np.bincount(np.asarray(accepted, dtype=np.int64).ravel(), minlength=n).tolist() if groups else []
+
+    def order_key(m: int) -> tuple:
+        # the best connected document first (a wire story is matched by each of its reprints)
+        return (-degree[m], *representative_key(m, ids, chars, dates, rule))
+
+    centers: list[int | None] = []
     if passes is not None:
-        degree = np.bincount(np.asarray(accepted, dtype=np.int64).ravel(), minlength=n).tolist()
-
-        def order_key(m: int) -> tuple:
-            # the best connected document first (a wire story is matched by each of its reprints)
-            return (-degree[m], *representative_key(m, ids, chars, dates, rule))
-
         split = []
         for comp in groups:
             center = min(comp, key=order_key)
@@ -112,34 +122,39 @@ def build_clusters(
             else:
                 split.extend(_stars(comp, order_key, passes))
         groups = split
+        centers = [min(comp, key=order_key) for comp in groups]
+    else:
+        centers = [None] * len(groups)
     clusters = []
-    for comp in groups:
+    for comp, center in zip(groups, centers):
         comp.sort(key=lambda m: ids[m])
         rep = choose_representative(comp, ids, chars, dates, rule)
-        scores = []
-        for m in comp:
-            est, jac, c_m_in_rep, c_rep_in_m = pair_scores(m, rep) if m != rep else (1.0, 1.0, 1.0, 1.0)
-            scores.append(MemberScore(ids[m], est, jac, c_m_in_rep, c_rep_in_m))
+
+        def matched(m: int, center: int | None = center, rep: int = rep) -> int:
+            # a member was matched to its star's center, the center to the source (it passes
+            # against every member); without stars (split_chains off), to the source
+            return rep if center is None or m == center else center
+
         clusters.append(
             Cluster(
                 id=ids[comp[0]],
                 members=tuple(ids[m] for m in comp),
                 representative=ids[rep],
-                scores=tuple(scores),
-                cohesion=cohesion(comp, pair_scores, signatures),
+                scores=tuple(member(m, matched(m), rep) for m in comp),
+                cohesion=cohesion(comp, jaccard, signatures),
             )
         )
     clusters.sort(key=lambda c: c.id)
     return clusters
 
 
-def cohesion(comp: Sequence[int], pair_scores: Callable, signatures: np.ndarray) -> Cohesion:
+def cohesion(comp: Sequence[int], jaccard: Callable[[int, int], float], signatures: np.ndarray) -> Cohesion:
     """Minimum and mean pairwise Jaccard: exact for small clusters, from signatures for large ones."""
     if len(comp) == 2:  # most clusters: one pair, its Jaccard both the minimum and the mean
-        value = pair_scores(comp[0], comp[1])[1]
+        value = jaccard(comp[0], comp[1])
         return Cohesion(value, float(value), exact=True)
     if len(comp) <= EXACT_COHESION_LIMIT:
-        values = [pair_scores(a, b)[1] for k, a in enumerate(comp) for b in comp[k + 1 :]]
+        values = [jaccard(a, b) for k, a in enumerate(comp) for b in comp[k + 1 :]]
         return Cohesion(min(values), float(np.mean(values)), exact=True)
     sig = signatures[list(comp)]
     m = len(comp)
@@ -149,3 +164,108 @@ def cohesion(comp: Sequence[int], pair_scores: Callable, signatures: np.ndarray)
         total += float(agree.sum())
         lowest = min(lowest, float(agree.min()))
     return Cohesion(lowest, total / (m * (m - 1) / 2), exact=False)
+
+
+_DIFF_LIMIT = 3000  # words: longer aligned spans are diffed by their similarity alone
+
+
+class Explainer:
+    """What each cluster member is to its source, read from the passages the two share: the
+    source's text they do not cover was dropped, the member's text they do not cover was added,
+    and inside each aligned span the words that differ were changed (a compiled diff of the two
+    spans' words, :func:`dedupe.kernels.matching_blocks`). Spans are characters of the texts.
+
+    ``evidence``: the passage stage's :class:`~dedupe.passages.PairEvidence`; ``store``: the
+    documents' passage fingerprints; ``chars``: each document's characters."""
+
+    def __init__(self, evidence: Any, store: Any, chars: Sequence[int]) -> None:
+        self.store, self.chars = store, chars
+        cols = evidence.alignments.cols
+        self.cols, self.similarity = cols, evidence.alignments.similarity
+        self.n = max(len(chars), 1)
+        self.keys = cols[:, 0] * self.n + cols[:, 3]  # in pair order: sorted
+
+    def __call__(self, score: MemberScore, m: int, rep: int) -> MemberScore:
+        if m == rep:
+            return score
+        a, b = (m, rep) if m < rep else (rep, m)
+        lo, hi = np.searchsorted(self.keys, [a * self.n + b, a * self.n + b + 1])
+        if lo == hi:  # no passage between them: the relation the scores show
+            added = max(0, self.chars[m] - self.chars[rep]) if score.relation == "extended" else 0
+            return dataclasses.replace(score, added_chars=added)
+        rows = self.cols[lo:hi]
+        m_first = a == m
+        m_spans = rows[:, 1:3] if m_first else rows[:, 4:6]
+        s_spans = rows[:, 4:6] if m_first else rows[:, 1:3]
+        diffs: list[tuple[str, int, int]] = []
+        changed = 0
+        store = self.store
+        words_m, words_s = store.words_of(m), store.words_of(rep)
+        for (m0, m1), (s0, s1), sim in zip(
+            m_spans.tolist(), s_spans.tolist(), self.similarity[lo:hi].tolist()
+        ):
+            if sim >= 1.0 and m1 - m0 == s1 - s0:
+                continue
+            if max(m1 - m0, s1 - s0) > _DIFF_LIMIT:
+                changed += round((1 - sim) * ((m1 - m0) + (s1 - s0)) / 2)
+                continue
+            for gm0, gm1, gs0, gs1 in _gaps(words_m[m0:m1], words_s[s0:s1]):
+                if gm1 > gm0 and gs1 > gs0:
+                    diffs.append(("changed", *store.char_span(m, m0 + gm0, m0 + gm1)))
+                    changed += max(gm1 - gm0, gs1 - gs0)
+                elif gm1 > gm0:
+                    diffs.append(("added", *store.char_span(m, m0 + gm0, m0 + gm1)))
+                else:
+                    diffs.append(("dropped", *store.char_span(rep, s0 + gs0, s0 + gs1)))
+        for w0, w1 in _uncovered(s_spans, len(words_s)):
+            diffs.append(("dropped", *store.char_span(rep, w0, w1)))
+        for w0, w1 in _uncovered(m_spans, len(words_m)):
+            diffs.append(("added", *store.char_span(m, w0, w1)))
+        kinds = {k for k, _, _ in diffs}
+        if score.match == "identical":
+            relation = "identical"
+        elif not kinds and not changed:
+            relation = "reprint"
+        elif kinds == {"dropped"} and not changed:
+            relation = "trimmed"
+        elif kinds == {"added"} and not changed:
+            relation = "extended"
+        else:
+            relation = "edited"
+        dropped = sum(e - s for k, s, e in diffs if k == "dropped")
+        added = sum(e - s for k, s, e in diffs if k == "added")
+        source_chars = max(1, self.chars[rep])
+        return dataclasses.replace(
+            score,
+            relation=relation,
+            kept=max(0.0, 1.0 - dropped / source_chars),
+            added_chars=added,
+            changed_words=changed,
+            differences=tuple(sorted(diffs, key=lambda d: (d[0] != "dropped", d[1], d[2], d[0]))),
+        )
+
+
+def _gaps(x: np.ndarray, y: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """The runs of ``x`` and ``y`` between their matching blocks: ``(x0, x1, y0, y1)``, either side
+    possibly empty, never both."""
+    from .kernels import matching_blocks
+
+    out = []
+    i = j = 0
+    for bi, bj, k in [*matching_blocks(x, y).tolist(), [len(x), len(y), 0]]:
+        if bi > i or bj > j:
+            out.append((i, bi, j, bj))
+        i, j = bi + k, bj + k
+    return out
+
+
+def _uncovered(spans: np.ndarray, size: int) -> list[tuple[int, int]]:
+    """The word ranges of ``[0, size)`` that no span ``[w0, w1)`` covers."""
+    out, at = [], 0
+    for w0, w1 in sorted(spans.tolist()):
+        if w0 > at:
+            out.append((at, w0))
+        at = max(at, w1)
+    if at < size:
+        out.append((at, size))
+    return out

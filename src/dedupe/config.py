@@ -114,8 +114,21 @@ class LSHConfig:
     )
 
 
+PROFILES = {
+    "exact": ("identical",),
+    "near": ("identical", "jaccard"),
+    "syndication": ("identical", "jaccard", "containment", "aligned"),
+}
+
+
 @dataclass(frozen=True)
 class VerifyConfig:
+    profile: str = _opt(
+        "syndication",
+        "which rules accept a pair: exact (identical shingle sets), near (also Jaccard), syndication (also "
+        "containment, and aligned passages covering the shorter text); the thresholds below say how much",
+        choices=tuple(PROFILES),
+    )
     jaccard_threshold: float = _opt(
         0.5,
         "accept a pair whose exact Jaccard of shingle sets is at least this",
@@ -132,9 +145,18 @@ class VerifyConfig:
     )
     min_containment_shingles: int = _opt(
         20,
-        "containment counts only when the smaller document has at least this many shingles, so a "
-        "tiny text inside a long one is not called a reprint",
+        "containment and aligned passages count only when the smaller document has at least this many "
+        "shingles, so a tiny text inside a long one is not called a reprint",
         lo=1,
+    )
+    aligned_threshold: float = _opt(
+        0.6,
+        "also accept a pair when the passages aligned between the two cover this share of the shorter "
+        "text's characters (reprints edited, trimmed or damaged by OCR; a short text copied into a long "
+        "one); needs shared passages",
+        lo=0.0,
+        hi=1.0,
+        lo_open=True,
     )
     distinct_figures: bool = _opt(
         True,
@@ -143,19 +165,24 @@ class VerifyConfig:
         "other, the pair is not a reprint; false merges such templates",
     )
 
+    @property
+    def rules(self) -> tuple[str, ...]:
+        """The rules that accept a pair under this profile."""
+        return PROFILES[self.profile]
+
 
 @dataclass(frozen=True)
 class ClusterConfig:
     representative: str = _opt(
-        "longest",
-        "which member represents a cluster (and is kept by dedup): the longest text, or the earliest "
-        "date (documents without a date come last)",
+        "earliest",
+        "which member is a cluster's source (and is kept by dedup): the earliest date, documents without "
+        "one last and ties to the longest text (with no dates: the longest); or the longest text",
         choices=("longest", "earliest"),
     )
     split_chains: bool = _opt(
         True,
-        "split a cluster whose members do not all pass the acceptance rule against one center (its best "
-        "connected document) into stars around centers they do pass against: no chains",
+        "split a cluster whose members do not all pass the acceptance rule against its source into stars "
+        "around sources they do pass against: every member's scores, against its source, pass the rule",
     )
 
 
@@ -189,13 +216,22 @@ class PassagesConfig:
         hi=1.0,
     )
     max_ngram_docs: int = _opt(
-        50, "a seed n-gram found in more documents than this is boilerplate and ignored", lo=2
+        50,
+        "a seed n-gram found in more documents than this is paired as a star (each occurrence with one "
+        "hub document) instead of every two occurrences: work linear in occurrences, nothing dropped for "
+        "being popular",
+        lo=2,
     )
     max_seed_pairs: int = _opt(
         50_000_000,
-        "largest number of seed pairs (pairs of occurrences of one seed n-gram) the stage may make, about "
-        "45 bytes of memory each; past it, passages are not searched and the run says so",
+        "most seed pairs (pairs of occurrences of one seed n-gram, about 45 bytes each) made at once; past "
+        "it, the pairs are made and aligned in passes (slower, never skipped; the stats say how many)",
         lo=1,
+    )
+    list_boilerplate: bool = _opt(
+        True,
+        "list passage groups classified as boilerplate (in many documents, at their head or tail: "
+        "navigation, bylines, footers), flagged category: boilerplate; false leaves them out (counted in the stats)",
     )
     reuse_min_chars: int = _opt(
         100,

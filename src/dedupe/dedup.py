@@ -118,8 +118,8 @@ def mapping_rows(result: Result) -> list[dict]:
                         "cluster": c.id,
                         "jaccard": round(s.jaccard, 6),
                         "jaccard_estimate": round(s.jaccard_estimate, 6),
-                        "containment_in_kept": round(s.containment_in_representative, 6),
-                        "kept_contained": round(s.representative_contained, 6),
+                        "containment_in_kept": round(s.containment_in_matched, 6),
+                        "kept_contained": round(s.matched_contained, 6),
                     }
                 )
     rows.sort(key=lambda r: r["removed"])

@@ -41,9 +41,3 @@ class EngineError(DedupeError):
     """The engine asked for cannot run the job: its extra is not installed, or it failed."""
 
     exit_code = 6
-
-
-class PassageBudgetError(DedupeError):
-    """The passage stage would pair more seeds than ``passages.max_seed_pairs`` allows: text is
-    shared among too many documents to align them all within bounded memory. A scan reports it and
-    goes on without passages."""

@@ -217,17 +217,19 @@ def word_spans(buf, starts, ends, table, space, seed):
 def ascii_word_flags(buf, doc_starts, doc_ends, word_start, word_end, offsets):
     """For the words of each ASCII document ``buf[doc_starts[d]:doc_ends[d]]`` (as :func:`word_spans`
     gives them: spans relative to the document, document ``d``'s words at
-    ``offsets[d]:offsets[d + 1]``), two flags, as :func:`dedupe.passages.quote_regions` and
+    ``offsets[d]:offsets[d + 1]``), three flags, as :func:`dedupe.passages.quote_regions` and
     :func:`dedupe.passages._titled` set them for one text:
 
     * ``quoted``: the word lies inside a quotation. In ASCII the only marks are straight double
       quotes, which alternate; a quotation left open ends at the end of its line (one that spans
       only its mark holds nothing), or at the end of the text;
     * ``titled``: its first letter is A-Z and a letter a-z follows before the next word starts
-      (or the text ends)."""
+      (or the text ends);
+    * ``figure``: its first character is a digit 0-9."""
     n = len(word_start)
     quoted = np.zeros(n, np.bool_)
     titled = np.zeros(n, np.bool_)
+    figure = np.zeros(n, np.bool_)
     for d in range(len(doc_starts)):
         base = doc_starts[d]
         size = doc_ends[d] - base
@@ -235,6 +237,7 @@ def ascii_word_flags(buf, doc_starts, doc_ends, word_start, word_end, offsets):
         w1 = offsets[d + 1]
         for k in range(w0, w1):
             first = buf[base + word_start[k]]
+            figure[k] = first >= 48 and first <= 57
             if first >= 65 and first <= 90:
                 stop = word_start[k + 1] if k + 1 < w1 else size
                 for p in range(base + word_start[k], base + stop):
@@ -270,7 +273,7 @@ def ascii_word_flags(buf, doc_starts, doc_ends, word_start, word_end, offsets):
                 while w < w1 and word_end[w] <= b:
                     quoted[w] = True
                     w += 1
-    return quoted, titled
+    return quoted, titled, figure
 
 
 @njit(inline="always")
@@ -664,12 +667,50 @@ def seed_groups(group, docs, groups):
 
 
 @njit(inline="always")
-def _cross_pairs(members, start, docs, pos, marked, out, write):
+def _in_part(da, db, parts, part):
+    """Whether the document pair ``(da, db)`` (da < db) falls in ``part`` of ``parts``: a hash of
+    the pair, so that every seed row of one pair lands in one part, and parts are even in size
+    whatever documents are hubs."""
+    if parts <= 1:
+        return True
+    h = (np.uint64(da) * np.uint64(0x9E3779B97F4A7C15)) ^ (np.uint64(db) * np.uint64(0xC2B2AE3D27D4EB4F))
+    h ^= h >> np.uint64(29)
+    return (h % np.uint64(parts)) == np.uint64(part)
+
+
+@njit(inline="always")
+def _put(out, m, write, da, pa, db, pb):
+    if write:
+        out[m, 0], out[m, 1], out[m, 2], out[m, 3] = da, pa, db, pb
+
+
+@njit(inline="always")
+def _cross_pairs(members, start, star, docs, pos, marked, parts, part, out, write):
     """Count (and, with ``write``, list in ``out``) the pairs of each group's members in two
-    documents, holding a marked document when ``marked`` is not empty."""
+    documents, holding a marked document when ``marked`` is not empty, in ``part`` of ``parts``.
+
+    A group marked ``star`` pairs each occurrence with its hub only: the first occurrence in the
+    group's smallest document (linear in occurrences); the others, every two occurrences."""
     use_marked = len(marked) > 0
     m = 0
     for g in range(len(start) - 1):
+        if star[g]:
+            hub = -1
+            for x in range(start[g], start[g + 1]):
+                i = members[x]
+                if hub < 0 or docs[i] < docs[hub]:
+                    hub = i
+            dh = docs[hub]
+            for x in range(start[g], start[g + 1]):
+                j = members[x]
+                dj = docs[j]
+                if dj == dh or (use_marked and not (marked[dh] or marked[dj])):
+                    continue
+                if not _in_part(dh, dj, parts, part):
+                    continue
+                _put(out, m, write, dh, pos[hub], dj, pos[j])
+                m += 1
+            continue
         for x in range(start[g], start[g + 1]):
             i = members[x]
             di = docs[i]
@@ -678,21 +719,24 @@ def _cross_pairs(members, start, docs, pos, marked, out, write):
                 dj = docs[j]
                 if di == dj or (use_marked and not (marked[di] or marked[dj])):
                     continue
-                if write:
-                    if di < dj:
-                        out[m, 0], out[m, 1], out[m, 2], out[m, 3] = di, pos[i], dj, pos[j]
-                    else:
-                        out[m, 0], out[m, 1], out[m, 2], out[m, 3] = dj, pos[j], di, pos[i]
-                m += 1
+                if di < dj:
+                    if _in_part(di, dj, parts, part):
+                        _put(out, m, write, di, pos[i], dj, pos[j])
+                        m += 1
+                elif _in_part(dj, di, parts, part):
+                    _put(out, m, write, dj, pos[j], di, pos[i])
+                    m += 1
     return m
 
 
 @njit(cache=True, nogil=True)
-def seed_group_pairs(group, docs, pos, keep, sizes, marked):
-    """Rows ``(doc_a, pos_a, doc_b, pos_b)``, doc_a < doc_b, of every two occurrences of a kept
-    group (``keep``, ``sizes`` per group as :func:`seed_groups` counts them) in two documents; with
-    ``marked`` (a bool per document) not empty, only pairs holding a marked document. The
-    occurrences are placed by group with one counting pass, not sorted."""
+def seed_group_pairs(group, docs, pos, keep, star, sizes, marked, parts, part):
+    """Rows ``(doc_a, pos_a, doc_b, pos_b)``, doc_a < doc_b, of the occurrences of each kept group
+    (``keep``, ``sizes`` per group as :func:`seed_groups` counts them) in two documents: every two
+    of them, or for a ``star`` group each one with the hub (see :func:`_cross_pairs`); with
+    ``marked`` (a bool per document) not empty, only pairs holding a marked document; only the
+    document pairs in ``part`` of ``parts`` (:func:`_in_part`). The occurrences are placed by
+    group with one counting pass, not sorted."""
     start = np.zeros(len(keep) + 1, np.int64)
     for g in range(len(keep)):
         start[g + 1] = start[g] + (sizes[g] if keep[g] else 0)
@@ -704,8 +748,9 @@ def seed_group_pairs(group, docs, pos, keep, sizes, marked):
             members[fill[g]] = r
             fill[g] += 1
     out = np.empty((0, 4), np.int64)
-    out = np.empty((_cross_pairs(members, start, docs, pos, marked, out, False), 4), np.int64)
-    _cross_pairs(members, start, docs, pos, marked, out, True)
+    n = _cross_pairs(members, start, star, docs, pos, marked, parts, part, out, False)
+    out = np.empty((n, 4), np.int64)
+    _cross_pairs(members, start, star, docs, pos, marked, parts, part, out, True)
     return out
 
 
@@ -918,37 +963,109 @@ def _name_share(titled, offset, blocks, side, matched):
     return names / matched
 
 
+@njit
+def _any(flags, lo, hi):
+    for i in range(lo, hi):
+        if flags[i]:
+            return True
+    return False
+
+
+@njit
+def _figures_apart(words_x, figure_x, x0, x1, words_y, figure_y, y0, y1):
+    """Whether words ``[x0, x1)`` hold a figure that words ``[y0, y1)`` do not."""
+    for i in range(x0, x1):
+        if figure_x[i]:
+            seen = False
+            for j in range(y0, y1):
+                if figure_y[j] and words_y[j] == words_x[i]:
+                    seen = True
+                    break
+            if not seen:
+                return True
+    return False
+
+
+@njit
+def _figure_cuts(blocks, words_a, figure_a, at_a, words_b, figure_b, at_b, cuts):
+    """Where an alignment changes a figure: after block ``r`` when the words between it and the
+    next block state a figure on each side that the other side does not (``words_a[at_a + i]``:
+    positions as the blocks give them; a figure the matcher only skipped is on both sides).
+    Writes ``cuts[r]`` for each block (the last one never cuts); returns how many cut."""
+    count = 0
+    for r in range(len(blocks)):
+        cuts[r] = False
+        if r + 1 < len(blocks):
+            a0, a1 = at_a + blocks[r, 0] + blocks[r, 2], at_a + blocks[r + 1, 0]
+            b0, b1 = at_b + blocks[r, 1] + blocks[r, 2], at_b + blocks[r + 1, 1]
+            if _figures_apart(words_a, figure_a, a0, a1, words_b, figure_b, b0, b1) and _figures_apart(
+                words_b, figure_b, b0, b1, words_a, figure_a, a0, a1
+            ):
+                cuts[r] = True
+                count += 1
+    return count
+
+
+@njit
+def _differ_at(words_a, figure_a, x0, x1, words_b, figure_b, y0, y1):
+    """Whether words ``[x0, x1)`` of a and ``[y0, y1)`` of b each state a figure the other does not."""
+    return _figures_apart(words_a, figure_a, x0, x1, words_b, figure_b, y0, y1) and _figures_apart(
+        words_b, figure_b, y0, y1, words_a, figure_a, x0, x1
+    )
+
+
+@njit
+def _grow_found(found, found_sim, order, kept, need):
+    """The per-pair work arrays of :func:`align_runs`, grown to hold ``need`` alignments."""
+    size = max(need, 2 * len(found))
+    f2 = np.empty((size, found.shape[1]), np.int64)
+    s2 = np.empty(size, np.float64)
+    for t in range(len(found)):
+        for c in range(found.shape[1]):
+            f2[t, c] = found[t, c]
+        s2[t] = found_sim[t]
+    return f2, s2, np.empty(size, np.int64), np.empty(size, np.int64)
+
+
 @njit(cache=True, nogil=True)
 def align_runs(batch_a, batch_b, rows_a, rows_b, seeds, starts, sizes, params, similarity):
     """Align many document pairs at once: chain each pair's seeds, extend the chains, test them.
 
-    ``batch_a``, ``batch_b``: the columns ``(words, quoted, titled, offsets)`` of the passage
-    batches holding the pairs' first and second documents (the same batch twice, or two), read in
-    place; ``rows_a``, ``rows_b``: each pair's documents in them; ``seeds``: rows ``(doc_a, pos_a,
-    doc_b, pos_b)`` as :func:`dedupe.passages.seed_pairs` gives them (sorted; only the positions
-    are read); ``starts``, ``sizes``: each pair's rows; ``params``: ``ngram, max_gap, min_seeds,
-    min_words, min_quote_words``; ``similarity``: ``min_similarity, max_name_share``.
+    ``batch_a``, ``batch_b``: the columns ``(words, quoted, titled, figure, offsets)`` of the
+    passage batches holding the pairs' first and second documents (the same batch twice, or two),
+    read in place; ``rows_a``, ``rows_b``: each pair's documents in them; ``seeds``: rows
+    ``(doc_a, pos_a, doc_b, pos_b)`` as :func:`dedupe.passages.seed_pairs` gives them (sorted;
+    only the positions are read); ``starts``, ``sizes``: each pair's rows; ``params``: ``ngram,
+    max_gap, min_seeds, min_words, min_quote_words``; ``similarity``: ``min_similarity,
+    max_name_share``.
 
-    Returns ``m x 5`` rows ``(pair, a0, a1, b0, b1)`` and their similarities, pair by pair. A
-    hypothesis test holds this equal to the Python alignment it replaced (in tests/test_kernels.py).
+    An extended chain whose two sides state different figures at one place (words between two
+    matching blocks that hold, on each side, a figure the other side does not: a templated notice,
+    not a reprint) is cut there, and each piece is tested on its own. ``conflicts`` counts the
+    ends of an alignment (0 to 2) where the two sides state different figures: a cut, or the two
+    words just past it (:func:`_differ_at`).
+
+    Returns ``m x 6`` rows ``(pair, a0, a1, b0, b1, conflicts)`` and their similarities, pair by pair. A
+    hypothesis test holds this equal to a Python reference (in tests/test_kernels.py).
     """
-    words_a, quoted_a, titled_a, offsets_a = batch_a
-    words_b, quoted_b, titled_b, offsets_b = batch_b
+    words_a, quoted_a, titled_a, figure_a, offsets_a = batch_a
+    words_b, quoted_b, titled_b, figure_b, offsets_b = batch_b
     n, max_gap, needed, min_words, min_quote_words = params[0], params[1], params[2], params[3], params[4]
     min_similarity, max_name_share = similarity[0], similarity[1]
     reach = n + max_gap
-    capacity = 0
+    capacity = 1
     for p in range(len(sizes)):
         capacity = max(capacity, sizes[p])
     # chains of the pair in hand: first_a, first_b, last_a, last_b, seeds
     chain = np.empty((capacity, 5), np.int64)
     active = np.empty(capacity, np.int64)
     done = np.empty(capacity, np.int64)
-    found = np.empty((capacity, 4), np.int64)
+    found = np.empty((capacity, 5), np.int64)
     found_sim = np.empty(capacity, np.float64)
     order = np.empty(capacity, np.int64)
     kept = np.empty(capacity, np.int64)
-    out = np.empty((max(16, len(starts)), 5), np.int64)
+    cuts = np.empty(16, np.bool_)
+    out = np.empty((max(16, len(starts)), 6), np.int64)
     out_sim = np.empty(len(out), np.float64)
     count = 0
     for p in range(len(starts)):
@@ -999,28 +1116,65 @@ def align_runs(batch_a, batch_b, rows_a, rows_b, seeds, starts, sizes, params, s
             a1, b1 = extend(wa, wb, chain[c, 2] + n, chain[c, 3] + n, max_gap, 2)
             ea, eb = extend(ra, rb, la_doc - chain[c, 0], lb_doc - chain[c, 1], max_gap, 2)
             a0, b0 = la_doc - ea, lb_doc - eb
-            la, lb = a1 - a0, b1 - b0
-            min_len = min_words
-            if _all(quoted_a, oa + a0, oa + a1) and _all(quoted_b, ob + b0, ob + b1):
-                min_len = min_quote_words
-            if min(la, lb) < min_len:
+            if min(a1 - a0, b1 - b0) < min(min_words, min_quote_words):
                 continue
             blocks = matching_blocks(wa[a0:a1], wb[b0:b1])
-            matched = 0
-            for q in range(len(blocks)):
-                matched += blocks[q, 2]
-            sim = 2 * matched / (la + lb)
-            if matched < min_len or sim < min_similarity:
-                continue
-            share = min(
-                _name_share(titled_a, oa + a0, blocks, 0, matched),
-                _name_share(titled_b, ob + b0, blocks, 1, matched),
-            )
-            if share > max_name_share:
-                continue
-            found[nfound, 0], found[nfound, 1], found[nfound, 2], found[nfound, 3] = a0, a1, b0, b1
-            found_sim[nfound] = sim
-            nfound += 1
+            nb = len(blocks)
+            if len(cuts) < nb:
+                cuts = np.empty(2 * nb, np.bool_)
+            cut = _figure_cuts(blocks, words_a, figure_a, oa + a0, words_b, figure_b, ob + b0, cuts) > 0
+            lo = 0
+            while lo < nb:
+                hi = lo
+                while hi < nb - 1 and not cuts[hi]:
+                    hi += 1
+                if cut:  # a piece: from the start of block lo to the end of block hi
+                    pa0, pb0 = a0 + blocks[lo, 0], b0 + blocks[lo, 1]
+                    pa1, pb1 = a0 + blocks[hi, 0] + blocks[hi, 2], b0 + blocks[hi, 1] + blocks[hi, 2]
+                else:  # the whole alignment, as extended
+                    pa0, pa1, pb0, pb1 = a0, a1, b0, b1
+                piece = blocks[lo : hi + 1]
+                first, last = lo, hi
+                lo = hi + 1
+                la, lb = pa1 - pa0, pb1 - pb0
+                min_len = min_words
+                if _all(quoted_a, oa + pa0, oa + pa1) and _all(quoted_b, ob + pb0, ob + pb1):
+                    min_len = min_quote_words
+                if min(la, lb) < min_len:
+                    continue
+                matched = 0
+                for q in range(len(piece)):
+                    matched += piece[q, 2]
+                sim = 2 * matched / (la + lb)
+                if matched < min_len or sim < min_similarity:
+                    continue
+                share = min(
+                    _name_share(titled_a, oa + a0, piece, 0, matched),
+                    _name_share(titled_b, ob + b0, piece, 1, matched),
+                )
+                if share > max_name_share:
+                    continue
+                if nfound == len(found):
+                    found, found_sim, order, kept = _grow_found(found, found_sim, order, kept, nfound + 1)
+                found[nfound, 0], found[nfound, 1], found[nfound, 2], found[nfound, 3] = pa0, pa1, pb0, pb1
+                # where the figures differ at its ends: a cut, or the two words just past it
+                if first > 0 and cuts[first - 1]:
+                    before = True
+                else:
+                    before = _differ_at(
+                        words_a, figure_a, oa + max(pa0 - 2, 0), oa + pa0,
+                        words_b, figure_b, ob + max(pb0 - 2, 0), ob + pb0,
+                    )  # fmt: skip
+                if last < nb - 1:
+                    after = True
+                else:
+                    after = _differ_at(
+                        words_a, figure_a, oa + pa1, oa + min(pa1 + 2, la_doc),
+                        words_b, figure_b, ob + pb1, ob + min(pb1 + 2, lb_doc),
+                    )  # fmt: skip
+                found[nfound, 4] = before + after
+                found_sim[nfound] = sim
+                nfound += 1
         # _drop_contained: longest first (then by start), stable; keep those not inside a kept one
         for t in range(nfound):
             order[t] = t
@@ -1059,22 +1213,18 @@ def align_runs(batch_a, batch_b, rows_a, rows_b, seeds, starts, sizes, params, s
                 u -= 1
             kept[u + 1] = x
         if count + n_kept > len(out):
-            grown = np.empty((2 * (count + n_kept), 5), np.int64)
+            grown = np.empty((2 * (count + n_kept), 6), np.int64)
             grown_sim = np.empty(len(grown), np.float64)
             for t in range(count):  # loops: slice assignment costs seconds to compile
-                for c in range(5):
+                for c in range(6):
                     grown[t, c] = out[t, c]
                 grown_sim[t] = out_sim[t]
             out, out_sim = grown, grown_sim
         for t in range(n_kept):
             x = kept[t]
             out[count, 0] = p
-            out[count, 1], out[count, 2], out[count, 3], out[count, 4] = (
-                found[x, 0],
-                found[x, 1],
-                found[x, 2],
-                found[x, 3],
-            )
+            for c in range(5):
+                out[count, c + 1] = found[x, c]
             out_sim[count] = found_sim[x]
             count += 1
     return out[:count], out_sim[:count]

@@ -38,6 +38,7 @@ printed, from its first word to its last.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
@@ -48,7 +49,6 @@ from typing import Any
 import numpy as np
 
 from .config import PassagesConfig
-from .errors import PassageBudgetError
 from .normalize import tokenize
 from .shingle import AsciiWords, Shingler, ngram_hashes
 
@@ -99,6 +99,9 @@ class PassageFingerprint:
     quoted: np.ndarray  # bool: the word lies inside quotation marks
     titled: np.ndarray  # bool: the word is printed in Titlecase (a name or a title, usually)
     ngram: int  # seed size
+    figure: np.ndarray | None = (
+        None  # bool: the word is a figure (its first character a digit); None: none is
+    )
 
     @property
     def seeds(self) -> np.ndarray:
@@ -112,7 +115,7 @@ class PassageBatch(Sequence[PassageFingerprint]):
     are positions ``offsets[k]:offsets[k + 1]``. Six arrays, where a list of fingerprints would
     hold six per document (about 100 bytes of header each): this is how the map stage returns
     them and how the pipeline keeps them (:class:`PassageStore`). Character spans are int32 when
-    every text is shorter than 2^31 characters. About 18 bytes a word."""
+    every text is shorter than 2^31 characters. About 19 bytes a word."""
 
     words: np.ndarray
     starts: np.ndarray
@@ -121,6 +124,11 @@ class PassageBatch(Sequence[PassageFingerprint]):
     titled: np.ndarray
     offsets: np.ndarray  # int64, one more than documents
     ngram: int
+    figure: np.ndarray | None = None  # None: no word is a figure
+
+    def __post_init__(self) -> None:
+        if self.figure is None:
+            object.__setattr__(self, "figure", np.zeros(len(self.words), dtype=bool))
 
     @classmethod
     def of(cls, fps: Sequence[PassageFingerprint], ngram: int) -> PassageBatch:
@@ -130,7 +138,10 @@ class PassageBatch(Sequence[PassageFingerprint]):
         np.cumsum(sizes, out=offsets[1:])
 
         def column(name: str, dtype: Any) -> np.ndarray:
-            arrays = [getattr(fp, name) for fp in fps]
+            arrays = [
+                np.zeros(len(fp.words), dtype) if getattr(fp, name) is None else getattr(fp, name)
+                for fp in fps
+            ]
             return np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.empty(0, dtype=dtype)
 
         ends = column("ends", np.int64)
@@ -143,6 +154,7 @@ class PassageBatch(Sequence[PassageFingerprint]):
             column("titled", bool),
             offsets,
             ngram,
+            column("figure", bool),
         )
 
     def __len__(self) -> int:
@@ -151,7 +163,13 @@ class PassageBatch(Sequence[PassageFingerprint]):
     def __getitem__(self, k: int) -> PassageFingerprint:  # type: ignore[override]
         a, b = int(self.offsets[k]), int(self.offsets[k + 1])
         return PassageFingerprint(
-            self.words[a:b], self.starts[a:b], self.ends[a:b], self.quoted[a:b], self.titled[a:b], self.ngram
+            self.words[a:b],
+            self.starts[a:b],
+            self.ends[a:b],
+            self.quoted[a:b],
+            self.titled[a:b],
+            self.ngram,
+            self.figure[a:b],  # type: ignore[index]
         )
 
     def __iter__(self):  # type: ignore[no-untyped-def]
@@ -408,12 +426,53 @@ def _on_threads(task: Callable[[int], None], n: int, threads: int) -> None:
             f.result()
 
 
+# Numbers spelt out, as figures: "three" aligns with "3" (a copy edit), and differs from "30"
+NUMBER_WORDS = {
+    w: str(v)
+    for v, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+        "fifteen sixteen seventeen eighteen nineteen twenty".split()
+    )
+} | {w: str(10 * v) for v, w in enumerate("thirty forty fifty sixty seventy eighty ninety".split(), 3)}
+# Months are figures too (a date): a notice's "Payable April 1" differs from "Payable March 31".
+# "May" is left out: it is mostly the verb.
+MONTH_WORDS = "january february march april june july august september october november december".split()
+_NUMBER_HASHES: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # per hash seed: word hashes, figure hashes
+
+
+def as_figures(words: np.ndarray, figure: np.ndarray, shingler: Shingler) -> tuple[np.ndarray, np.ndarray]:
+    """Word hashes with each spelt-out number (:data:`NUMBER_WORDS`, lower case or capitalised)
+    replaced by the hash of its digits, and the figure flags with those words and the months
+    (:data:`MONTH_WORDS`) set: the passage stage compares figures by value, and a template's
+    "six cts" differs from "30 cts"."""
+    table = _NUMBER_HASHES.get(shingler.seed)
+    if table is None:
+        value = NUMBER_WORDS | {m: m for m in MONTH_WORDS}
+        names = [*value, *(w.capitalize() for w in value)]
+        keys = shingler.token_hashes(names)
+        values = shingler.token_hashes(
+            [value[w.lower()] if w.islower() else value[w.lower()].capitalize() for w in names]
+        )
+        order = np.argsort(keys)
+        table = _NUMBER_HASHES[shingler.seed] = (keys[order], values[order])
+    keys, values = table
+    if not len(words):
+        return words, figure
+    at = np.minimum(np.searchsorted(keys, words), len(keys) - 1)
+    hit = keys[at] == words
+    if not hit.any():
+        return words, figure
+    return np.where(hit, values[at], words), figure | hit
+
+
 def fingerprint(text: str, shingler: Shingler, cfg: PassagesConfig) -> PassageFingerprint:
     toks = tokenize(text, shingler.normalize)
     words = shingler.token_hashes(toks.words) if toks.words else np.empty(0, dtype=np.uint64)
     starts = np.asarray(toks.starts, dtype=np.int64)
     ends = np.asarray(toks.ends, dtype=np.int64)
-    return _fingerprint_of_words(text, words, starts, ends, cfg)
+    fp = _fingerprint_of_words(text, words, starts, ends, cfg)
+    words, figure = as_figures(fp.words, fp.figure, shingler)  # type: ignore[arg-type]
+    return dataclasses.replace(fp, words=words, figure=figure)
 
 
 def fingerprints(
@@ -431,26 +490,34 @@ def fingerprints(
         return PassageBatch.of([fingerprint(t, shingler, cfg) for t in texts], cfg.ngram)
     from .kernels import ascii_word_flags
 
-    quoted, titled = ascii_word_flags(
+    quoted, titled, figure = ascii_word_flags(
         words.buf, words.doc_starts, words.doc_ends, words.starts, words.ends, words.offsets
     )
+    hashes, figure = as_figures(words.hashes, figure, shingler)  # a copy: the shingles use words.hashes
     if len(words.rows) == len(texts):
         kind = _offset_type(words.ends)
         return PassageBatch(
-            words.hashes,
+            hashes,
             words.starts.astype(kind),
             words.ends.astype(kind),
             quoted,
             titled,
             words.offsets,
             cfg.ngram,
+            figure,
         )
     fps: list[PassageFingerprint | None] = [None] * len(texts)
     bounds = words.offsets.tolist()
     for k, i in enumerate(words.rows):
         a, b = bounds[k], bounds[k + 1]
         fps[i] = PassageFingerprint(
-            words.hashes[a:b], words.starts[a:b], words.ends[a:b], quoted[a:b], titled[a:b], cfg.ngram
+            hashes[a:b],
+            words.starts[a:b],
+            words.ends[a:b],
+            quoted[a:b],
+            titled[a:b],
+            cfg.ngram,
+            figure[a:b],
         )
     return PassageBatch.of(
         [fingerprint(t, shingler, cfg) if fp is None else fp for fp, t in zip(fps, texts)], cfg.ngram
@@ -465,7 +532,8 @@ def _fingerprint_of_words(
         lo, hi = np.searchsorted(starts, a, "left"), np.searchsorted(ends, b, "right")
         quoted[lo:hi] = True
     titled = _titled(text, starts, ends)
-    return PassageFingerprint(words, starts, ends, quoted, titled, cfg.ngram)
+    figure = np.fromiter((text[a].isdigit() for a in starts.tolist()), dtype=bool, count=len(starts))
+    return PassageFingerprint(words, starts, ends, quoted, titled, cfg.ngram, figure)
 
 
 def _titled(text: str, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -528,9 +596,18 @@ class Occurrence:
         )
 
 
+CATEGORIES = ("reuse", "quotation", "template", "boilerplate")  # in the order groups are listed
+
+
 @dataclass(frozen=True, slots=True)
 class PassageGroup:
-    """One reused passage: its canonical text and every place it occurs."""
+    """One reused passage: its canonical text and every place it occurs.
+
+    ``category`` says what the evidence makes of it (:func:`classify_groups`): ``reuse`` (text
+    reused), ``quotation`` (quoted in at least two documents), ``template`` (wording shared by
+    notices that state different figures: most of its alignments join documents whose aligned
+    text differs in a figure) or ``boilerplate`` (navigation, bylines, footers: in many documents, at their edges,
+    a small part of each)."""
 
     id: str
     text: str
@@ -539,6 +616,7 @@ class PassageGroup:
     end: int
     quotation: bool  # quoted in at least two documents
     occurrences: tuple[Occurrence, ...]
+    category: str = "reuse"
 
     @property
     def documents(self) -> int:
@@ -552,6 +630,7 @@ class PassageGroup:
             "start": self.start,
             "end": self.end,
             "quotation": self.quotation,
+            "category": self.category,
             "documents": self.documents,
             "occurrences": [o.to_dict() for o in self.occurrences],
         }
@@ -561,7 +640,7 @@ class PassageGroup:
         return (
             f'{{"id": {_json_str(self.id)}, "text": {_json_str(self.text)}, "doc": {_json_str(self.doc)}, '
             f'"start": {self.start:d}, "end": {self.end:d}, "quotation": {"true" if self.quotation else "false"}, '
-            f'"documents": {self.documents:d}, "occurrences": [{", ".join(o.to_json() for o in self.occurrences)}]}}'
+            f'"category": {_json_str(self.category)}, "documents": {self.documents:d}, "occurrences": [{", ".join(o.to_json() for o in self.occurrences)}]}}'
         )
 
 
@@ -620,7 +699,10 @@ class ReuseCluster:
 
 @dataclass(frozen=True, slots=True)
 class Alignment:
-    """Word spans ``[a0, a1)`` of document ``a`` and ``[b0, b1)`` of ``b`` that align (a < b)."""
+    """Word spans ``[a0, a1)`` of document ``a`` and ``[b0, b1)`` of ``b`` that align (a < b).
+    ``conflicts``: the places at its two ends where the two sides state different figures (it is a
+    piece of a longer alignment cut there, or the figures stand just past it; see
+    :func:`dedupe.kernels.align_runs`): 0, 1 or 2."""
 
     a: int
     a0: int
@@ -629,36 +711,53 @@ class Alignment:
     b0: int
     b1: int
     similarity: float
+    conflicts: int = 0
 
 
 class Alignments:
     """Alignments as columns, in pair order: ``cols`` rows ``(a, a0, a1, b, b0, b1)`` (an
-    ``n x 6`` int64 array) and each one's ``similarity``. Iterating gives :class:`Alignment`
-    records; the stages that follow read the columns (a million records cost seconds to build,
-    pickle and read back, the arrays almost nothing)."""
+    ``n x 6`` int64 array), each one's ``similarity`` and ``conflicts`` (see :class:`Alignment`). Iterating gives :class:`Alignment` records; the stages that follow read
+    the columns (a million records cost seconds to build, pickle and read back, the arrays almost
+    nothing)."""
 
-    __slots__ = ("cols", "similarity")
+    __slots__ = ("cols", "conflicts", "similarity")
 
-    def __init__(self, cols: np.ndarray, similarity: np.ndarray) -> None:
+    def __init__(self, cols: np.ndarray, similarity: np.ndarray, conflicts: np.ndarray | None = None) -> None:
         self.cols = np.asarray(cols, dtype=np.int64).reshape(-1, 6)
         self.similarity = np.asarray(similarity, dtype=np.float64)
+        self.conflicts = (
+            np.zeros(len(self.cols), dtype=np.int8)
+            if conflicts is None
+            else np.asarray(conflicts, dtype=np.int8)
+        )
 
     @classmethod
     def concat(cls, parts: Sequence[Alignments]) -> Alignments:
         if not parts:
             return cls(np.empty((0, 6), np.int64), np.empty(0, np.float64))
-        return cls(np.concatenate([p.cols for p in parts]), np.concatenate([p.similarity for p in parts]))
+        return cls(
+            np.concatenate([p.cols for p in parts]),
+            np.concatenate([p.similarity for p in parts]),
+            np.concatenate([p.conflicts for p in parts]),
+        )
+
+    def take(self, rows: np.ndarray) -> Alignments:
+        return Alignments(self.cols[rows], self.similarity[rows], self.conflicts[rows])
 
     def __len__(self) -> int:
         return len(self.cols)
 
     def __iter__(self) -> Iterator[Alignment]:
-        return map(Alignment, *self.cols.T.tolist(), self.similarity.tolist())
+        return map(Alignment, *self.cols.T.tolist(), self.similarity.tolist(), self.conflicts.tolist())
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Alignments):
             return NotImplemented
-        return np.array_equal(self.cols, other.cols) and np.array_equal(self.similarity, other.similarity)
+        return (
+            np.array_equal(self.cols, other.cols)
+            and np.array_equal(self.similarity, other.similarity)
+            and np.array_equal(self.conflicts, other.conflicts)
+        )
 
     def __repr__(self) -> str:
         return f"Alignments({len(self)} rows)"
@@ -667,24 +766,36 @@ class Alignments:
 _SEED_SHARE = 1 << 25  # seeds grouped at once: about 1 GB of working memory, plus their pairs
 
 
+class _OverBudget(Exception):
+    """Raised inside :func:`seed_pairs` when one part's pairs would exceed its budget."""
+
+
 def seed_pairs(
     fps: Sequence[PassageFingerprint],
     cfg: PassagesConfig,
     involving: np.ndarray | None = None,
     boilerplate: np.ndarray | None = None,
     threads: int = 1,
+    part: tuple[int, int] = (0, 1),
+    budget: int | None = None,
 ) -> np.ndarray:
-    """Rows ``(doc_a, pos_a, doc_b, pos_b)``, doc_a < doc_b, for every shared, non-boilerplate seed.
+    """Rows ``(doc_a, pos_a, doc_b, pos_b)``, doc_a < doc_b, for every shared seed, in
+    (doc_a, doc_b, pos_a, pos_b) order.
+
+    A seed found in at most ``cfg.max_ngram_docs`` documents (and at most four times as often)
+    pairs every two of its occurrences in two documents. A seed found more widely is paired as a
+    star: each occurrence with the seed's first occurrence in its smallest document (the hub), so
+    text printed in k documents costs k rows, not k^2/2, and is never dropped for being popular.
 
     ``involving`` (a bool per document), when given, keeps only pairs holding a document it marks;
-    ``boilerplate`` lists seed hashes to ignore besides those found too often among ``fps``
-    (an index knows document frequencies over more documents than it loads).
+    ``boilerplate`` lists seed hashes to ignore (an index's caller may name some). ``part``
+    ``(p, P)`` keeps only the document pairs of part ``p`` of ``P`` (a hash of the pair: all rows
+    of one document pair fall in one part), so the stage can make its pairs in ``P`` passes.
 
     Seeds are not stored: they are computed from the words, one share of the hash range at a time
     (:meth:`PassageStore.seeds_in`), so that about ``2^25`` at most are grouped at once
-    whatever the corpus size. Raises :class:`PassageBudgetError`, before making more, as soon as
-    the pairs would outnumber ``cfg.max_seed_pairs`` (counted as all pairs of each kept seed's
-    occurrences).
+    whatever the corpus size. With ``budget``, raises :class:`_OverBudget` before making more as
+    soon as the pairs (all parts counted) would outnumber it.
     """
     store = PassageStore.of(fps, cfg.ngram)
     total = store.seed_count()
@@ -692,25 +803,35 @@ def seed_pairs(
     sizes = store.share_sizes(bits, threads).tolist()
     out, bound = [], 0
     for share, size in enumerate(sizes):
-        room = None if involving is not None else cfg.max_seed_pairs - bound
+        room = None if budget is None else budget - bound
         pairs, share_bound = _share_pairs(
-            *store.seeds_in(bits, share, size, threads), cfg, involving, boilerplate, room, threads
+            *store.seeds_in(bits, share, size, threads), cfg, involving, boilerplate, room, threads, part
         )
         bound += share_bound
-        if involving is None and bound > cfg.max_seed_pairs:
-            counted = (
-                f"{bound:,}"
-                if share == len(sizes) - 1
-                else f"at least {bound:,} ({share + 1} of {len(sizes)} shares counted)"
-            )
-            raise PassageBudgetError(
-                f"{counted} seed pairs exceed passages.max_seed_pairs ({cfg.max_seed_pairs:,}): text is "
-                "shared among too many documents to align them all; raise it (about 45 bytes of memory a "
-                "pair) or lower passages.max_ngram_docs"
-            )
+        if budget is not None and bound > budget:
+            raise _OverBudget(bound)
         out.append(pairs)
         del pairs
     return _sorted_rows(out)
+
+
+def seed_pair_count(
+    fps: Sequence[PassageFingerprint],
+    cfg: PassagesConfig,
+    involving: np.ndarray | None = None,
+    boilerplate: np.ndarray | None = None,
+    threads: int = 1,
+) -> int:
+    """An upper bound on the rows :func:`seed_pairs` makes over all parts (a seed repeated in one
+    document counts its pairs there too), counted without making any."""
+    store = PassageStore.of(fps, cfg.ngram)
+    total = store.seed_count()
+    bits = max(0, int(np.ceil(np.log2(total / _SEED_SHARE)))) if total else 0
+    sizes = store.share_sizes(bits, threads).tolist()
+    return sum(
+        _share_pairs(*store.seeds_in(bits, share, size, threads), cfg, None, boilerplate, -1, threads)[1]
+        for share, size in enumerate(sizes)
+    )
 
 
 def _sorted_rows(parts: list[np.ndarray]) -> np.ndarray:
@@ -753,10 +874,10 @@ def _share_pairs(
     boilerplate: np.ndarray | None,
     room: int | None,
     threads: int = 1,
+    part: tuple[int, int] = (0, 1),
 ) -> tuple[np.ndarray, int]:
-    """:func:`seed_pairs` of one share of the seeds (unsorted rows), and the number of pairs its
-    kept seeds would make when all are listed (the budget's count); none are made when that
-    exceeds ``room``."""
+    """:func:`seed_pairs` of one share of the seeds (unsorted rows), and a bound on the rows its
+    seeds make over all parts (the budget's count); none are made when that exceeds ``room``."""
     from .kernels import seed_group_pairs, seed_groups
 
     empty = np.empty((0, 4), dtype=np.int64), 0
@@ -770,14 +891,15 @@ def _share_pairs(
         return empty
     group = _value_index(hashes, repeated, threads)
     sizes, doc_freq = seed_groups(group, docs, len(repeated))
-    # boilerplate: too many documents, or a repeated n-gram with too many occurrences to pair
-    keep = (doc_freq >= 2) & (doc_freq <= cfg.max_ngram_docs) & (sizes <= 4 * cfg.max_ngram_docs)
-    kept = sizes[keep]
-    bound = int((kept * (kept - 1) // 2).sum())
-    if room is not None and bound > room:  # never made: the caller raises
+    keep = doc_freq >= 2
+    # widely shared seeds (or seeds repeated too often to pair) are paired as stars: linear work
+    star = keep & ((doc_freq > cfg.max_ngram_docs) | (sizes > 4 * cfg.max_ngram_docs))
+    every = sizes[keep & ~star]
+    bound = int((every * (every - 1) // 2).sum()) + int((sizes[star] - 1).sum())
+    if room is not None and bound > room:  # never made: the caller raises or only counts
         return np.empty((0, 4), dtype=np.int64), bound
     marked = np.zeros(0, dtype=bool) if involving is None else np.asarray(involving, dtype=bool)
-    return seed_group_pairs(group, docs, pos, keep, sizes, marked), bound
+    return seed_group_pairs(group, docs, pos, keep, star, sizes, marked, part[1], part[0]), bound
 
 
 def _repeated(hashes: np.ndarray, threads: int) -> np.ndarray:
@@ -859,21 +981,44 @@ def align_all(
     involving: np.ndarray | None = None,
     boilerplate: np.ndarray | None = None,
     engine: Any = None,
+    stats: dict[str, Any] | None = None,
 ) -> Alignments:
     """Alignments of every document pair worth aligning, in pair order.
+
+    The seed rows are made in one pass while they fit in ``cfg.max_seed_pairs``; past it, the
+    document pairs are split into as many parts as it takes (each part's rows about two thirds of
+    the budget), each made and aligned in turn: slower, in bounded memory, never skipped.
+    ``stats``, when given, receives the rows made and the passes.
 
     With an ``engine`` of several workers, the pairs are aligned in parallel: the fingerprints
     and the seed rows are published before the workers fork (so they share them instead of
     receiving copies) and each task carries only its runs' bounds; the result is the same.
     """
     workers = getattr(engine, "workers", 1) if engine is not None else 1
-    seeds = seed_pairs(fps, cfg, involving, boilerplate, workers)
-    if not len(seeds):
-        return Alignments.concat([])
-    starts, sizes = alignable(seeds, cfg)
-    if engine is not None and getattr(engine, "workers", 1) > 1 and len(starts) > _PARALLEL_PAIRS:
-        return _align_parallel(fps, cfg, seeds, starts, sizes, engine)
-    return _align_runs(fps, cfg, seeds, starts, sizes)
+    try:
+        parts = [seed_pairs(fps, cfg, involving, boilerplate, workers, budget=cfg.max_seed_pairs)]
+        passes = 1
+    except _OverBudget:
+        total = seed_pair_count(fps, cfg, involving, boilerplate, workers)
+        passes = -(-3 * total // (2 * cfg.max_seed_pairs))
+        parts = (seed_pairs(fps, cfg, involving, boilerplate, workers, (p, passes)) for p in range(passes))
+    found, rows = [], 0
+    for seeds in parts:
+        rows += len(seeds)
+        if not len(seeds):
+            continue
+        starts, sizes = alignable(seeds, cfg)
+        if engine is not None and workers > 1 and len(starts) > _PARALLEL_PAIRS:
+            found.append(_align_parallel(fps, cfg, seeds, starts, sizes, engine))
+        else:
+            found.append(_align_runs(fps, cfg, seeds, starts, sizes))
+        del seeds
+    if stats is not None:
+        stats.update(seed_pairs=rows, passage_passes=passes)
+    if len(found) <= 1:
+        return found[0] if found else Alignments.concat([])
+    joined = Alignments.concat(found)
+    return joined.take(np.lexsort((joined.cols[:, 3], joined.cols[:, 0])))  # pair order, each pair's kept
 
 
 _PARALLEL_PAIRS = 2000  # fewer pairs than this are aligned in process: a pool costs more
@@ -905,12 +1050,12 @@ def _align_runs(
     rows_a, rows_b = store.rows[doc_a], store.rows[doc_b]
     order = np.argsort(batch_a * len(store.batches) + batch_b, kind="stable")
     cuts = np.flatnonzero(np.diff(batch_a[order] * len(store.batches) + batch_b[order])) + 1
-    found, sims = [np.empty((0, 5), np.int64)], [np.empty(0, np.float64)]
+    found, sims = [np.empty((0, 6), np.int64)], [np.empty(0, np.float64)]
     for pairs in np.split(order, cuts) if len(order) else []:
         a, b = store.batches[batch_a[pairs[0]]], store.batches[batch_b[pairs[0]]]
         rows, sim = align_runs(
-            (a.words, a.quoted, a.titled, a.offsets),
-            (b.words, b.quoted, b.titled, b.offsets),
+            (a.words, a.quoted, a.titled, a.figure, a.offsets),
+            (b.words, b.quoted, b.titled, b.figure, b.offsets),
             rows_a[pairs],
             rows_b[pairs],
             seeds,
@@ -927,7 +1072,7 @@ def _align_runs(
     rows, sim = rows[back], sim[back]
     pair = rows[:, 0]
     cols = np.column_stack([doc_a[pair], rows[:, 1], rows[:, 2], doc_b[pair], rows[:, 3], rows[:, 4]])
-    return Alignments(cols, sim)
+    return Alignments(cols, sim, rows[:, 5])
 
 
 @dataclass(frozen=True)
@@ -1239,6 +1384,124 @@ def _shared_chars(
     return np.add.reduceat(end - start, np.flatnonzero(np.r_[True, p[opens][1:] != p[opens][:-1]]))
 
 
+def classify_groups(
+    groups: list[PassageGroup],
+    side_group: np.ndarray,
+    cut: np.ndarray,
+    length: Callable[[int], int],
+    index: dict[str, int],
+    cfg: PassagesConfig,
+) -> list[PassageGroup]:
+    """Each group with its :attr:`PassageGroup.category`, listed reuse and quotations first, then
+    templates, then boilerplate (each by documents, longest, id).
+
+    * ``template``: at least half of the alignments that hold it join a template pair (two
+      documents that state different figures in most of the text they share: ``cut``, see
+      :class:`PairEvidence`);
+    * ``boilerplate``: not quoted, in more than ``max_ngram_docs`` documents, and in at least 80%
+      of them at the document's head or tail (starting in its first tenth or ending in its last),
+      covering less than half of it. A viral quotation or a syndicated story is frequent too, but
+      sits inside the text, or is most of it: frequency alone decides nothing;
+    * ``quotation``: quoted in at least two documents; else ``reuse``.
+
+    ``side_group``: each alignment's two sides' groups; ``cut``: whether each alignment's pair
+    is a template pair;
+    ``length(k)``: document k's characters; ``index``: document id -> k."""
+    held = np.zeros(len(groups) + 1, dtype=np.int64)  # the last one for -1: no group
+    held_cut = np.zeros(len(groups) + 1, dtype=np.int64)
+    np.add.at(held, side_group[:, 0], 1)
+    np.add.at(held, side_group[:, 1], 1)
+    np.add.at(held_cut, side_group[cut, 0], 1)
+    np.add.at(held_cut, side_group[cut, 1], 1)
+    out = []
+    for g, group in enumerate(groups):
+        if held[g] and 2 * held_cut[g] >= held[g]:
+            kind = "template"
+        elif group.quotation:
+            kind = "quotation"
+        elif group.documents > cfg.max_ngram_docs and _at_edges(group, length, index):
+            kind = "boilerplate"
+        else:
+            kind = "reuse"
+        out.append(dataclasses.replace(group, category=kind))
+    rank = {k: r for r, k in enumerate(CATEGORIES)}
+    rank["quotation"] = rank["reuse"]
+    out.sort(key=lambda g: (rank[g.category], -g.documents, -(g.end - g.start), g.id))
+    return out
+
+
+def _at_edges(group: PassageGroup, length: Callable[[int], int], index: dict[str, int]) -> bool:
+    """Whether at least 80% of a group's occurrences sit at their document's head or tail and
+    cover less than half of it."""
+    edge = 0
+    for o in group.occurrences:
+        n = max(1, length(index[o.doc]))
+        edge += (o.start <= 0.1 * n or o.end >= 0.9 * n) and (o.end - o.start) < 0.5 * n
+    return edge >= 0.8 * len(group.occurrences)
+
+
+TEMPLATE_WORDS = 30  # shared words per place where figures differ, at most, in a template pair
+
+
+@dataclass
+class PairEvidence:
+    """What the passage stage knows of each document pair holding an alignment (documents by
+    index, ``a < b``): the characters of each that their alignments cover (overlaps merged), and
+    whether they are a template pair (``template``: their alignments' ends show the two stating
+    different figures at least once per :data:`TEMPLATE_WORDS` words they share). ``alignments`` are
+    the stage's alignments, in pair order: the relation of a cluster member to its source is read
+    from them (:func:`dedupe.cluster.explain`)."""
+
+    pairs: np.ndarray  # m x 2, int64
+    shared: np.ndarray  # m x 2, characters covered on each side
+    template: np.ndarray  # m, bool
+    alignments: Alignments
+    similarity: np.ndarray | None = None  # m: the alignments' similarity, weighted by their words
+
+    @classmethod
+    def of(cls, alignments: Alignments, fps: PassageStore) -> PairEvidence:
+        cols = alignments.cols
+        if not len(cols):
+            empty = np.empty((0, 2), dtype=np.int64)
+            return cls(empty, empty.copy(), np.zeros(0, dtype=bool), alignments, np.zeros(0))
+        keys, pair = np.unique(cols[:, [0, 3]], axis=0, return_inverse=True)
+        pair = pair.reshape(-1)
+        shared_a = _shared_chars(fps, cols[:, 0], cols[:, 1], cols[:, 2], pair)
+        shared_b = _shared_chars(fps, cols[:, 3], cols[:, 4], cols[:, 5], pair)
+        # a template pair: figures differ at least once per TEMPLATE_WORDS words they share (a story
+        # reissued with a new dateline, or a corrected figure, differs once in hundreds)
+        span_words = (cols[:, 2] - cols[:, 1]).astype(np.float64)
+        words = np.bincount(pair, weights=span_words, minlength=len(keys))
+        conflicts = np.bincount(pair, weights=alignments.conflicts.astype(np.float64), minlength=len(keys))
+        template = (conflicts > 0) & (conflicts * TEMPLATE_WORDS >= words)
+        # how closely the shared text is reproduced: the alignments' similarity, weighted by words
+        similarity = np.bincount(pair, weights=span_words * alignments.similarity, minlength=len(keys))
+        similarity /= np.maximum(words, 1.0)
+        return cls(
+            keys.astype(np.int64), np.column_stack([shared_a, shared_b]), template, alignments, similarity
+        )
+
+    def alignment_template(self) -> np.ndarray:
+        """For each alignment, whether its document pair is a template pair."""
+        cols = self.alignments.cols
+        if not len(cols):
+            return np.zeros(0, dtype=bool)
+        at = np.searchsorted(
+            self.pairs[:, 0] * (int(cols[:, 3].max()) + 1) + self.pairs[:, 1],
+            cols[:, 0] * (int(cols[:, 3].max()) + 1) + cols[:, 3],
+        )
+        return self.template[at]
+
+    def covered(self, length: Callable[[int], int]) -> np.ndarray:
+        """The share of each side's text its passages reproduce: the characters they cover
+        (``length(k)``: document k's characters) times how similar they are."""
+        if not len(self.pairs):
+            return np.empty((0, 2), dtype=np.float64)
+        sizes = np.array([[length(a), length(b)] for a, b in self.pairs.tolist()], dtype=np.float64)
+        share = np.minimum(self.shared / np.maximum(sizes, 1.0), 1.0)
+        return share * (1.0 if self.similarity is None else self.similarity[:, None])
+
+
 def find_passages(
     fps: Sequence[PassageFingerprint],
     ids: list[str],
@@ -1247,20 +1510,43 @@ def find_passages(
     involving: np.ndarray | None = None,
     boilerplate: np.ndarray | None = None,
     engine: Any = None,
-) -> tuple[list[PassageGroup], list[ReuseCluster], dict[str, int]]:
-    """Passage groups and reuse clusters over documents given in id order.
+) -> tuple[list[PassageGroup], list[ReuseCluster], dict[str, Any], PairEvidence]:
+    """Passage groups, reuse clusters, the stage's stats and its evidence on document pairs
+    (:class:`PairEvidence`), over documents given in id order.
 
     ``involving`` and ``boilerplate``: see :func:`seed_pairs` (an index query aligns only the new
     documents with the others, and knows which n-grams are common across the whole index);
     ``engine``: aligns on its workers (see :func:`align_all`).
     """
     fps = PassageStore.of(fps, cfg.ngram)
-    alignments = align_all(fps, cfg, involving, boilerplate, engine)
+    made: dict[str, Any] = {}
+    alignments = align_all(fps, cfg, involving, boilerplate, engine, made)
     cols = alignments.cols
     groups, side_group = group_passages(cols, fps, ids, texts, cfg.min_similarity)
-    clusters = reuse_clusters(cols, fps, ids, texts, groups, side_group, cfg)
+    length = getattr(texts, "length", None) or (lambda k: len(texts[k]))  # Texts knows, unread
+    index = {doc_id: k for k, doc_id in enumerate(ids)}
+    evidence = PairEvidence.of(alignments, fps)
+    templated = evidence.alignment_template()
+    kinds = classify_groups(groups, side_group, templated, length, index, cfg)
+    order = {g.id: r for r, g in enumerate(kinds)}
+    renumber = np.array([order[g.id] for g in groups] + [-1], dtype=np.int64)
+    groups, side_group = kinds, renumber[side_group]
+    # templates are not reuse: the alignments of template pairs join no reuse cluster
+    whole = ~templated
+    clusters = reuse_clusters(cols[whole], fps, ids, texts, groups, side_group[whole], cfg)
+    counts = {k: sum(g.category == k for g in groups) for k in ("template", "boilerplate")}
+    if not cfg.list_boilerplate:
+        groups = [g for g in groups if g.category != "boilerplate"]
     return (
         groups,
         clusters,
-        {"alignments": len(alignments), "passage_groups": len(groups), "reuse_clusters": len(clusters)},
+        {
+            **made,
+            "alignments": len(alignments),
+            "passage_groups": len(groups),
+            "template_groups": counts["template"],
+            "boilerplate_groups": counts["boilerplate"],
+            "reuse_clusters": len(clusters),
+        },
+        evidence,
     )

@@ -33,16 +33,16 @@ from typing import Any
 import numpy as np
 import xxhash
 
-from .cluster import build_clusters
+from .cluster import Explainer, build_clusters
 from .config import Config
 from .engines import LocalEngine
-from .errors import NoDocumentsError, PassageBudgetError
+from .errors import NoDocumentsError
 from .interrupts import checkpoint
 from .lsh import optimal_params, signature_pairs
 from .minhash import MinHasher
 from .passages import PassageBatch, PassageStore, find_passages
 from .passages import fingerprints as passage_fingerprints
-from .records import Cluster, Document, Skipped
+from .records import Cluster, Document, MemberScore, Skipped
 from .result import Documents, Result
 from .shingle import RowsBuilder, Shingler, ShingleSets, ShingleSetsBuilder, hash_width
 from .sources import Pending, Texts
@@ -524,7 +524,12 @@ class Detector:
         reported: np.ndarray | None = None,
         boilerplate: np.ndarray | None = None,
     ) -> Result:
-        """Cluster the accepted pairs, find shared passages and assemble the result.
+        """Find shared passages, weigh their evidence, cluster and assemble the result.
+
+        The passage stage comes first: the pairs it aligns are candidates too, its alignments can
+        accept a pair the sets reject (``aligned``) and reject one whose shared text states other
+        figures (a template), and they explain each cluster member against its source
+        (:meth:`dedupe.verify.Verifier.evidence`, :class:`dedupe.cluster.Explainer`).
 
         ``reported`` (a bool per document), when given, limits the result's documents to those it
         marks, and the passage stage to pairs holding one of them (an index query: the indexed
@@ -532,28 +537,39 @@ class Detector:
         :func:`dedupe.passages.find_passages`).
         """
         timings = fp.seconds
-        t0 = time.perf_counter()
-        clusters = self.cluster(fp, verifier, accepted)
-        timings["cluster"] = time.perf_counter() - t0
-
         passages, reuse, passage_stats = [], [], {}
+        explain = None
         if fp.passages is not None:
             t0 = time.perf_counter()
             self._tick("passages", 0, 1)
             assert fp.texts is not None, "the passage stage reads the texts"
-            try:
-                passages, reuse, passage_stats = find_passages(
-                    fp.passages,
-                    fp.ids,
-                    fp.texts,
-                    self.config.passages,
-                    reported,
-                    boilerplate,
-                    self.engine,
-                )
-            except PassageBudgetError as err:  # the clusters stand; the result says why no passages
-                passage_stats = {"passages": f"not run: {err}"}
+            passages, reuse, passage_stats, evidence = find_passages(
+                fp.passages,
+                fp.ids,
+                fp.texts,
+                self.config.passages,
+                reported,
+                boilerplate,
+                self.engine,
+            )
             timings["passages"] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            chars = fp.chars
+            accepted, verdicts = verifier.evidence(
+                accepted,
+                evidence.pairs,
+                evidence.covered(chars.__getitem__),
+                evidence.template,
+                chars,
+                self.engine.workers,
+            )
+            stats = {**stats, **verdicts}
+            explain = Explainer(evidence, PassageStore.of(fp.passages, self.config.passages.ngram), chars)
+            timings["evidence"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        clusters = self.cluster(fp, verifier, accepted, explain)
+        timings["cluster"] = time.perf_counter() - t0
 
         too_short = (too_short_note(self.config),)
         columns = fp.ids, fp.sources, fp.chars, fp.sets.sizes().tolist(), fp.notes
@@ -581,8 +597,20 @@ class Detector:
             stats=stats,
         )
 
-    def cluster(self, fp: Fingerprints, verifier: Verifier, accepted: list[tuple[int, int]]) -> list[Cluster]:
+    def cluster(
+        self,
+        fp: Fingerprints,
+        verifier: Verifier,
+        accepted: list[tuple[int, int]],
+        explain: Explainer | None = None,
+    ) -> list[Cluster]:
         cfg = self.config.cluster
+        size = self.config.shingle.size
+
+        def member(m: int, matched: int, source: int) -> MemberScore:
+            score = verifier.member_score(m, matched, source, size)
+            return score if explain is None else explain(score, m, source)
+
         return build_clusters(
             len(fp),
             accepted,
@@ -590,7 +618,8 @@ class Detector:
             fp.chars,
             fp.dates,
             cfg.representative,
-            verifier.member_scores,
+            member,
+            verifier.jaccard,
             fp.signatures,
             verifier.passes if cfg.split_chains else None,
         )

@@ -41,7 +41,12 @@ class PairScore:
     """The evidence for one verified pair of documents (``a`` < ``b`` by id).
 
     ``match`` names the rule that accepted the pair: ``identical`` (same shingle set),
-    ``jaccard`` or ``containment``; it is ``None`` for a pair that was verified and rejected.
+    ``jaccard``, ``containment`` or ``aligned`` (shared passages cover enough of the shorter
+    text); it is ``None`` for a pair that was verified and rejected. ``aligned_a`` and
+    ``aligned_b`` are the shares of each text that the passages the two share reproduce (the
+    characters they cover times their word similarity; 0 when none were found, or the passages
+    were not searched); ``template``: the two state
+    different figures in text they share (rejected whatever the scores).
     """
 
     a: str
@@ -52,17 +57,36 @@ class PairScore:
     containment_b_in_a: float
     shared_shingles: int
     match: str | None
+    aligned_a: float = 0.0
+    aligned_b: float = 0.0
+    template: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class MemberScore:
-    """A cluster member's scores against the cluster's representative."""
+    """A cluster member's evidence: the document it was matched to (``matched_to``: its star's
+    center, or the source), its scores against that document and the rule that accepted the pair (``match``; None for
+    the source itself), and what it is to the cluster's source (its representative):
+
+    ``relation``: ``source``, ``identical`` (the same shingle set), ``reprint`` (the same text,
+    laid out or punctuated differently), ``trimmed`` (a part of the source: ``kept`` says how much
+    of it), ``extended`` (the source with text added: ``added_chars``) or ``edited`` (words changed,
+    dropped or added: ``changed_words``). ``differences``: ``(kind, start, end)`` character spans,
+    ``dropped`` in the source's text, ``added`` and ``changed`` in the member's (empty when the
+    passages were not searched: the relation then comes from the scores alone)."""
 
     id: str
     jaccard_estimate: float
     jaccard: float
-    containment_in_representative: float
-    representative_contained: float
+    containment_in_matched: float
+    matched_contained: float
+    matched_to: str = ""
+    match: str | None = None
+    relation: str = "source"
+    kept: float = 1.0
+    added_chars: int = 0
+    changed_words: int = 0
+    differences: tuple[tuple[str, int, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,10 @@ from typing import Any, overload
 from .passages import PassageGroup, ReuseCluster
 from .records import Cluster, DocumentInfo, MemberScore, PairScore, Skipped
 
-SCHEMA_VERSION = "1.0"
+# 2.0: members are scored against the document they matched (matched_to; the containments renamed),
+# with their rule and relation to the source; pairs carry aligned shares and a template flag;
+# passage groups a kind
+SCHEMA_VERSION = "2.0"
 
 
 def _round(x: float) -> float:
@@ -214,13 +217,23 @@ def _json_bool(b: bool) -> str:
     return "true" if b else "false"
 
 
+def _json_str_or_null(x: str | None) -> str:
+    return "null" if x is None else _encode_str(x)
+
+
 def member_json(s: MemberScore) -> str:
     """``json`` encoding of a cluster member's scores as :func:`cluster_dict` gives them."""
+    diffs = ", ".join(
+        f'{{"kind": {_encode_str(k)}, "start": {a:d}, "end": {b:d}}}' for k, a, b in s.differences
+    )
     return (
         f'{{"id": {_encode_str(s.id)}, "jaccard_estimate": {_json_score(s.jaccard_estimate)}, '
         f'"jaccard": {_json_score(s.jaccard)}, '
-        f'"containment_in_representative": {_json_score(s.containment_in_representative)}, '
-        f'"representative_contained": {_json_score(s.representative_contained)}}}'
+        f'"containment_in_matched": {_json_score(s.containment_in_matched)}, '
+        f'"matched_contained": {_json_score(s.matched_contained)}, '
+        f'"matched_to": {_encode_str(s.matched_to)}, "match": {_json_str_or_null(s.match)}, "relation": {_encode_str(s.relation)}, '
+        f'"kept": {_json_score(s.kept)}, "added_chars": {s.added_chars:d}, '
+        f'"changed_words": {s.changed_words:d}, "differences": [{diffs}]}}'
     )
 
 
@@ -244,7 +257,8 @@ def pair_json(p: PairScore) -> str:
         f'{{"a": {_encode_str(p.a)}, "b": {_encode_str(p.b)}, "jaccard_estimate": {_json_score(p.jaccard_estimate)}, '
         f'"jaccard": {_json_score(p.jaccard)}, "containment_a_in_b": {_json_score(p.containment_a_in_b)}, '
         f'"containment_b_in_a": {_json_score(p.containment_b_in_a)}, "shared_shingles": {p.shared_shingles:d}, '
-        f'"match": {"null" if p.match is None else _encode_str(p.match)}}}'
+        f'"match": {_json_str_or_null(p.match)}, "aligned_a": {_json_score(p.aligned_a)}, '
+        f'"aligned_b": {_json_score(p.aligned_b)}, "template": {_json_bool(p.template)}}}'
     )
 
 
@@ -261,8 +275,14 @@ def cluster_dict(c: Cluster, rounded: bool = True) -> dict[str, Any]:
             "mean_jaccard": r(c.cohesion.mean_jaccard),
             "exact": c.cohesion.exact,
         },
-        "scores": [_fields_dict(s, r) for s in c.scores],
+        "scores": [member_dict(s, r) for s in c.scores],
     }
+
+
+def member_dict(s: MemberScore, r: Callable[[float], float] = _round) -> dict[str, Any]:
+    out = _fields_dict(s, r)
+    out["differences"] = [{"kind": k, "start": a, "end": b} for k, a, b in s.differences]
+    return out
 
 
 def pair_dict(p: PairScore) -> dict[str, Any]:

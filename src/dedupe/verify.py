@@ -5,20 +5,28 @@ For shingle sets A and B:
 * Jaccard ``|A & B| / |A | B|``, symmetric;
 * containment of A in B ``|A & B| / |A|`` and of B in A ``|A & B| / |B|``.
 
-A pair is accepted when its Jaccard reaches ``verify.jaccard_threshold``, or when one
-document's containment in the other reaches ``verify.containment_threshold`` *and* that
-document has at least ``verify.min_containment_shingles`` shingles. The size guard keeps a
-headline or a one-line notice from being called a reprint of every story that quotes it.
+The rules that may accept a pair are named by ``verify.profile`` (``exact``: identical sets;
+``near``: also Jaccard; ``syndication``: also containment and aligned passages). A pair is
+accepted when its sets are identical, when its Jaccard reaches ``verify.jaccard_threshold``, or
+when one document's containment in the other reaches ``verify.containment_threshold`` *and* that
+document has at least ``verify.min_containment_shingles`` shingles (the size guard keeps a
+headline or a one-line notice from being called a reprint of every story that quotes it), or,
+given the passages the two share (:meth:`Verifier.evidence`), when those cover at least
+``verify.aligned_threshold`` of the shorter text: alignment survives OCR damage, copy edits,
+trimming and inserted paragraphs, where shingles break. ``PairScore.match`` names the rule.
 
 Templated notices (quarterly earnings, dividend declarations, a central bank's daily
 operations) repeat the same wording with other figures; a reprint repeats the figures of the
 story it copies. With ``verify.distinct_figures`` a textually similar pair is rejected when both
 documents hold at least two figures and fewer than half of the smaller set of figures is found
-in the other.
+in the other; and when the passages are searched, a pair whose aligned text states a different
+figure at the same place on each side (:func:`dedupe.kernels.align_runs`) is rejected whatever
+its scores: the evidence of what differs inside the shared text decides.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Sequence
 
@@ -27,7 +35,7 @@ import xxhash
 
 from .config import VerifyConfig
 from .minhash import estimate_jaccard
-from .records import PairScore
+from .records import MemberScore, PairScore
 from .shingle import ShingleSets, ascii_buffer
 
 
@@ -79,14 +87,25 @@ def different_figures(fa: np.ndarray, fb: np.ndarray) -> bool:
 def accept(
     jaccard: float, c_ab: float, c_ba: float, size_a: int, size_b: int, cfg: VerifyConfig
 ) -> str | None:
-    """The rule that accepts a pair (``"jaccard"`` or ``"containment"``), or None."""
-    if jaccard >= cfg.jaccard_threshold:
+    """The textual rule that accepts a pair (``"jaccard"`` or ``"containment"``, as the profile
+    allows), or None."""
+    rules = cfg.rules
+    if "jaccard" in rules and jaccard >= cfg.jaccard_threshold:
         return "jaccard"
-    if (c_ab >= cfg.containment_threshold and size_a >= cfg.min_containment_shingles) or (
-        c_ba >= cfg.containment_threshold and size_b >= cfg.min_containment_shingles
+    if "containment" in rules and (
+        (c_ab >= cfg.containment_threshold and size_a >= cfg.min_containment_shingles)
+        or (c_ba >= cfg.containment_threshold and size_b >= cfg.min_containment_shingles)
     ):
         return "containment"
     return None
+
+
+def aligned(covered_a: float, covered_b: float, chars_a: int, chars_b: int, cfg: VerifyConfig) -> bool:
+    """The aligned rule: the passages two documents share cover at least ``aligned_threshold`` of
+    the shorter one's characters (``covered_a``: the share of a's characters they cover)."""
+    if "aligned" not in cfg.rules:
+        return False
+    return (covered_a if chars_a <= chars_b else covered_b) >= cfg.aligned_threshold
 
 
 def score_pair(
@@ -210,9 +229,13 @@ class Verifier:
         allowed containment could reach its threshold. An identical pair has Jaccard 1."""
         cfg = self.cfg
         jt, ct, floor = cfg.jaccard_threshold, cfg.containment_threshold, cfg.min_containment_shingles
-        need = np.floor(jt * (na + nb) / (1.0 + jt))
-        need = np.where(na >= floor, np.minimum(need, np.floor(ct * na)), need)
-        need = np.where(nb >= floor, np.minimum(need, np.floor(ct * nb)), need)
+        if "jaccard" in cfg.rules:
+            need = np.floor(jt * (na + nb) / (1.0 + jt))
+        else:  # identical sets only (or containment): all of the smaller set
+            need = np.minimum(na, nb)
+        if "containment" in cfg.rules:
+            need = np.where(na >= floor, np.minimum(need, np.floor(ct * na)), need)
+            need = np.where(nb >= floor, np.minimum(need, np.floor(ct * nb)), need)
         return np.maximum(need - 1, 0).astype(np.int64)
 
     def screen(self, pairs: np.ndarray, threads: int = 1) -> np.ndarray:
@@ -235,11 +258,13 @@ class Verifier:
             c_ab = np.where(na > 0, inter / na, 0.0)
             c_ba = np.where(nb > 0, inter / nb, 0.0)
         cfg = self.cfg
+        by_jaccard = "jaccard" in cfg.rules
+        by_containment = "containment" in cfg.rules
         textual = (inter >= 0) & (
             ((na > 0) & (inter == na) & (na == nb))
-            | (jaccard >= cfg.jaccard_threshold)
-            | ((c_ab >= cfg.containment_threshold) & (na >= cfg.min_containment_shingles))
-            | ((c_ba >= cfg.containment_threshold) & (nb >= cfg.min_containment_shingles))
+            | (by_jaccard & (jaccard >= cfg.jaccard_threshold))
+            | (by_containment & (c_ab >= cfg.containment_threshold) & (na >= cfg.min_containment_shingles))
+            | (by_containment & (c_ba >= cfg.containment_threshold) & (nb >= cfg.min_containment_shingles))
         )
         passed = np.zeros(len(pairs), dtype=bool)
         todo = np.flatnonzero(textual)
@@ -289,16 +314,116 @@ class Verifier:
     def passes(self, i: int, j: int) -> bool:
         return self.score(i, j).match is not None
 
-    def member_scores(self, m: int, rep: int) -> tuple[float, float, float, float]:
-        """(estimate, jaccard, containment of m in rep, of rep in m), as clustering takes them."""
-        s = self.score(m, rep)
-        m_is_a = self.ids[m] == s.a
-        return (
+    def evidence(
+        self,
+        accepted: list[tuple[int, int]],
+        pairs: np.ndarray,
+        covered: np.ndarray,
+        template: np.ndarray,
+        chars: Sequence[int],
+        threads: int = 1,
+    ) -> tuple[list[tuple[int, int]], dict[str, int]]:
+        """The verdicts after the passage stage: ``accepted`` (pairs the sets passed) with the
+        passages' evidence applied to the ``pairs`` that share passages (``m x 2``; ``covered``:
+        the share of each side's characters their passages cover, ``m x 2``; ``template``: the two
+        state different figures in text they share).
+
+        A pair sharing passages is a candidate too (a short text inside a long one shares no LSH
+        band with it): its sets are scored by the textual rules. A template pair is rejected
+        whatever its scores; a pair the textual rules reject is accepted as ``aligned`` when its
+        passages reproduce ``aligned_threshold`` of the shorter text (``covered``: the share they
+        cover times their similarity), that text has at least ``min_containment_shingles``
+        shingles (as for containment: a headline or a one-line notice is not a reprint of every
+        story that repeats it), and the figures rule does not set them apart. Every score of a pair sharing
+        passages carries its aligned shares. Returns the accepted pairs and what changed."""
+        pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+        template = np.asarray(template, dtype=bool)
+        textual = self.screen(pairs, threads) if len(pairs) else np.zeros(0, dtype=bool)
+        sizes = np.asarray(chars, dtype=np.int64)
+        first_shorter = sizes[pairs[:, 0]] <= sizes[pairs[:, 1]]
+        shorter = np.where(first_shorter, covered[:, 0], covered[:, 1])
+        shingles = self.sets.sizes()
+        small = np.where(first_shorter, shingles[pairs[:, 0]], shingles[pairs[:, 1]])
+        by_alignment = (
+            ~textual
+            & ~template
+            & (shorter >= self.cfg.aligned_threshold)
+            & (small >= self.cfg.min_containment_shingles)  # a headline is no reprint of its story
+            if "aligned" in self.cfg.rules
+            else np.zeros(len(pairs), dtype=bool)
+        )
+        before = {(i, j) if i < j else (j, i) for i, j in accepted}
+        keep = set(before)
+        counts = {"passage_candidates": 0, "accepted_aligned": 0, "rejected_templates": 0}
+        for k, (i, j) in enumerate(pairs.tolist()):
+            key = (i, j) if i < j else (j, i)
+            passed = bool(textual[k] or by_alignment[k])
+            if not (passed or key in before or template[k]):
+                continue
+            s = self.score(i, j)
+            a_first = self.ids[i] == s.a
+            ca, cb = (covered[k, 0], covered[k, 1]) if a_first else (covered[k, 1], covered[k, 0])
+            match = s.match
+            if template[k] and match != "identical":
+                match = None
+            elif match is None and by_alignment[k] and not self._figures_differ(i, j):
+                match = "aligned"
+            self.scores[key] = dataclasses.replace(
+                s, aligned_a=float(ca), aligned_b=float(cb), template=bool(template[k]), match=match
+            )
+            if match is None and key in keep:
+                keep.discard(key)
+                counts["rejected_templates"] += 1
+            elif match is not None and key not in keep:
+                keep.add(key)
+                counts["accepted_aligned" if match == "aligned" else "passage_candidates"] += 1
+        return sorted(keep), counts
+
+    def _figures_differ(self, i: int, j: int) -> bool:
+        """The figures rule (``verify.distinct_figures``) on a pair."""
+        return self.figures is not None and different_figures(self.figures[i], self.figures[j])
+
+    def member_score(self, m: int, matched: int, source: int, shingle_size: int = 3) -> MemberScore:
+        """Member ``m``'s scores against the document it was ``matched`` to, the rule that
+        accepted that pair, and its relation to its cluster's ``source`` as the scores show it
+        (see :class:`~dedupe.records.MemberScore`; without the texts' alignment, ``changed_words``
+        is estimated from the shingles each side lacks)."""
+        ids = self.ids
+        if m == source:
+            return MemberScore(ids[m], 1.0, 1.0, 1.0, 1.0, matched_to=ids[m])
+        s = self.score(m, matched)
+        m_is_a = ids[m] == s.a
+        r = self.score(m, source)
+        r_is_a = ids[m] == r.a
+        inside = r.containment_a_in_b if r_is_a else r.containment_b_in_a  # m in the source
+        covers = r.containment_b_in_a if r_is_a else r.containment_a_in_b  # the source in m
+        if r.match == "identical":
+            relation = "identical"
+        elif inside >= 0.95 and covers >= 0.95:
+            relation = "reprint"
+        elif inside >= 0.95:
+            relation = "trimmed"
+        elif covers >= 0.95:
+            relation = "extended"
+        else:
+            relation = "edited"
+        sizes = self.sets.sizes()
+        lacking = max(int(sizes[m]) - r.shared_shingles, int(sizes[source]) - r.shared_shingles)
+        return MemberScore(
+            ids[m],
             s.jaccard_estimate,
             s.jaccard,
             s.containment_a_in_b if m_is_a else s.containment_b_in_a,
             s.containment_b_in_a if m_is_a else s.containment_a_in_b,
+            matched_to=ids[matched],
+            match=s.match,
+            relation=relation,
+            kept=covers,
+            changed_words=round(lacking / max(1, shingle_size)) if relation == "edited" else 0,
         )
+
+    def jaccard(self, i: int, j: int) -> float:
+        return self.score(i, j).jaccard
 
     def accepted_scores(self, accepted: Sequence[tuple[int, int]]) -> list[PairScore]:
         """The scores of accepted pairs, sorted by ids."""

@@ -64,12 +64,16 @@ def _arrow_schema(name: str) -> Any:
     s, b, i64, f64 = pa.string(), pa.binary(), pa.int64(), pa.float64()
     pair = [
         ("a", s), ("b", s), ("jaccard_estimate", f64), ("jaccard", f64), ("containment_a_in_b", f64),
-        ("containment_b_in_a", f64), ("shared_shingles", i64), ("match", s),
+        ("containment_b_in_a", f64), ("shared_shingles", i64), ("match", s), ("aligned_a", f64),
+        ("aligned_b", f64), ("template", pa.bool_()),
     ]  # fmt: skip
+    difference = pa.struct([("kind", s), ("start", i64), ("end", i64)])
     member = pa.struct(
         [
             ("id", s), ("jaccard_estimate", f64), ("jaccard", f64),
-            ("containment_in_representative", f64), ("representative_contained", f64),
+            ("containment_in_matched", f64), ("matched_contained", f64), ("matched_to", s),
+            ("match", s), ("relation", s), ("kept", f64), ("added_chars", i64), ("changed_words", i64),
+            ("differences", pa.list_(difference)),
         ]
     )  # fmt: skip
     schemas = {
@@ -638,7 +642,8 @@ def _cluster_components(
                 [m["chars"] for m in members],
                 [m["date"] for m in members],
                 cc.representative,
-                verifier.member_scores,
+                functools.partial(verifier.member_score, shingle_size=config.shingle.size),
+                verifier.jaccard,
                 sigs,
                 verifier.passes if cc.split_chains else None,
             ):
@@ -652,9 +657,14 @@ def cluster_from_row(row: dict[str, Any]) -> Cluster:
         id=row["id"],
         members=tuple(row["members"]),
         representative=row["representative"],
-        scores=tuple(MemberScore(**s) for s in row["scores"]),
+        scores=tuple(member_from_row(s) for s in row["scores"]),
         cohesion=Cohesion(coh["min_jaccard"], coh["mean_jaccard"], coh["exact"]),
     )
+
+
+def member_from_row(row: dict[str, Any]) -> MemberScore:
+    diffs = tuple((d["kind"], d["start"], d["end"]) for d in row.get("differences") or ())
+    return MemberScore(**{**row, "differences": diffs})
 
 
 def pair_from_row(row: dict[str, Any]) -> PairScore:
@@ -734,7 +744,8 @@ class SparkScan:
         for name, df in tables.items():
             order = ["source", "id"] if name == "skipped" else ["a", "b"] if name == "pairs" else ["id"]
             writer = df.sort(*[F.col(c).asc_nulls_first() for c in order]).write.mode("overwrite")
-            if name == "skipped":  # the local JSON has "id": null for a record read without one
+            if name in ("skipped", "clusters"):  # the local JSON has "id": null for a record read
+                # without one, and "match": null for a cluster's source
                 writer = writer.option("ignoreNullFields", "false")
             writer.format(writer_fmt).save(f"{path.rstrip('/')}/{name}")
         summary = {

@@ -15,8 +15,8 @@ COLUMNS = [
     "representative",
     "jaccard_estimate",
     "jaccard",
-    "containment_in_representative",
-    "representative_contained",
+    "containment_in_matched",
+    "matched_contained",
     "cohesion_min_jaccard",
     "cohesion_mean_jaccard",
 ]
@@ -36,8 +36,8 @@ def write(result: Result, stream: IO[str]) -> None:
                     c.representative,
                     f"{s.jaccard_estimate:.6f}",
                     f"{s.jaccard:.6f}",
-                    f"{s.containment_in_representative:.6f}",
-                    f"{s.representative_contained:.6f}",
+                    f"{s.containment_in_matched:.6f}",
+                    f"{s.matched_contained:.6f}",
                     f"{c.cohesion.min_jaccard:.6f}",
                     f"{c.cohesion.mean_jaccard:.6f}",
                 ]

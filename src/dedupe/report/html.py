@@ -97,8 +97,8 @@ def build_data(result: Result, texts: Mapping[str, str]) -> dict[str, Any]:
                         s.id,
                         round(s.jaccard, 4),
                         round(s.jaccard_estimate, 4),
-                        round(s.containment_in_representative, 4),
-                        round(s.representative_contained, 4),
+                        round(s.containment_in_matched, 4),
+                        round(s.matched_contained, 4),
                     ]
                     for s in c.scores
                 ],

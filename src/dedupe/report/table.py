@@ -70,8 +70,8 @@ def write(result: Result, stream: IO[str], *, color: bool = False, width: int | 
                     name,
                     _pct(s.jaccard),
                     _pct(s.jaccard_estimate),
-                    _pct(s.containment_in_representative),
-                    _pct(s.representative_contained),
+                    _pct(s.containment_in_matched),
+                    _pct(s.matched_contained),
                 )
         console.print(table)
     if len(clusters) > MAX_CLUSTERS:
