@@ -2,8 +2,9 @@
 
 Each case takes a run of words from a *source* story, edits it (none, light or heavy), and
 inserts it at a word boundary into a *host* story, giving a *suspicious* document. Hosts and
-sources are drawn (seeded) from stories that share no passage with each other before planting,
-so every detection between a suspicious document and a source is judged against known truth.
+sources are drawn (seeded) from stories that share no word 8-gram with any other story before
+planting (stock phrases aside; a criterion independent of dedupe, so every version is measured on
+the same cases), so every detection between a suspicious document and a source is judged against known truth.
 Unused stories are mixed in as distractors.
 
 Scores follow the PAN text-alignment measures (Potthast et al., 2010), at the character level:
@@ -26,9 +27,10 @@ import argparse
 import json
 import math
 import random
+import re
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,11 +87,16 @@ def obfuscate(words: list[str], rate: float, rng: random.Random) -> list[str]:
 def build(stories: list[dict], n_cases: int, seed: int) -> tuple[list[Document], list[Case]]:
     rng = random.Random(seed)
     pool = [s for s in stories if len(s["text"].split()) >= 120]
-    # keep only stories that share no passage with any other, so that truth is known
-    clean = Detector(Config()).run([Document(s["id"], s["text"]) for s in pool])
-    busy = {o.doc for g in clean.passages for o in g.occurrences} | {
-        m for c in clean.clusters for m in c.members
-    }
+    # keep only stories that share no word 8-gram with another (stock phrases, in more than
+    # five stories, aside), so that truth is known: a criterion of its own, independent of dedupe,
+    # so that every version is measured on the same cases
+    grams: dict[str, set[int]] = {}
+    seen: Counter = Counter()
+    for s in pool:
+        words = re.findall(r"\w+", s["text"].lower())
+        grams[s["id"]] = {hash(tuple(words[k : k + 8])) for k in range(len(words) - 7)}
+        seen.update(grams[s["id"]])
+    busy = {d for d, g in grams.items() if any(1 < seen[h] <= 5 for h in g)}
     pool = [s for s in pool if s["id"] not in busy]
     rng.shuffle(pool)
     need = 2 * n_cases
