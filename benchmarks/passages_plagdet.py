@@ -27,10 +27,9 @@ import argparse
 import json
 import math
 import random
-import re
 import sys
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,16 +86,9 @@ def obfuscate(words: list[str], rate: float, rng: random.Random) -> list[str]:
 def build(stories: list[dict], n_cases: int, seed: int) -> tuple[list[Document], list[Case]]:
     rng = random.Random(seed)
     pool = [s for s in stories if len(s["text"].split()) >= 120]
-    # keep only stories that share no word 8-gram with another (stock phrases, in more than
-    # five stories, aside), so that truth is known: a criterion of its own, independent of dedupe,
-    # so that every version is measured on the same cases
-    grams: dict[str, set[int]] = {}
-    seen: Counter = Counter()
-    for s in pool:
-        words = re.findall(r"\w+", s["text"].lower())
-        grams[s["id"]] = {hash(tuple(words[k : k + 8])) for k in range(len(words) - 7)}
-        seen.update(grams[s["id"]])
-    busy = {d for d, g in grams.items() if any(1 < seen[h] <= 5 for h in g)}
+    # keep only stories that share no word 8-gram with another (stock phrases aside), so that truth
+    # is known: a criterion independent of dedupe, so that every version is measured on the same cases
+    busy = reuters.busy_ids(pool)
     pool = [s for s in pool if s["id"] not in busy]
     rng.shuffle(pool)
     need = 2 * n_cases

@@ -14,6 +14,7 @@ import html
 import json
 import os
 import re
+from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -76,6 +77,20 @@ def stories(directory: Path = DEFAULT_DIR, limit: int | None = None) -> Iterator
             n += 1
             if limit is not None and n >= limit:
                 return
+
+
+def busy_ids(stories: list[dict], n: int = 8, stock: int = 5) -> set[str]:
+    """The ids of stories that share a word ``n``-gram with another story (n-grams in more than
+    ``stock`` stories are stock phrases and do not count): the others share no passage with any
+    story, so a benchmark that plants text in them knows its truth. A criterion of its own,
+    independent of dedupe, so every version of dedupe is measured on the same cases."""
+    grams: dict[str, set[int]] = {}
+    seen: Counter = Counter()
+    for s in stories:
+        words = re.findall(r"\w+", s["text"].lower())
+        grams[s["id"]] = {hash(tuple(words[k : k + n])) for k in range(len(words) - n + 1)}
+        seen.update(grams[s["id"]])
+    return {d for d, g in grams.items() if any(1 < seen[h] <= stock for h in g)}
 
 
 def write_jsonl(out: Path, directory: Path = DEFAULT_DIR, limit: int | None = None) -> int:

@@ -74,9 +74,29 @@ class Representative(str, Enum):
 ConfigOpt = Annotated[
     str | None, typer.Option("--config", "-c", help="YAML config file.", show_default=False)
 ]
+
+
+class Profile(str, Enum):
+    exact = "exact"
+    near = "near"
+    syndication = "syndication"
+
+
+ProfileOpt = Annotated[
+    Profile | None,
+    typer.Option(
+        help="verify.profile: which rules accept a pair. exact: identical shingle sets; near: also Jaccard; "
+        "syndication (default): also containment and aligned passages.",
+        show_default=False,
+    ),
+]
 JaccardOpt = Annotated[
     float | None,
-    typer.Option(help="verify.jaccard_threshold: accept pairs with Jaccard >= this.", show_default=False),
+    typer.Option(
+        help="verify.jaccard_threshold: accept pairs with Jaccard >= this (default 0.5; under the syndication "
+        "profile containment and aligned passages accept pairs too: --profile near for Jaccard alone).",
+        show_default=False,
+    ),
 ]
 ContainOpt = Annotated[
     float | None,
@@ -137,6 +157,7 @@ PathsArg = Annotated[
 
 
 FLAG_KEYS = {
+    "profile": "verify.profile",
     "jaccard_threshold": "verify.jaccard_threshold",
     "containment_threshold": "verify.containment_threshold",
     "lsh_threshold": "lsh.threshold",
@@ -163,8 +184,34 @@ def _flags(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def _config(config_path: str | None, params: dict[str, Any]) -> Config:
-    """The config file with the command's threshold flags (those the user gave) applied on top."""
-    return load_config(config_path, _flags(params))
+    """The config file with the command's threshold flags (those the user gave) applied on top.
+    A Jaccard threshold asked for under a profile whose other rules also accept pairs gets a note
+    saying so: a user asking for Jaccard 0.8 is told why pairs below it may still be accepted."""
+    flags = _flags(params)
+    config = load_config(config_path, flags)
+    asked = explicit_keys(config_path, flags)
+    if "verify.jaccard_threshold" in asked and "verify.profile" not in asked and not params.get("quiet"):
+        rules = rules_text(config)
+        if "containment" in config.verify.rules:
+            _note(
+                False,
+                f"dedupe: note: pairs are accepted by {rules}; --profile near accepts by Jaccard alone",
+            )
+    return config
+
+
+def rules_text(config: Config) -> str:
+    """The rules that accept a pair under the config, in words."""
+    v = config.verify
+    words = {
+        "identical": "identical shingle sets",
+        "jaccard": f"Jaccard >= {v.jaccard_threshold:g}",
+        "containment": f"containment >= {v.containment_threshold:g} (of a text of {v.min_containment_shingles}+ "
+        "shingles)",
+        "aligned": f"aligned passages reproducing >= {v.aligned_threshold:g} of the shorter text"
+        + ("" if config.passages.enabled else " (off: passages are not searched)"),
+    }
+    return ", or ".join(words[r] for r in v.rules)
 
 
 class _Progress:
@@ -277,6 +324,7 @@ def scan(
             show_default=False,
         ),
     ] = None,
+    profile: ProfileOpt = None,
     jaccard_threshold: JaccardOpt = None,
     containment_threshold: ContainOpt = None,
     lsh_threshold: LshOpt = None,
@@ -373,6 +421,7 @@ def dedup(
         ),
     ] = None,
     config: ConfigOpt = None,
+    profile: ProfileOpt = None,
     jaccard_threshold: JaccardOpt = None,
     containment_threshold: ContainOpt = None,
     lsh_threshold: LshOpt = None,
@@ -414,6 +463,7 @@ def config_cmd(
         bool, typer.Option("--show", help="Print the effective config (file plus flags).")
     ] = False,
     config: ConfigOpt = None,
+    profile: ProfileOpt = None,
     jaccard_threshold: JaccardOpt = None,
     containment_threshold: ContainOpt = None,
     lsh_threshold: LshOpt = None,
@@ -446,6 +496,7 @@ def config_cmd(
         detector = Detector(cfg)
         typer.echo(dump_yaml(cfg, comments=False), nl=False)
         typer.echo(f"# lsh bands x rows in use: {detector.bands} x {detector.rows}")
+        typer.echo(f"# a pair is accepted by {rules_text(cfg)} (verify.profile: {cfg.verify.profile})")
 
 
 index_app = typer.Typer(
@@ -518,6 +569,7 @@ def index_query(
     config: ConfigOpt = None,
     format: FormatOpt = Format.table,
     output: OutputOpt = None,
+    profile: ProfileOpt = None,
     jaccard_threshold: JaccardOpt = None,
     containment_threshold: ContainOpt = None,
     representative: RepOpt = None,
