@@ -357,9 +357,8 @@ class Verifier:
         counts = {"passage_candidates": 0, "accepted_aligned": 0, "rejected_templates": 0}
         for k, (i, j) in enumerate(pairs.tolist()):
             key = (i, j) if i < j else (j, i)
-            passed = bool(textual[k] or by_alignment[k])
-            if not (passed or key in before or template[k]):
-                continue
+            if not (textual[k] or by_alignment[k] or key in before):
+                continue  # rejected, and never accepted: nothing to say of it
             s = self.score(i, j)
             a_first = self.ids[i] == s.a
             ca, cb = (covered[k, 0], covered[k, 1]) if a_first else (covered[k, 1], covered[k, 0])

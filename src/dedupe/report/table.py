@@ -8,6 +8,8 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from ..config import PROFILES
+from ..records import MemberScore
 from ..result import Result
 
 MAX_CLUSTERS = 50
@@ -48,8 +50,8 @@ def write(result: Result, stream: IO[str], *, color: bool = False, width: int | 
     p = result.params
     console.print(
         f"[bold]dedupe[/] {p['shingle']['kind']} {p['shingle']['size']}-grams, {p['minhash']['num_perm']} permutations, "
-        f"LSH {p['lsh']['bands']}x{p['lsh']['rows']}; pairs need Jaccard >= {p['verify']['jaccard_threshold']} "
-        f"or containment >= {p['verify']['containment_threshold']}"
+        f"LSH {p['lsh']['bands']}x{p['lsh']['rows']}; {_rules(p)}",
+        markup=True,
     )
     console.print("\n[bold underline]Near-duplicate clusters[/]")
     clusters = sorted(result.clusters, key=lambda c: (-len(c.members), c.id))
@@ -60,18 +62,19 @@ def write(result: Result, stream: IO[str], *, color: bool = False, width: int | 
             f"\n[bold]Cluster {c.id}[/]: {len(c.members)} documents, cohesion min {_pct(c.cohesion.min_jaccard)} "
             f"mean {_pct(c.cohesion.mean_jaccard)}{'' if c.cohesion.exact else ' (estimated)'}"
         )
-        table = _table("document", ">Jaccard", ">est.", ">in rep.", ">rep. in it")
+        table = _table("document", "matched to", "rule", ">Jaccard", ">in matched", ">matched in", "to the source")
         for s in c.scores:
-            name = f"{s.id} (representative)" if s.id == c.representative else s.id
             if s.id == c.representative:
-                table.add_row(name, "", "", "", "")
+                table.add_row(f"{s.id} (source)", "", "", "", "", "", "")
             else:
                 table.add_row(
-                    name,
+                    s.id,
+                    "the source" if s.matched_to == c.representative else s.matched_to,
+                    s.match or "",
                     _pct(s.jaccard),
-                    _pct(s.jaccard_estimate),
                     _pct(s.containment_in_matched),
                     _pct(s.matched_contained),
+                    _relation(s),
                 )
         console.print(table)
     if len(clusters) > MAX_CLUSTERS:
@@ -88,6 +91,34 @@ def write(result: Result, stream: IO[str], *, color: bool = False, width: int | 
     console.print(f"\n{result.summary_line()}.")
 
 
+def _rules(p: dict) -> str:
+    """The rules that accept a pair, as the run's parameters hold them."""
+    v = p["verify"]
+    words = {
+        "identical": "identical sets",
+        "jaccard": f"Jaccard >= {v['jaccard_threshold']}",
+        "containment": f"containment >= {v['containment_threshold']}",
+        "aligned": f"aligned passages >= {v['aligned_threshold']} of the shorter text",
+    }
+    rules = PROFILES.get(v.get("profile", "syndication"), ())
+    if not p["passages"]["enabled"]:
+        rules = tuple(r for r in rules if r != "aligned")
+    return "pairs are accepted by " + ", ".join(words[r] for r in rules)
+
+
+def _relation(s: MemberScore) -> str:
+    """What a member is to its cluster's source, in a few words."""
+    if s.relation == "trimmed":
+        return f"trimmed, keeps {_pct(s.kept)}"
+    if s.relation == "extended":
+        return f"extended, +{s.added_chars} chars" if s.added_chars else "extended"
+    if s.relation == "edited":
+        if not s.changed_words:
+            return "edited"
+        return f"edited, {s.changed_words} word{'s' if s.changed_words > 1 else ''} changed"
+    return s.relation
+
+
 def _snippet(text: str, limit: int = 160) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."
@@ -99,7 +130,9 @@ def _passages(console: Console, result: Result) -> None:
         console.print("No shared passages.")
         return
     for g in result.passages[:MAX_PASSAGES]:
-        kind = "quotation" if g.quotation else "passage"
+        kind = {"template": "template passage", "boilerplate": "boilerplate"}.get(
+            g.category, "quotation" if g.quotation else "passage"
+        )
         console.print(
             f"\n[bold]{kind.capitalize()} in {g.documents} documents[/]: \u201c{_snippet(g.text, 240)}\u201d",
             highlight=False,
