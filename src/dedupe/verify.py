@@ -193,6 +193,7 @@ class Verifier:
         self.ids, self.sets, self.signatures, self.cfg = ids, sets, signatures, cfg
         self.figures = figures if cfg.distinct_figures else None
         self.scores: dict[tuple[int, int], PairScore] = {}
+        self.sizes = sets.sizes()  # each set's shingles
 
     def overlaps(self, pairs: np.ndarray, threads: int = 1, need: np.ndarray | None = None) -> np.ndarray:
         """``|A & B|`` for each row ``(i, j)`` of ``pairs`` (one compiled merge per pair; with
@@ -249,7 +250,7 @@ class Verifier:
         pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
         if not len(pairs):
             return np.zeros(0, dtype=bool)
-        sizes = self.sets.sizes()
+        sizes = self.sizes
         na, nb = sizes[pairs[:, 0]].astype(np.float64), sizes[pairs[:, 1]].astype(np.float64)
         inter = self.overlaps(pairs, threads, self.needed(na, nb)).astype(np.float64)
         union = na + nb - inter
@@ -342,7 +343,7 @@ class Verifier:
         sizes = np.asarray(chars, dtype=np.int64)
         first_shorter = sizes[pairs[:, 0]] <= sizes[pairs[:, 1]]
         shorter = np.where(first_shorter, covered[:, 0], covered[:, 1])
-        shingles = self.sets.sizes()
+        shingles = self.sizes
         small = np.where(first_shorter, shingles[pairs[:, 0]], shingles[pairs[:, 1]])
         by_alignment = (
             ~textual
@@ -392,7 +393,7 @@ class Verifier:
             return MemberScore(ids[m], 1.0, 1.0, 1.0, 1.0, matched_to=ids[m])
         s = self.score(m, matched)
         m_is_a = ids[m] == s.a
-        r = self.score(m, source)
+        r = s if matched == source else self.score(m, source)
         r_is_a = ids[m] == r.a
         inside = r.containment_a_in_b if r_is_a else r.containment_b_in_a  # m in the source
         covers = r.containment_b_in_a if r_is_a else r.containment_a_in_b  # the source in m
@@ -406,7 +407,7 @@ class Verifier:
             relation = "extended"
         else:
             relation = "edited"
-        sizes = self.sets.sizes()
+        sizes = self.sizes
         lacking = max(int(sizes[m]) - r.shared_shingles, int(sizes[source]) - r.shared_shingles)
         return MemberScore(
             ids[m],
