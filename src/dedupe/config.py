@@ -216,7 +216,7 @@ class PassagesConfig:
         hi=1.0,
     )
     max_ngram_docs: int = _opt(
-        50,
+        8,
         "a seed n-gram found in more documents than this is paired as a star (each occurrence with one "
         "hub document) instead of every two occurrences: work linear in occurrences, nothing dropped for "
         "being popular",
