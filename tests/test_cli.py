@@ -150,6 +150,12 @@ def test_dedup_writes_corpus_and_mapping(tmp_path):
     assert kept == ["b", "d"]
     mapping = [json.loads(line) for line in (tmp_path / "out.mapping.jsonl").read_text().splitlines()]
     assert [(m["removed"], m["kept"], m["cluster"]) for m in mapping] == [("a", "b", "a"), ("c", "b", "a")]
+    for m in mapping:  # every removed document's scores are against the one it matched, and pass
+        assert m["match"] in ("identical", "jaccard", "containment", "aligned") and m["matched_to"]
+        if m["match"] == "jaccard":
+            assert m["jaccard"] >= 0.5
+        if m["match"] == "containment":
+            assert max(m["containment_in_matched"], m["matched_contained"]) >= 0.5
 
 
 def test_dedup_writes_input_records_back_whole(tmp_path):

@@ -28,10 +28,13 @@ MAPPING_COLUMNS = [
     "removed",
     "kept",
     "cluster",
+    "matched_to",
+    "match",
+    "relation",
     "jaccard",
     "jaccard_estimate",
-    "containment_in_kept",
-    "kept_contained",
+    "containment_in_matched",
+    "matched_contained",
 ]
 
 
@@ -107,6 +110,8 @@ def write_corpus(
 
 
 def mapping_rows(result: Result) -> list[dict]:
+    """Each removed document, the one kept (its cluster's source), the document it was matched to
+    and its scores against that one: scores that pass the rule ``match`` names."""
     rows = []
     for c in result.clusters:
         for s in c.scores:
@@ -116,10 +121,13 @@ def mapping_rows(result: Result) -> list[dict]:
                         "removed": s.id,
                         "kept": c.representative,
                         "cluster": c.id,
+                        "matched_to": s.matched_to,
+                        "match": s.match,
+                        "relation": s.relation,
                         "jaccard": round(s.jaccard, 6),
                         "jaccard_estimate": round(s.jaccard_estimate, 6),
-                        "containment_in_kept": round(s.containment_in_matched, 6),
-                        "kept_contained": round(s.matched_contained, 6),
+                        "containment_in_matched": round(s.containment_in_matched, 6),
+                        "matched_contained": round(s.matched_contained, 6),
                     }
                 )
     rows.sort(key=lambda r: r["removed"])
