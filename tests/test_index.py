@@ -100,22 +100,30 @@ def test_query_finds_what_a_scan_of_everything_finds(tmp_path):
 @settings(max_examples=25)
 @given(st.integers(0, 2**32 - 1), st.integers(1, 4), st.integers(20, 60))
 def test_batches_then_query_equals_one_scan(tmp_path_factory, seed, batches, n):
-    """Property: adding in any number of batches, then querying, gives the pairs of one scan."""
+    """Property: adding in any number of batches, then querying, gives the pairs of one scan: all
+    of them by the shingle sets' rules (passages off); with passages on, a query's pairs are a
+    scan's (a pair a scan accepts on passage evidence alone may be missed when the query does not
+    load the documents its alignment runs through: a known gap)."""
     rng = random.Random(seed)
     docs = corpus(rng, n)
     rng.shuffle(docs)
     cut = int(n * 0.7)
     old, new = docs[:cut], docs[cut:]
-    path = tmp_path_factory.mktemp("ix") / "ix.db"
-    config = Config()
-    with Index.open(path, create=True) as ix:
-        size = max(1, len(old) // batches)
-        for k in range(0, len(old), size):
-            ix.add(old[k : k + size])
-        result = ix.query(new)
-        assert ix.check() == []
-    expected = scan_pairs_with(docs, {d.id for d in new}, config)
-    assert {(p.a, p.b): p.match for p in result.pairs}.keys() == expected.keys()
+    for passages in (False, True):
+        path = tmp_path_factory.mktemp("ix") / "ix.db"
+        config = Config().replace({"passages.enabled": passages})
+        with Index.open(path, {"passages.enabled": passages}, create=True) as ix:
+            size = max(1, len(old) // batches)
+            for k in range(0, len(old), size):
+                ix.add(old[k : k + size])
+            result = ix.query(new)
+            assert ix.check() == []
+        expected = scan_pairs_with(docs, {d.id for d in new}, config)
+        got = {(p.a, p.b): p.match for p in result.pairs}
+        if passages:
+            assert got.keys() <= expected.keys()
+        else:
+            assert got.keys() == expected.keys()
 
 
 def test_shared_quotation_found_in_the_index():

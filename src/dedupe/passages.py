@@ -7,11 +7,13 @@ Stages, in pipeline order:
    printed in Titlecase. A batch's fingerprints travel and stay as flat columns
    (:class:`PassageBatch`, about 18 bytes a word), held by a :class:`PassageStore`.
 2. **seed** (group-by): documents sharing a seed (a word n-gram, ``passages.ngram``) become
-   candidate pairs, with the positions of the shared n-grams. An n-gram found in more than
-   ``passages.max_ngram_docs`` documents is boilerplate and ignored. No pair of documents is
+   candidate pairs, with the positions of the shared n-grams. A seed in at most
+   ``passages.max_ngram_docs`` documents pairs every two of its occurrences; one found more widely
+   is paired as a star, each occurrence with the first one in its smallest document, so popular
+   text costs work linear in its occurrences and is never dropped. No pair of documents is
    compared unless it shares a seed. Seeds are hashed from the words as they are grouped, one
-   share of the hash range at a time, so the stage's memory does not grow with the corpus beyond
-   the fingerprints and the pairs (bounded by ``passages.max_seed_pairs``).
+   share of the hash range at a time, and past ``passages.max_seed_pairs`` rows the document
+   pairs are made and aligned in passes, so the stage's memory stays bounded.
 3. **align** (per candidate pair): seeds are chained, in order in both documents, across gaps of
    up to ``passages.max_gap`` words on either side (edits, insertions, a changed sentence
    boundary), then extended at both ends over equal words, and across edits as far as at least
@@ -774,7 +776,7 @@ def seed_pairs(
     fps: Sequence[PassageFingerprint],
     cfg: PassagesConfig,
     involving: np.ndarray | None = None,
-    boilerplate: np.ndarray | None = None,
+    frequent: np.ndarray | None = None,
     threads: int = 1,
     part: tuple[int, int] = (0, 1),
     budget: int | None = None,
@@ -788,7 +790,8 @@ def seed_pairs(
     text printed in k documents costs k rows, not k^2/2, and is never dropped for being popular.
 
     ``involving`` (a bool per document), when given, keeps only pairs holding a document it marks;
-    ``boilerplate`` lists seed hashes to ignore (an index's caller may name some). ``part``
+    ``frequent`` lists seed hashes to pair as stars whatever their frequency here (an index query
+    knows frequencies over more documents than it loads). ``part``
     ``(p, P)`` keeps only the document pairs of part ``p`` of ``P`` (a hash of the pair: all rows
     of one document pair fall in one part), so the stage can make its pairs in ``P`` passes.
 
@@ -805,7 +808,7 @@ def seed_pairs(
     for share, size in enumerate(sizes):
         room = None if budget is None else budget - bound
         pairs, share_bound = _share_pairs(
-            *store.seeds_in(bits, share, size, threads), cfg, involving, boilerplate, room, threads, part
+            *store.seeds_in(bits, share, size, threads), cfg, involving, frequent, room, threads, part
         )
         bound += share_bound
         if budget is not None and bound > budget:
@@ -819,7 +822,7 @@ def seed_pair_count(
     fps: Sequence[PassageFingerprint],
     cfg: PassagesConfig,
     involving: np.ndarray | None = None,
-    boilerplate: np.ndarray | None = None,
+    frequent: np.ndarray | None = None,
     threads: int = 1,
 ) -> int:
     """An upper bound on the rows :func:`seed_pairs` makes over all parts (a seed repeated in one
@@ -829,7 +832,7 @@ def seed_pair_count(
     bits = max(0, int(np.ceil(np.log2(total / _SEED_SHARE)))) if total else 0
     sizes = store.share_sizes(bits, threads).tolist()
     return sum(
-        _share_pairs(*store.seeds_in(bits, share, size, threads), cfg, None, boilerplate, -1, threads)[1]
+        _share_pairs(*store.seeds_in(bits, share, size, threads), cfg, None, frequent, -1, threads)[1]
         for share, size in enumerate(sizes)
     )
 
@@ -871,7 +874,7 @@ def _share_pairs(
     pos: np.ndarray,
     cfg: PassagesConfig,
     involving: np.ndarray | None,
-    boilerplate: np.ndarray | None,
+    frequent: np.ndarray | None,
     room: int | None,
     threads: int = 1,
     part: tuple[int, int] = (0, 1),
@@ -881,9 +884,6 @@ def _share_pairs(
     from .kernels import seed_group_pairs, seed_groups
 
     empty = np.empty((0, 4), dtype=np.int64), 0
-    if boilerplate is not None and len(boilerplate):
-        common = np.isin(hashes, boilerplate)
-        hashes, docs, pos = hashes[~common], docs[~common], pos[~common]
     # most seeds occur once: a sort of the hashes alone finds the repeated ones; the occurrences of
     # those are counted and paired by group in compiled passes, never sorted
     repeated = _repeated(hashes, threads)
@@ -894,6 +894,8 @@ def _share_pairs(
     keep = doc_freq >= 2
     # widely shared seeds (or seeds repeated too often to pair) are paired as stars: linear work
     star = keep & ((doc_freq > cfg.max_ngram_docs) | (sizes > 4 * cfg.max_ngram_docs))
+    if frequent is not None and len(frequent):
+        star |= keep & np.isin(repeated, frequent)
     every = sizes[keep & ~star]
     bound = int((every * (every - 1) // 2).sum()) + int((sizes[star] - 1).sum())
     if room is not None and bound > room:  # never made: the caller raises or only counts
@@ -979,7 +981,7 @@ def align_all(
     fps: Sequence[PassageFingerprint],
     cfg: PassagesConfig,
     involving: np.ndarray | None = None,
-    boilerplate: np.ndarray | None = None,
+    frequent: np.ndarray | None = None,
     engine: Any = None,
     stats: dict[str, Any] | None = None,
 ) -> Alignments:
@@ -996,12 +998,12 @@ def align_all(
     """
     workers = getattr(engine, "workers", 1) if engine is not None else 1
     try:
-        parts = [seed_pairs(fps, cfg, involving, boilerplate, workers, budget=cfg.max_seed_pairs)]
+        parts = [seed_pairs(fps, cfg, involving, frequent, workers, budget=cfg.max_seed_pairs)]
         passes = 1
     except _OverBudget:
-        total = seed_pair_count(fps, cfg, involving, boilerplate, workers)
+        total = seed_pair_count(fps, cfg, involving, frequent, workers)
         passes = -(-3 * total // (2 * cfg.max_seed_pairs))
-        parts = (seed_pairs(fps, cfg, involving, boilerplate, workers, (p, passes)) for p in range(passes))
+        parts = (seed_pairs(fps, cfg, involving, frequent, workers, (p, passes)) for p in range(passes))
     found, rows = [], 0
     for seeds in parts:
         rows += len(seeds)
@@ -1508,19 +1510,19 @@ def find_passages(
     texts: list[str],
     cfg: PassagesConfig,
     involving: np.ndarray | None = None,
-    boilerplate: np.ndarray | None = None,
+    frequent: np.ndarray | None = None,
     engine: Any = None,
 ) -> tuple[list[PassageGroup], list[ReuseCluster], dict[str, Any], PairEvidence]:
     """Passage groups, reuse clusters, the stage's stats and its evidence on document pairs
     (:class:`PairEvidence`), over documents given in id order.
 
-    ``involving`` and ``boilerplate``: see :func:`seed_pairs` (an index query aligns only the new
+    ``involving`` and ``frequent``: see :func:`seed_pairs` (an index query aligns only the new
     documents with the others, and knows which n-grams are common across the whole index);
     ``engine``: aligns on its workers (see :func:`align_all`).
     """
     fps = PassageStore.of(fps, cfg.ngram)
     made: dict[str, Any] = {}
-    alignments = align_all(fps, cfg, involving, boilerplate, engine, made)
+    alignments = align_all(fps, cfg, involving, frequent, engine, made)
     cols = alignments.cols
     groups, side_group = group_passages(cols, fps, ids, texts, cfg.min_similarity)
     length = getattr(texts, "length", None) or (lambda k: len(texts[k]))  # Texts knows, unread

@@ -522,7 +522,7 @@ class Detector:
         accepted: list[tuple[int, int]],
         stats: dict[str, Any],
         reported: np.ndarray | None = None,
-        boilerplate: np.ndarray | None = None,
+        frequent: np.ndarray | None = None,
     ) -> Result:
         """Find shared passages, weigh their evidence, cluster and assemble the result.
 
@@ -533,7 +533,7 @@ class Detector:
 
         ``reported`` (a bool per document), when given, limits the result's documents to those it
         marks, and the passage stage to pairs holding one of them (an index query: the indexed
-        documents are there as evidence, not as input). ``boilerplate`` lists seed n-grams to ignore (see
+        documents are there as evidence, not as input). ``frequent`` lists seed n-grams to pair as stars (see
         :func:`dedupe.passages.find_passages`).
         """
         timings = fp.seconds
@@ -549,7 +549,7 @@ class Detector:
                 fp.texts,
                 self.config.passages,
                 reported,
-                boilerplate,
+                frequent,
                 self.engine,
             )
             timings["passages"] = time.perf_counter() - t0
@@ -563,6 +563,8 @@ class Detector:
                 chars,
                 self.engine.workers,
             )
+            if reported is not None:  # an index query lists every copy, as its LSH look-up does
+                accepted = self._with_copies(fp, verifier, accepted, reported)
             stats = {**stats, **verdicts}
             explain = Explainer(evidence, PassageStore.of(fp.passages, self.config.passages.ngram), chars)
             timings["evidence"] = time.perf_counter() - t0
@@ -596,6 +598,24 @@ class Detector:
             reuse_clusters=reuse,
             stats=stats,
         )
+
+    @staticmethod
+    def _with_copies(
+        fp: Fingerprints, verifier: Verifier, accepted: list[tuple[int, int]], reported: np.ndarray
+    ) -> list[tuple[int, int]]:
+        """``accepted`` with each pair repeated for every identical copy of either side (the same
+        shingle set, so the same scores), where the pair holds a reported document."""
+        copies: dict[bytes, list[int]] = {}
+        for i, d in enumerate(fp.digests):
+            if d:
+                copies.setdefault(d, []).append(i)
+        out = set(accepted)
+        for i, j in accepted:
+            for x in copies.get(fp.digests[i], [i]):
+                for y in copies.get(fp.digests[j], [j]):
+                    if x != y and (reported[x] or reported[y]) and verifier.passes(x, y):
+                        out.add((x, y) if x < y else (y, x))
+        return sorted(out)
 
     def cluster(
         self,

@@ -286,11 +286,16 @@ class Index:
 
         # passage candidates: indexed documents sharing enough seeds with a new document
         t0 = time.perf_counter()
-        boilerplate = None
+        frequent = None
         seed_pairs: set[tuple[int, int]] = set()
         passages_on = cfg.passages.enabled and self.seeds_stored and q.passages is not None
         if passages_on:
-            boilerplate, seed_pairs = self._seed_candidates(q)
+            frequent, seed_pairs = self._seed_candidates(q)
+            # the copies of a document found through passages alone are candidates too (a scan
+            # pairs every copy of a set of identical documents); LSH found the others' copies
+            lsh_docs = {doc for _, doc in lsh_pairs}
+            twins = self.store.twins({d for _, d in seed_pairs if d not in lsh_docs}, det.bands, det.rows)
+            seed_pairs |= {(qi, t) for qi, d in seed_pairs for t in twins.get(d, ())}
         timings["seeds"] = time.perf_counter() - t0
 
         # load the indexed documents involved (not a new document's older copy under its own id)
@@ -332,13 +337,17 @@ class Index:
                 "new_in_index": len(known),
             },
         }
-        result = det.conclude(universe, verifier, accepted, stats, is_new, boilerplate)
+        result = det.conclude(universe, verifier, accepted, stats, is_new, frequent)
         return result, known
 
     def _seed_candidates(self, q: Fingerprints) -> tuple[np.ndarray, set[tuple[int, int]]]:
-        """Seed n-grams that are boilerplate across the index and the new documents, and the pairs
-        (new document, indexed document) whose shared seeds could chain into a reportable passage
-        (the test ``scan`` applies before aligning, so only those documents are loaded)."""
+        """Seed n-grams frequent across the index and the new documents (in more than
+        ``passages.max_ngram_docs``: paired as stars, as scan pairs them), and the pairs (new
+        document, indexed document) to load: those whose shared rare seeds could chain into a
+        reportable passage (the test ``scan`` applies before aligning), and for each frequent
+        seed its hub (the document with the smallest id holding it) when that is indexed, or, when
+        a new document is the hub, every indexed document holding the seed (rare: the hub of a
+        widely shared n-gram is almost always among the many indexed documents)."""
         pcfg = self.config.passages
         fps = q.passages or []
         lengths = [len(fp.seeds) for fp in fps]
@@ -353,8 +362,26 @@ class Index:
         batch_df = np.bincount(np.searchsorted(hashes, per_doc[:, 0]), minlength=len(hashes))
         index_df, rows = self.store.seed_matches(hashes, pcfg.max_ngram_docs)
         common = (index_df + batch_df) > pcfg.max_ngram_docs
-        boilerplate = hashes[common].view(np.uint64)
+        frequent = hashes[common].view(np.uint64)
         rows = rows[~common[np.searchsorted(hashes, rows[:, 0])]]
+        hubs: set[tuple[int, int]] = set()
+        if common.any():
+            # the new documents' first holder of each frequent seed (q is in id order)
+            holder = {}
+            for h, doc in zip(
+                signed[order_all := np.argsort(signed, kind="stable")].tolist(), owner[order_all].tolist()
+            ):
+                holder.setdefault(h, doc)
+            for h in hashes[common].tolist():
+                if h not in holder:
+                    continue
+                first = holder[h]
+                hub = self.store.seed_hub(h) if index_df[np.searchsorted(hashes, h)] else None
+                holders = {int(d) for d in owner[signed == h].tolist()}
+                if hub is not None and hub[1] < q.ids[first]:
+                    hubs.update((d, hub[0]) for d in holders)
+                elif hub is not None:
+                    hubs.update((first, doc) for doc in self.store.seed_docs(h))
         # join the new documents' seed occurrences with the index's rows on the hash
         order = np.argsort(signed, kind="stable")
         lo = np.searchsorted(signed[order], rows[:, 0], "left")
@@ -364,10 +391,10 @@ class Index:
         q_rows = order[np.repeat(lo, counts) + within]
         seeds = np.stack([owner[q_rows], pos[q_rows], rows[idx_rows, 1], rows[idx_rows, 2]], axis=1)
         if not len(seeds):
-            return boilerplate, set()
+            return frequent, hubs
         seeds = seeds[np.lexsort((seeds[:, 3], seeds[:, 1], seeds[:, 2], seeds[:, 0]))]
         starts, _ = alignable(seeds, pcfg)
-        return boilerplate, {(int(seeds[s, 0]), int(seeds[s, 2])) for s in starts.tolist()}
+        return frequent, hubs | {(int(seeds[s, 0]), int(seeds[s, 2])) for s in starts.tolist()}
 
     def _add_fingerprinted(self, q: Fingerprints, known: set[str]) -> int:
         """Add already fingerprinted documents (a query's), in batches, skipping ids held."""

@@ -35,6 +35,8 @@ from typing import Any
 
 import numpy as np
 
+from ..lsh import band_keys
+
 from ..errors import IndexStoreError, InputError
 from ..records import Document
 from ..shingle import sorted_unique
@@ -261,6 +263,38 @@ class SQLiteStore:
             if docs <= cap:
                 rows.extend((h, d, p) for d, p in found)
         return counts, np.array(rows, dtype=np.int64).reshape(-1, 3)
+
+    def twins(self, docs: Iterable[int], bands: int, rows: int) -> dict[int, list[int]]:
+        """For each of ``docs``, the other indexed documents with the same signature (an identical
+        shingle set has one): looked up by the first band key, then compared."""
+        out: dict[int, list[int]] = {}
+        cur = self.conn.cursor()
+        for doc in sorted(set(docs)):
+            (sig,) = cur.execute("SELECT signature FROM documents WHERE doc = ?", (doc,)).fetchone()
+            signature = np.frombuffer(sig, dtype="<u4").reshape(1, -1)
+            key = int(as_signed(band_keys(signature, bands, rows))[0, 0])
+            same = cur.execute(
+                "SELECT d.doc FROM bands b JOIN documents d ON d.doc = b.doc "
+                "WHERE b.key = ? AND d.signature = ? AND d.doc != ?",
+                (key, sig, doc),
+            ).fetchall()
+            if same:
+                out[doc] = [d for (d,) in same]
+        return out
+
+    def seed_hub(self, h: int) -> tuple[int, str] | None:
+        """The indexed document holding seed ``h`` (signed) whose id is smallest, with that id: the
+        hub a scan pairs the seed's other occurrences with when it is frequent."""
+        row = self.conn.execute(
+            "SELECT d.doc, d.id FROM seeds s JOIN documents d ON d.doc = s.doc WHERE s.hash = ? "
+            "ORDER BY d.id LIMIT 1",
+            (h,),
+        ).fetchone()
+        return None if row is None else (int(row[0]), str(row[1]))
+
+    def seed_docs(self, h: int) -> list[int]:
+        """Every indexed document holding seed ``h`` (signed)."""
+        return [d for (d,) in self.conn.execute("SELECT DISTINCT doc FROM seeds WHERE hash = ?", (h,))]
 
     def documents(self, docs: Iterable[int]) -> dict[int, Document]:
         out = {}
