@@ -35,9 +35,8 @@ from typing import Any
 
 import numpy as np
 
-from ..lsh import band_keys
-
 from ..errors import IndexStoreError, InputError
+from ..lsh import band_keys
 from ..records import Document
 from ..shingle import sorted_unique
 
