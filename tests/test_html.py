@@ -157,3 +157,29 @@ def test_reuters_report_stays_usable(browser, tmp_path, reuters_stories):
     assert page.locator("#compare").is_visible()
     assert problems == []
     print(f"Reuters report: {size / 1e6:.1f} MB")
+
+
+def test_compare_view_marks_what_differs(browser, tmp_path, reuters_stories):
+    """Comparing a member with its source marks what differs: the source's text the member
+    dropped struck through, the text it added and the words it changed underlined, as the
+    member's differences say, beside the shared passage."""
+    source = next(s["text"] for s in reuters_stories if len(s["text"]) > 2000)
+    reprint = source.replace(" the ", " a ", 1)[: int(len(source) * 0.7)]
+    reprint += "\n\nLocal farmers said the rains were welcome in the county this year."
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text(
+        json.dumps({"id": "wire", "text": source}) + "\n" + json.dumps({"id": "reprint", "text": reprint}) + "\n",
+        encoding="utf-8",
+    )
+    page, problems = open_report(browser, report(tmp_path, corpus))
+    page.locator("#clusters details summary").first.click()
+    row = page.locator("#clusters tbody tbody tr").filter(has_text="reprint")
+    assert "the source" in row.text_content() and "edited" in row.text_content()
+    page.get_by_role("button", name="compare with representative").first.click()
+    assert page.locator("#da del.diff").count() >= 1  # the source's tail, dropped
+    assert "Local farmers said" in page.locator("#db ins.diff").all_text_contents()[-1]
+    assert page.locator("#db ins.diff.changed").count() >= 1
+    assert "edited against the source" in page.locator("#compare-legend").text_content()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.locator("#compare").screenshot(path=str(ARTIFACTS / "compare-differences.png"))
+    assert problems == []

@@ -99,6 +99,10 @@ def build_data(result: Result, texts: Mapping[str, str]) -> dict[str, Any]:
                         round(s.jaccard_estimate, 4),
                         round(s.containment_in_matched, 4),
                         round(s.matched_contained, 4),
+                        s.matched_to,
+                        s.match,
+                        s.relation,
+                        [[k, a, b] for k, a, b in s.differences if a < MAX_TEXT],
                     ]
                     for s in c.scores
                 ],
@@ -192,7 +196,10 @@ mark[data-n]::before { content: "[" attr(data-n) "] "; font-size: .7em; font-wei
 #compare { border: 2px solid var(--accent); border-radius: 8px; padding: .5rem 1rem; margin: 1rem 0; }
 #compare[hidden] { display: none; }
 .sides { display: grid; grid-template-columns: 1fr 1fr; gap: 1rem; }
-pre.doc { white-space: pre-wrap; word-wrap: break-word; font: 14px/1.5 Georgia, serif; max-height: 70vh; overflow: auto; border: 1px solid var(--line); padding: .5rem; margin: 0; }
+pre.doc { white-space: pre-wrap; word-wrap: break-word; font: inherit; max-height: 70vh; overflow: auto; border: 1px solid var(--line); padding: .5rem; margin: 0; }
+del.diff { background: #ffd7d5; color: inherit; text-decoration: line-through; }
+ins.diff { background: #d2f4d3; text-decoration: underline; }
+ins.diff.changed { background: #ffe8b3; }
 @media (max-width: 800px) { .sides { grid-template-columns: 1fr; } }
 </style>
 </head>
@@ -274,31 +281,67 @@ function shared(a, b) {
   const number = new Map(common.map((g, i) => [g, i]));
   return number;
 }
-function paint(pre, doc, number) {
+function outside(start, end, cuts) {
+  // the parts of [start, end) that no cut [a, b) covers (cuts sorted by start)
+  const out = [];
+  let at = start;
+  for (const [a, b] of cuts) {
+    if (b <= at || a >= end) continue;
+    if (a > at) out.push([at, a]);
+    at = Math.max(at, b);
+  }
+  if (at < end) out.push([at, end]);
+  return out;
+}
+const DIFF_TITLE = {dropped: "dropped from the source", added: "added by this member", changed: "changed from the source"};
+function paint(pre, doc, number, diffs) {
+  // what differs (diffs: [kind, start, end]) over the shared passages, which fill the rest
   pre.textContent = "";
   const text = D.docs[doc] || "";
-  const spans = (D.spans[doc] || []).filter((s) => number.has(s[2])).sort((x, y) => x[0] - y[0]);
+  const marks = (diffs || []).map(([k, s, e]) => [s, e, k]).sort((x, y) => x[0] - y[0]);
+  for (const [start, end, g] of (D.spans[doc] || []).filter((s) => number.has(s[2]))) {
+    for (const [s, e] of outside(start, end, marks)) marks.push([s, e, g]);
+  }
+  marks.sort((x, y) => x[0] - y[0]);
+  const numbered = new Set();  // a passage cut by differences is numbered at its first piece
   let at = 0;
-  for (const [start, end, g] of spans) {
+  for (const [start, end, g] of marks) {
     if (start < at) continue;
     pre.append(document.createTextNode(text.slice(at, start)));
-    const n = number.get(g);
-    pre.append(el("mark", {class: "c" + (n % 8), "data-n": String(n + 1), title: "shared passage " + (n + 1), text: text.slice(start, end)}));
+    const piece = text.slice(start, end);
+    if (typeof g === "string") {
+      pre.append(g === "dropped" ? el("del", {class: "diff", title: DIFF_TITLE[g], text: piece})
+        : el("ins", {class: "diff" + (g === "changed" ? " changed" : ""), title: DIFF_TITLE[g], text: piece}));
+    } else {
+      const n = number.get(g);
+      const attrs = {class: "c" + (n % 8), title: "shared passage " + (n + 1), text: piece};
+      if (!numbered.has(g)) attrs["data-n"] = String(n + 1);
+      numbered.add(g);
+      pre.append(el("mark", attrs));
+    }
     at = end;
   }
   pre.append(document.createTextNode(text.slice(at)));
   if (D.truncated.includes(doc)) pre.append(el("em", {text: "\\n[text cut for the report]"}));
 }
-function compare(a, b) {
+function compare(a, b, member) {
+  // member: a cluster member compared with its source a (b is the member): what differs is shown
   const box = document.getElementById("compare");
   const number = shared(a, b);
+  const diffs = member ? member[8] : [];
   document.getElementById("ca").textContent = a;
   document.getElementById("cb").textContent = b;
-  paint(document.getElementById("da"), a, number);
-  paint(document.getElementById("db"), b, number);
-  document.getElementById("compare-legend").textContent = number.size
-    ? `${number.size} shared passage(s), numbered and coloured alike in both texts.`
-    : "No shared passage was found between these two documents (passage detection may be off).";
+  paint(document.getElementById("da"), a, number, diffs.filter((d) => d[0] === "dropped"));
+  paint(document.getElementById("db"), b, number, diffs.filter((d) => d[0] !== "dropped"));
+  const parts = [];
+  if (member) parts.push(`${b} is ${member[7]} against the source ${a}` + (diffs.length
+    ? ": text dropped from the source is struck through, text added by the member underlined in green, changed words underlined in orange."
+    : "."));
+  parts.push(number.size
+    ? (number.size === 1 ? "One shared passage, numbered and coloured alike in both texts."
+      : `${number.size} shared passages, numbered and coloured alike in both texts.`)
+    : "No shared passage was found between these two documents (passage detection may be off).");
+  document.getElementById("compare-legend").textContent = parts.join(" ");
   box.hidden = false;
   box.focus();
   box.scrollIntoView({block: "start"});
@@ -315,18 +358,21 @@ function clusterRow(c) {
   const details = el("details", {});
   details.append(el("summary", {text: "members and scores"}));
   const t = el("table", {});
-  t.append(el("thead", {}, el("tr", {}, el("th", {scope: "col", text: "document"}), el("th", {scope: "col", class: "num", text: "Jaccard"}),
-    el("th", {scope: "col", class: "num", text: "estimated"}), el("th", {scope: "col", class: "num", text: "in rep."}),
-    el("th", {scope: "col", class: "num", text: "rep. in it"}), el("th", {scope: "col", text: ""}))));
+  t.append(el("thead", {}, el("tr", {}, el("th", {scope: "col", text: "document"}), el("th", {scope: "col", text: "matched to"}),
+    el("th", {scope: "col", text: "rule"}), el("th", {scope: "col", class: "num", text: "Jaccard"}),
+    el("th", {scope: "col", class: "num", text: "in matched"}), el("th", {scope: "col", class: "num", text: "matched in"}),
+    el("th", {scope: "col", text: "to the source"}), el("th", {scope: "col", text: ""}))));
   const body = el("tbody", {});
-  for (const [id, j, est, cin, rin] of c.members) {
+  for (const m of c.members) {
+    const [id, j, est, cin, rin, matched, rule, relation] = m;
     const isRep = id === c.rep;
-    const btn = isRep ? el("span", {class: "muted", text: "representative"})
+    const btn = isRep ? el("span", {class: "muted", text: "source"})
       : el("button", {type: "button", class: "link", text: "compare with representative"});
-    if (!isRep) btn.addEventListener("click", () => compare(c.rep, id));
-    body.append(el("tr", {}, el("td", {text: id}), el("td", {class: "num", text: isRep ? "" : fmt(j)}),
-      el("td", {class: "num", text: isRep ? "" : fmt(est)}), el("td", {class: "num", text: isRep ? "" : fmt(cin)}),
-      el("td", {class: "num", text: isRep ? "" : fmt(rin)}), el("td", {}, btn)));
+    if (!isRep) btn.addEventListener("click", () => compare(c.rep, id, m));
+    body.append(el("tr", {}, el("td", {text: id}), el("td", {text: isRep ? "" : (matched === c.rep ? "the source" : matched)}),
+      el("td", {text: isRep ? "" : (rule || "")}), el("td", {class: "num", text: isRep ? "" : fmt(j)}),
+      el("td", {class: "num", text: isRep ? "" : fmt(cin)}), el("td", {class: "num", text: isRep ? "" : fmt(rin)}),
+      el("td", {text: isRep ? "" : relation}), el("td", {}, btn)));
   }
   t.append(body);
   details.append(t);
