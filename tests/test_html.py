@@ -168,7 +168,10 @@ def test_compare_view_marks_what_differs(browser, tmp_path, reuters_stories):
     reprint += "\n\nLocal farmers said the rains were welcome in the county this year."
     corpus = tmp_path / "c.jsonl"
     corpus.write_text(
-        json.dumps({"id": "wire", "text": source}) + "\n" + json.dumps({"id": "reprint", "text": reprint}) + "\n",
+        json.dumps({"id": "wire", "text": source})
+        + "\n"
+        + json.dumps({"id": "reprint", "text": reprint})
+        + "\n",
         encoding="utf-8",
     )
     page, problems = open_report(browser, report(tmp_path, corpus))
