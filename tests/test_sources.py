@@ -251,3 +251,51 @@ def test_a_range_that_cannot_be_read_is_one_skipped_record(tmp_path):
     assert isinstance(record, Skipped)
     assert record.source == "gone.jsonl:7"
     assert record.reason.startswith("unreadable file:") and "lines 7 to 9 not read" in record.reason
+
+
+def _compressors():
+    import bz2
+    import gzip
+    import lzma
+
+    return {
+        "gzip": gzip.compress,
+        "bzip2": bz2.compress,
+        "xz": lzma.compress,
+        # a zstd frame's magic number and header before the data (the standard library has no zstd)
+        "zstd": lambda data: b"\x28\xb5\x2f\xfd\x24\x00" + data,
+    }
+
+
+@pytest.mark.parametrize("kind", ["gzip", "bzip2", "xz", "zstd"])
+@pytest.mark.parametrize("name", ["c.jsonl", "c.jsonl.gz", "c.csv", "c.txt", "dir/c.txt", "c.dat"])
+def test_compressed_input_is_skipped_never_read_as_text(tmp_path, kind, name):
+    """Compressed data is recognised by its magic bytes, whatever the file is called, and skipped
+    with its reason: never read as one garbage document."""
+    data = "".join(json.dumps({"id": f"d{k}", "text": f"story number {k} " * 20}) + "\n" for k in range(50))
+    path = tmp_path / name
+    path.parent.mkdir(exist_ok=True)
+    path.write_bytes(_compressors()[kind](data.encode()))
+    given = tmp_path / "dir" if name.startswith("dir/") else path
+    records = read([str(given)], InputConfig(extensions=[".txt"]))
+    assert records and all(isinstance(r, Skipped) for r in records)
+    assert f"compressed file ({kind})" in records[0].reason
+
+
+def test_compressed_stdin_is_skipped():
+    import gzip
+
+    stream = io.BufferedReader(io.BytesIO(gzip.compress(b'{"id": "a", "text": "some words here"}\n')))
+    records = read(["-"], stdin=stream)
+    assert len(records) == 1 and "compressed file (gzip)" in records[0].reason
+
+
+def test_cli_refuses_a_compressed_corpus_with_exit_4(tmp_path, capsys):
+    import gzip
+
+    from dedupe.cli import main
+
+    path = tmp_path / "corpus.jsonl.gz"
+    path.write_bytes(gzip.compress(b'{"id": "a", "text": "some words here and there"}\n' * 10))
+    assert main(["scan", str(path), "-q"]) == 4
+    assert "compressed file (gzip)" in capsys.readouterr().err

@@ -224,6 +224,36 @@ class Texts(Sequence[str]):
 
 _SNIFF = 8192
 _TEXT_CONTROLS = set(b"\t\n\r\f\v\x1b")
+# compressed data, by its magic bytes: never read as text (whatever the file's name)
+_COMPRESSED = (
+    (b"\x1f\x8b", "gzip"),
+    (b"\x28\xb5\x2f\xfd", "zstd"),
+    (b"BZh", "bzip2"),
+    (b"\xfd7zXZ\x00", "xz"),
+)
+
+
+def compression(head: bytes) -> str | None:
+    """The compression a file's first bytes show (gzip, zstd, bzip2, xz), or None."""
+    for magic, name in _COMPRESSED:
+        if head.startswith(magic):
+            return name
+    return None
+
+
+def compressed_reason(kind: str) -> str:
+    """Why a compressed file is skipped: dedupe does not decompress input yet, and a compressed
+    file read as text would be one garbage document."""
+    return f"compressed file ({kind}): not read; decompress it first"
+
+
+def _sniff(path: Path) -> bytes:
+    """A file's first bytes (empty when it cannot be read: the reader reports why)."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(8)
+    except OSError:
+        return b""
 
 
 def check_paths(paths: Iterable[str]) -> None:
@@ -250,9 +280,13 @@ def read_sources(
     check_paths(paths)
     for p in paths:
         if p == "-":
-            yield from read_jsonl_stream(
-                stdin if stdin is not None else sys.stdin.buffer, "<stdin>", cfg, keep_records, parse
-            )
+            stream = stdin if stdin is not None else sys.stdin.buffer
+            peek = getattr(stream, "peek", None)
+            kind = compression(peek(8)[:8]) if peek is not None else None
+            if kind:
+                yield Skipped(source="<stdin>", reason=compressed_reason(kind))
+                continue
+            yield from read_jsonl_stream(stream, "<stdin>", cfg, keep_records, parse)
         elif os.path.isdir(p):
             yield from read_directory(Path(p), cfg)
         else:
@@ -296,6 +330,9 @@ def read_file(
     path: Path, given: str, cfg: InputConfig, keep_records: bool = False, parse: bool = True
 ) -> Iterator[Record | Pending]:
     suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".ndjson", ".csv") and (kind := compression(_sniff(path))):
+        yield Skipped(source=given, reason=compressed_reason(kind))
+        return
     if suffix in (".jsonl", ".ndjson"):
         try:
             with open(path, "rb") as fh:
@@ -367,6 +404,8 @@ def too_large_file(size: int, max_chars: int) -> str:
 
 def text_record(data: bytes, doc_id: str, source: str, max_chars: int) -> Record:
     """A text file's bytes (at most 4 x max_chars + 4 of them) -> its document, or why it is skipped."""
+    if kind := compression(data[:8]):
+        return Skipped(source=source, id=doc_id, reason=compressed_reason(kind))
     if looks_binary(data[:_SNIFF]):
         return Skipped(source=source, id=doc_id, reason="binary file")
     text, notes = decode_bytes(data)
