@@ -228,3 +228,20 @@ def test_ci_runs_the_readme_test_command():
     assert len(commands) == 2 and "dedupe scan seeds/" in commands[0] and "pytest" in commands[1]
     ci = (root / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()[-1]
     assert ci == commands[1]
+
+
+def test_output_over_an_input_is_refused(tmp_path, seeds_dir):
+    """-o naming an input file (or --mapping, --report for dedup) would replace the corpus with the
+    report: refused with exit 2, the input untouched."""
+    from dedupe.cli import main
+
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text(json.dumps({"id": "a", "text": "one two three four five six"}) + "\n")
+    before = corpus.read_bytes()
+    assert main(["scan", str(corpus), str(seeds_dir), "-o", str(corpus), "-q"]) == 2
+    assert (
+        main(["dedup", str(corpus), "--output", str(tmp_path / "o.jsonl"), "--mapping", str(corpus), "-q"])
+        == 2
+    )
+    assert main(["dedup", str(corpus), "--output", str(corpus), "-q"]) == 2
+    assert corpus.read_bytes() == before

@@ -121,3 +121,13 @@ def test_readme_documents_every_key_as_it_is():
     assert markdown_table() in readme, (
         "README's configuration table is stale: paste dedupe.config.markdown_table()"
     )
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_non_finite_numbers_are_refused(value):
+    """NaN passes every range comparison, and an infinite threshold is no threshold: both are
+    refused naming the key, from YAML and from flags alike."""
+    with pytest.raises(ConfigError, match="lsh.threshold: must be a finite number"):
+        Config().replace({"lsh.threshold": float(value)})
+    with pytest.raises(ConfigError, match="verify.jaccard_threshold: must be a finite number"):
+        from_dict({"verify": {"jaccard_threshold": float(value)}})

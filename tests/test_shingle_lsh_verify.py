@@ -116,9 +116,13 @@ def test_pairs_from_signatures_equal_pairs_from_the_key_matrix(n, bands, rows, d
     """signature_pairs (each band's keys made on its thread, rows picked by index) finds the pairs
     and bucket counts that candidate_pairs finds on band_keys of the picked rows, caps included."""
     width = bands * rows + data.draw(st.integers(0, 2))
-    values = data.draw(st.lists(st.integers(0, 3), min_size=n * width, max_size=n * width))  # few values: buckets
+    values = data.draw(
+        st.lists(st.integers(0, 3), min_size=n * width, max_size=n * width)
+    )  # few values: buckets
     sigs = np.array(values, dtype=dtype).reshape(n, width)
-    among = np.array(sorted(data.draw(st.sets(st.integers(0, max(n - 1, 0)), max_size=n))) if n else [], np.int64)
+    among = np.array(
+        sorted(data.draw(st.sets(st.integers(0, max(n - 1, 0)), max_size=n))) if n else [], np.int64
+    )
     cap = data.draw(st.integers(2, 8))
     for picked in (None, among):
         keys = band_keys(sigs if picked is None else sigs[picked], bands, rows)
@@ -134,8 +138,10 @@ def test_rows_builder_reads_back_rows_in_order(batch_sizes, width):
     builder = RowsBuilder(np.uint32, width, reserve=4)  # a tiny reservation: adding grows it
     w = width or 1
     starts = np.cumsum([0, *batch_sizes]) * w
-    batches = [np.arange(a, a + k * w, dtype=np.uint32).reshape((k,) if width is None else (k, w))
-               for a, k in zip(starts.tolist(), batch_sizes)]
+    batches = [
+        np.arange(a, a + k * w, dtype=np.uint32).reshape((k,) if width is None else (k, w))
+        for a, k in zip(starts.tolist(), batch_sizes)
+    ]
     for b in batches:
         builder.add(b)
     assert len(builder) == sum(batch_sizes)

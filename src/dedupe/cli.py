@@ -37,6 +37,27 @@ app = typer.Typer(
 )
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"dedupe {version('dedupe')}")
+        except PackageNotFoundError:  # run from a source tree that was not installed
+            typer.echo("dedupe (not installed)")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    show_version: Annotated[
+        bool,
+        typer.Option("--version", help="Print the version and exit.", callback=_version, is_eager=True),
+    ] = False,
+) -> None:
+    """Find near-duplicate and syndicated texts, with the scores and passages that explain each match."""
+
+
 class Format(str, Enum):
     table = "table"
     json = "json"
@@ -269,6 +290,17 @@ def _output(path: str | None) -> Iterator[IO[str]]:
             yield fh
 
 
+def _not_an_input(paths: list[str], *outputs: str | None) -> None:
+    """Refuse (exit 2) an output that is one of the inputs: the run would replace the corpus it
+    reads with its report."""
+    for out in outputs:
+        if out in (None, "-") or not os.path.exists(out):
+            continue
+        for p in paths:
+            if p != "-" and os.path.exists(p) and os.path.samefile(out, p):
+                raise ConfigError(f"output {out} is an input of this run: write it elsewhere")
+
+
 def _note(quiet: bool, message: str) -> None:
     if not quiet:
         typer.echo(message, err=True)
@@ -341,6 +373,7 @@ def scan(
     quiet: QuietOpt = False,
 ) -> None:
     """Find near-duplicate clusters and shared passages, and report them with their scores."""
+    _not_an_input(paths, output)
     cfg = _config(config, locals())
     if cfg.run.engine == "spark":
         _scan_spark(paths, cfg, format, output, quiet)
@@ -437,6 +470,7 @@ def dedup(
     quiet: QuietOpt = False,
 ) -> None:
     """Write the corpus back with one representative per cluster, and a mapping of each removed document to the one kept."""
+    _not_an_input(paths, output, mapping, report)
     cfg = _config(config, locals())
     result, documents = _detect(paths, cfg, quiet, keep=True)
     summary = write_corpus(result, documents, output, mapping)
@@ -586,6 +620,7 @@ def index_query(
         _open_index(index, config, locals(), write=add, progress=progress) as ix,
     ):
         texts: dict[str, str] | None = {} if format is Format.html else None
+        _not_an_input([*paths, index], output)
         result = ix.query(read_sources(paths, ix.config.input), add=add, texts=texts)
     _write_result(result, format, output, quiet, texts)
     if add:
@@ -673,6 +708,8 @@ def main(argv: list[str] | None = None) -> int:
         typer.echo(f"dedupe: error: {err}", err=True)
         return err.exit_code
     except typer.TyperException as err:  # usage errors: bad option, missing argument, bad value
+        if type(err).__name__ == "NoArgsIsHelpError":  # a bare `dedupe`: the help is shown, no error
+            return 0
         typer.echo(f"dedupe: error: {err.format_message()}", err=True)
         return getattr(err, "exit_code", 2)
     except (typer.Abort, KeyboardInterrupt):

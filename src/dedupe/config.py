@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import types
 import typing
 from dataclasses import dataclass, field
@@ -368,6 +369,8 @@ def _check_range(key: str, value: Any, meta: dict[str, Any]) -> None:
         raise ConfigError(
             f"{key}: must be one of {', '.join(meta['choices'])}, got {value!r}{_suggest(value, list(meta['choices']))}"
         )
+    if isinstance(value, float) and not math.isfinite(value):  # NaN passes every comparison below
+        raise ConfigError(f"{key}: must be a finite number, got {value}")
     lo, hi = meta["lo"], meta["hi"]
     if lo is not None and (value <= lo if meta["lo_open"] else value < lo):
         raise ConfigError(f"{key}: must be {'>' if meta['lo_open'] else '>='} {lo}, got {value}")

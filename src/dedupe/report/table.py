@@ -62,7 +62,9 @@ def write(result: Result, stream: IO[str], *, color: bool = False, width: int | 
             f"\n[bold]Cluster {c.id}[/]: {len(c.members)} documents, cohesion min {_pct(c.cohesion.min_jaccard)} "
             f"mean {_pct(c.cohesion.mean_jaccard)}{'' if c.cohesion.exact else ' (estimated)'}"
         )
-        table = _table("document", "matched to", "rule", ">Jaccard", ">in matched", ">matched in", "to the source")
+        table = _table(
+            "document", "matched to", "rule", ">Jaccard", ">in matched", ">matched in", "to the source"
+        )
         for s in c.scores:
             if s.id == c.representative:
                 table.add_row(f"{s.id} (source)", "", "", "", "", "", "")
