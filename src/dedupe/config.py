@@ -65,6 +65,11 @@ class NormalizeConfig:
     fold_whitespace: bool = _opt(
         True, "collapse runs of whitespace to one space (matters for char shingles; words always split on it)"
     )
+    join_hyphenated: bool = _opt(
+        True,
+        "read a word broken by a hyphen at a line's end (exam-\\nple, as typeset and scanned text has it) "
+        "as one word",
+    )
 
 
 @dataclass(frozen=True)

@@ -166,25 +166,63 @@ def _fmix64(h):
 
 
 @njit(inline="always")
-def _cut_words(buf, start, end, table, space, seed, folded, hashes, word_start, word_end, o):
-    """The words of ``buf[start:end]``: each byte folded by ``table`` (into ``folded``), words cut
-    at the bytes ``space`` marks. Each word's XXH64 hash (of its folded bytes) and its span
-    relative to ``start`` are written from position ``o`` on; returns the position after them."""
-    word = -1
-    for p in range(start, end):
+def _is_letter(b):
+    return (b >= 65 and b <= 90) or (b >= 97 and b <= 122)
+
+
+@njit(inline="always")
+def _line_break_join(buf, p, end):
+    """When ``buf[p]`` is a hyphen ending a line inside a word (a letter before it; after it the
+    line break, any indent and a letter), the position of that letter; else -1."""
+    if buf[p] != 45 or not _is_letter(buf[p - 1]):
+        return -1
+    q = p + 1
+    if q < end and buf[q] == 13:
+        q += 1
+    if q >= end or buf[q] != 10:
+        return -1
+    q += 1
+    while q < end and (buf[q] == 32 or buf[q] == 9):
+        q += 1
+    if q < end and _is_letter(buf[q]):
+        return q
+    return -1
+
+
+@njit(inline="always")
+def _cut_words(buf, start, end, table, space, seed, folded, hashes, word_start, word_end, o, join):
+    """The words of ``buf[start:end]``: each byte folded by ``table`` (into ``folded``, packed),
+    words cut at the bytes ``space`` marks; with ``join``, a word broken by a hyphen at a line's
+    end (:func:`_line_break_join`) is one word. Each word's XXH64 hash (of its folded bytes) and
+    its span relative to ``start`` are written from position ``o`` on; returns the position after
+    them."""
+    word = -1  # where the word in hand starts in buf
+    packed = -1  # and in folded, where its folded bytes are packed
+    w = start
+    p = start
+    while p < end:
+        if join and word >= 0 and p > start:
+            q = _line_break_join(buf, p, end)
+            if q >= 0:
+                p = q
+                continue
         c = table[buf[p]]
-        folded[p] = c
         if space[c]:
             if word >= 0:
-                hashes[o] = xxh64(folded, word, p, seed)
+                hashes[o] = xxh64(folded, packed, w, seed)
                 word_start[o] = word - start
                 word_end[o] = p - start
                 o += 1
                 word = -1
-        elif word < 0:
-            word = p
+        else:
+            if word < 0:
+                word = p
+                packed = w
+            folded[w] = c
+            w += 1
+        p += 1
     if word >= 0:
-        hashes[o] = xxh64(folded, word, end, seed)
+        hashes[o] = xxh64(folded, packed, w, seed)
         word_start[o] = word - start
         word_end[o] = end - start
         o += 1
@@ -192,7 +230,7 @@ def _cut_words(buf, start, end, table, space, seed, folded, hashes, word_start, 
 
 
 @njit(cache=True)
-def word_spans(buf, starts, ends, table, space, seed):
+def word_spans(buf, starts, ends, table, space, seed, join):
     """The words of each document ``buf[starts[d]:ends[d]]``, cut and folded as
     :func:`word_shingles` cuts them: each word's XXH64 hash (of its folded bytes) and its span
     ``[start, end)`` relative to the document's start. Returns the three arrays, concatenated, and
@@ -208,7 +246,9 @@ def word_spans(buf, starts, ends, table, space, seed):
     offsets = np.zeros(ndocs + 1, np.int64)
     o = 0
     for d in range(ndocs):
-        o = _cut_words(buf, starts[d], ends[d], table, space, seed, folded, hashes, word_start, word_end, o)
+        o = _cut_words(
+            buf, starts[d], ends[d], table, space, seed, folded, hashes, word_start, word_end, o, join
+        )
         offsets[d + 1] = o
     return hashes[:o].copy(), word_start[:o].copy(), word_end[:o].copy(), offsets
 
@@ -346,7 +386,7 @@ def seeds_in(words, starts, ends, doc_ids, n, shift, share, hashes, docs, pos, o
 
 
 @njit(cache=True)
-def word_shingles(buf, starts, ends, table, space, n, seed, width32):
+def word_shingles(buf, starts, ends, table, space, n, seed, width32, join):
     """Sorted unique word n-gram hashes of each document ``buf[starts[d]:ends[d]]``.
 
     ``table`` folds a byte (case, punctuation), ``space[c]`` says whether a folded byte separates
@@ -370,7 +410,7 @@ def word_shingles(buf, starts, ends, table, space, n, seed, width32):
     o = 0
     spans = np.empty(longest // 2 + 2, np.int64)  # word spans: not needed here
     for d in range(ndocs):
-        count = _cut_words(buf, starts[d], ends[d], table, space, seed, folded, tokens, spans, spans, 0)
+        count = _cut_words(buf, starts[d], ends[d], table, space, seed, folded, tokens, spans, spans, 0, join)
         o = _ngram_set(tokens, 0, count, n, nn, width32, out, o, scratch)
         offsets[d + 1] = o
     return out[:o].copy(), offsets

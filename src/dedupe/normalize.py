@@ -69,8 +69,31 @@ def normalize_text(text: str, cfg: NormalizeConfig) -> str:
     return " ".join(text.split()) if cfg.fold_whitespace else text
 
 
+# a word broken at a line's end: a letter, a hyphen, the line break and any indent, a letter
+_HYPHEN_BREAK = re.compile(r"(?<=[A-Za-z])-\r?\n[ \t]*(?=[A-Za-z])")
+
+
+def join_hyphenated(text: str) -> tuple[str, list[int] | None]:
+    """``text`` with each word broken by a hyphen at a line's end joined (``exam-\\nple`` ->
+    ``example``), and, when anything was joined, the original index of each character kept."""
+    if "-\n" not in text and "-\r\n" not in text:
+        return text, None
+    pieces, origin, at = [], [], 0
+    for m in _HYPHEN_BREAK.finditer(text):
+        pieces.append(text[at : m.start()])
+        origin.extend(range(at, m.start()))
+        at = m.end()
+    if not pieces:
+        return text, None
+    pieces.append(text[at:])
+    origin.extend(range(at, len(text)))
+    return "".join(pieces), origin
+
+
 def words(text: str, cfg: NormalizeConfig) -> list[str]:
     """The normalised words of ``text``: what word shingles are built from."""
+    if cfg.join_hyphenated:
+        text = join_hyphenated(text)[0]
     return _fold(text, cfg).split()
 
 
@@ -94,7 +117,19 @@ def _clusters(run: str) -> list[tuple[int, int]]:
 
 
 def tokenize(text: str, cfg: NormalizeConfig) -> Tokens:
-    """Normalised words of ``text`` with their original character spans."""
+    """Normalised words of ``text`` with their original character spans (a word joined across a
+    hyphenated line break spans the break)."""
+    if cfg.join_hyphenated:
+        joined, origin = join_hyphenated(text)
+        if origin is not None:
+            toks = _tokenize(joined, cfg)
+            return Tokens(
+                toks.words, [origin[a] for a in toks.starts], [origin[b - 1] + 1 for b in toks.ends]
+            )
+    return _tokenize(text, cfg)
+
+
+def _tokenize(text: str, cfg: NormalizeConfig) -> Tokens:
     out_words: list[str] = []
     starts: list[int] = []
     ends: list[int] = []

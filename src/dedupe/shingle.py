@@ -119,6 +119,7 @@ class Shingler:
                 self.size,
                 np.uint64(self.seed),
                 self.width == 32,
+                self.normalize.join_hyphenated,
             )
         if fast:
             flat = flat.astype(dtype)
@@ -146,7 +147,13 @@ class Shingler:
         assert tables is not None
         buf, doc_starts, doc_ends = ascii_buffer(texts, fast)
         hashes, starts, stops, offsets = word_spans(
-            buf, doc_starts, doc_ends, tables[0], tables[1], np.uint64(self.seed)
+            buf,
+            doc_starts,
+            doc_ends,
+            tables[0],
+            tables[1],
+            np.uint64(self.seed),
+            self.normalize.join_hyphenated,
         )
         return AsciiWords(fast, buf, doc_starts, doc_ends, hashes, starts, stops, offsets)
 
