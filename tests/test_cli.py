@@ -245,3 +245,45 @@ def test_output_over_an_input_is_refused(tmp_path, seeds_dir):
     )
     assert main(["dedup", str(corpus), "--output", str(corpus), "-q"]) == 2
     assert corpus.read_bytes() == before
+
+
+def test_first_run_announces_compiling_and_warmup_compiles(monkeypatch, capsys, seeds_dir, tmp_path):
+    """A run whose kernels are not in numba's cache says so first (about 20 s, once); `dedupe
+    warmup` compiles them on purpose, after which the kernels count as compiled."""
+    from dedupe import kernels
+    from dedupe.cli import main
+
+    assert main(["warmup", "-q"]) == 0
+    assert kernels.compiled()
+    monkeypatch.setattr(kernels, "compiled", lambda: False)
+    assert main(["scan", str(seeds_dir), "-f", "json", "-o", str(tmp_path / "o.json")]) == 0
+    assert "compiling its kernels once" in capsys.readouterr().err
+    assert main(["scan", str(seeds_dir), "-f", "json", "-o", str(tmp_path / "o.json"), "-q"]) == 0
+    assert "compiling" not in capsys.readouterr().err
+
+
+def test_output_to_a_device_fifo_or_symlink_replaces_no_node(tmp_path, seeds_dir):
+    """-o naming a character device or a FIFO writes into it (the node stays what it was); -o
+    naming a symlink writes through it (the link stays a link)."""
+    import os
+    import stat
+    import threading
+
+    from dedupe.cli import main
+
+    assert main(["scan", str(seeds_dir), "-f", "json", "-o", "/dev/null", "-q"]) == 0
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    assert main(["scan", str(seeds_dir), "-f", "json", "-o", str(fifo), "-q"]) == 0
+    reader.join(30)
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode) and json.loads(got[0])["schema_version"]
+    target = tmp_path / "real.json"
+    target.write_text("old")
+    link = tmp_path / "link.json"
+    link.symlink_to(target)
+    assert main(["scan", str(seeds_dir), "-f", "json", "-o", str(link), "-q"]) == 0
+    assert link.is_symlink() and json.loads(target.read_text())["schema_version"]

@@ -306,11 +306,23 @@ def _note(quiet: bool, message: str) -> None:
         typer.echo(message, err=True)
 
 
+def _announce_compiling(quiet: bool) -> None:
+    """Say so before the first run after install compiles the kernels (about 20 s, once)."""
+    from .kernels import compiled
+
+    if not compiled():
+        _note(
+            quiet,
+            "dedupe: compiling its kernels once, about 20 s (later runs start at once; `dedupe warmup` does it ahead)",
+        )
+
+
 def _detect(
     paths: list[str], config: Config, quiet: bool, keep: bool = False
 ) -> tuple[Result, list[Document]]:
     """Run the detector over the paths, streaming the records; ``keep`` also returns the documents
     (dedup writes them back, the HTML report shows them)."""
+    _announce_compiling(quiet)
     kept: list[Document] = []
     count = 0
 
@@ -483,6 +495,21 @@ def dedup(
         f"{result.summary_line()}.\nkept {summary.kept}, removed {summary.removed}: "
         f"corpus written to {summary.output}, mapping to {summary.mapping}",
     )
+
+
+@app.command()
+def warmup(quiet: QuietOpt = False) -> None:
+    """Compile dedupe's kernels now (about 20 s after install; they are cached for every later run)."""
+    import time
+
+    from .pipeline import Detector
+
+    t0 = time.perf_counter()
+    _announce_compiling(quiet)
+    words = "the quick brown fox jumps over the lazy dog while the cat sleeps in the warm sun".split()
+    texts = [" ".join(words[k:] + words[:k]) + f' "a quoted {k} remark" said.' for k in range(8)]
+    Detector(Config()).run([*texts, texts[0], texts[1][:40]])
+    _note(quiet, f"dedupe: kernels ready ({time.perf_counter() - t0:.1f} s)")
 
 
 @app.command("config")

@@ -1573,3 +1573,23 @@ def alignable_runs(seeds, min_seeds, reach, look):
             m += 1
         i = j
     return starts[:m].copy(), sizes[:m].copy()
+
+
+def compiled() -> bool:
+    """Whether numba's cache holds the core kernels as this source defines them. A fresh install
+    compiles them on first use (about 20 s): the command line says so first. Unknown, and taken as
+    compiled, when ``NUMBA_CACHE_DIR`` moves the cache elsewhere."""
+    import os
+    from pathlib import Path
+
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return True
+    source = Path(__file__)
+    cache = source.parent / "__pycache__"
+    stamp = source.stat().st_mtime  # an index older than the source is stale: numba compiles again
+    for kernel in (word_spans, minhash_affine32, align_runs):
+        line = kernel.py_func.__code__.co_firstlineno
+        found = cache.glob(f"kernels.{kernel.py_func.__name__}-{line}.py*.nbi")
+        if not any(f.stat().st_mtime >= stamp for f in found):
+            return False
+    return True

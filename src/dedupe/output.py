@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,8 +22,22 @@ OUTPUT_ERRORS = "backslashreplace"
 
 @contextlib.contextmanager
 def atomic_write(path: str | Path, newline: str | None = None) -> Iterator[IO[str]]:
-    """A text stream whose content replaces ``path`` only if the block finishes without error."""
+    """A text stream whose content replaces ``path`` only if the block finishes without error.
+
+    Only a regular file is replaced: a symlink is written through (its target is replaced), and a
+    device or a FIFO (``-o /dev/null``, a named pipe) is written to directly, never replaced by a
+    file of its own name."""
     path = Path(path)
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
+    try:
+        mode: int | None = os.stat(path).st_mode
+    except OSError:
+        mode = None  # a new file (or one that cannot be read: the write below says why)
+    if mode is not None and not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        with open(path, "w", encoding="utf-8", errors=OUTPUT_ERRORS, newline=newline) as fh:
+            yield fh
+        return
     directory = path.parent if str(path.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
