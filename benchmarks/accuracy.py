@@ -337,12 +337,24 @@ def clean_ids(stories: list[dict], truth: dict, min_words: int) -> list[str]:
     return [d for k, d in enumerate(ids) if k not in busy and words[d] >= min_words]
 
 
-def build_syndication(stories: list[dict], truth: dict, n_bases: int, seed: int):
-    rng = random.Random(seed)
-    by_id = {s["id"]: s for s in stories}
+def pick_bases(stories: list[dict], truth: dict, n_bases: int, rng: random.Random):
+    """The stories by id, the bases to reprint and the distractors: clean stories, shuffled."""
     pool = clean_ids(stories, truth, 80)
     rng.shuffle(pool)
-    bases, distractors = pool[:n_bases], pool[n_bases : n_bases + n_bases // 2]
+    return {s["id"]: s for s in stories}, pool[:n_bases], pool[n_bases : n_bases + n_bases // 2]
+
+
+def mix_in(docs: list[Document], label: dict, distractors: list[str], by_id: dict, rng: random.Random):
+    """Add the distractors (each its own cluster) and shuffle the documents."""
+    for d in distractors:
+        docs.append(Document(d, by_id[d]["text"]))
+        label[d] = d
+    rng.shuffle(docs)
+
+
+def build_syndication(stories: list[dict], truth: dict, n_bases: int, seed: int):
+    rng = random.Random(seed)
+    by_id, bases, distractors = pick_bases(stories, truth, n_bases, rng)
     docs, label, severity = [], {}, {}
     for b in bases:
         docs.append(Document(b, by_id[b]["text"]))
@@ -352,10 +364,7 @@ def build_syndication(stories: list[dict], truth: dict, n_bases: int, seed: int)
             cid = f"{b}-copy{k}"
             docs.append(Document(cid, text))
             label[cid], severity[cid] = b, sev
-    for d in distractors:
-        docs.append(Document(d, by_id[d]["text"]))
-        label[d] = d
-    rng.shuffle(docs)
+    mix_in(docs, label, distractors, by_id, rng)
     return docs, label, severity
 
 
@@ -448,10 +457,7 @@ def build_hard_syndication(stories: list[dict], truth: dict, n_bases: int, seed:
     the bases that state at least three figures get a templated distractor (the same text with
     other figures: another event, its own cluster); clean stories are mixed in as distractors."""
     rng = random.Random(seed + 1000)
-    by_id = {s["id"]: s for s in stories}
-    pool = clean_ids(stories, truth, 80)
-    rng.shuffle(pool)
-    bases, distractors = pool[:n_bases], pool[n_bases : n_bases + n_bases // 2]
+    by_id, bases, distractors = pick_bases(stories, truth, n_bases, rng)
     docs, label, severity = [], {}, {}
     for b in bases:
         docs.append(Document(b, by_id[b]["text"]))
@@ -468,10 +474,7 @@ def build_hard_syndication(stories: list[dict], truth: dict, n_bases: int, seed:
             tid = f"{b}-template"
             docs.append(Document(tid, other_figures(by_id[b]["text"], rng)))
             label[tid] = tid
-    for d in distractors:
-        docs.append(Document(d, by_id[d]["text"]))
-        label[d] = d
-    rng.shuffle(docs)
+    mix_in(docs, label, distractors, by_id, rng)
     return docs, label, severity
 
 

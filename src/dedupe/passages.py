@@ -800,16 +800,10 @@ def seed_pairs(
     whatever the corpus size. With ``budget``, raises :class:`_OverBudget` before making more as
     soon as the pairs (all parts counted) would outnumber it.
     """
-    store = PassageStore.of(fps, cfg.ngram)
-    total = store.seed_count()
-    bits = max(0, int(np.ceil(np.log2(total / _SEED_SHARE)))) if total else 0
-    sizes = store.share_sizes(bits, threads).tolist()
     out, bound = [], 0
-    for share, size in enumerate(sizes):
+    for seeds in _seed_shares(fps, cfg, threads):
         room = None if budget is None else budget - bound
-        pairs, share_bound = _share_pairs(
-            *store.seeds_in(bits, share, size, threads), cfg, involving, frequent, room, threads, part
-        )
+        pairs, share_bound = _share_pairs(*seeds, cfg, involving, frequent, room, threads, part)
         bound += share_bound
         if budget is not None and bound > budget:
             raise _OverBudget(bound)
@@ -821,20 +815,27 @@ def seed_pairs(
 def seed_pair_count(
     fps: Sequence[PassageFingerprint],
     cfg: PassagesConfig,
-    involving: np.ndarray | None = None,
     frequent: np.ndarray | None = None,
     threads: int = 1,
 ) -> int:
     """An upper bound on the rows :func:`seed_pairs` makes over all parts (a seed repeated in one
     document counts its pairs there too), counted without making any."""
+    return sum(
+        _share_pairs(*seeds, cfg, None, frequent, -1, threads)[1] for seeds in _seed_shares(fps, cfg, threads)
+    )
+
+
+def _seed_shares(
+    fps: Sequence[PassageFingerprint], cfg: PassagesConfig, threads: int
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The seeds of ``fps``, one share of the hash range at a time (about ``_SEED_SHARE`` seeds
+    each): their hashes, documents and positions (:meth:`PassageStore.seeds_in`)."""
     store = PassageStore.of(fps, cfg.ngram)
     total = store.seed_count()
     bits = max(0, int(np.ceil(np.log2(total / _SEED_SHARE)))) if total else 0
     sizes = store.share_sizes(bits, threads).tolist()
-    return sum(
-        _share_pairs(*store.seeds_in(bits, share, size, threads), cfg, None, frequent, -1, threads)[1]
-        for share, size in enumerate(sizes)
-    )
+    for share, size in enumerate(sizes):
+        yield store.seeds_in(bits, share, size, threads)
 
 
 def _sorted_rows(parts: list[np.ndarray]) -> np.ndarray:
@@ -1001,7 +1002,7 @@ def align_all(
         parts = [seed_pairs(fps, cfg, involving, frequent, workers, budget=cfg.max_seed_pairs)]
         passes = 1
     except _OverBudget:
-        total = seed_pair_count(fps, cfg, involving, frequent, workers)
+        total = seed_pair_count(fps, cfg, frequent, workers)
         passes = -(-3 * total // (2 * cfg.max_seed_pairs))
         parts = (seed_pairs(fps, cfg, involving, frequent, workers, (p, passes)) for p in range(passes))
     found, rows = [], 0
