@@ -8,8 +8,11 @@
     identical     (group-by) documents with the same shingle set
     lsh           (group-by) band keys -> candidate pairs
     verify        candidate pair -> PairScore (exact Jaccard, containment both ways)
-    cluster       accepted pairs -> union-find -> scored clusters
-    passages      (group-by) shared seed n-grams -> alignments -> passage groups, reuse clusters
+    passages      (group-by) shared seed n-grams (stars when widely shared) -> alignments ->
+                             passage groups (reuse, quotation, template, boilerplate), reuse clusters
+    evidence      pairs sharing passages -> candidates too; aligned verdicts, templates rejected
+    cluster       accepted pairs -> union-find -> stars -> clusters, each member scored against
+                             the document it matched and typed against the source
 
 The fingerprint stage is a map over batches run by an engine (in process, or on a process
 pool): JSON Lines records arrive unparsed and are parsed there, so reading is parallel too.
