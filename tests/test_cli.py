@@ -287,3 +287,21 @@ def test_output_to_a_device_fifo_or_symlink_replaces_no_node(tmp_path, seeds_dir
     link.symlink_to(target)
     assert main(["scan", str(seeds_dir), "-f", "json", "-o", str(link), "-q"]) == 0
     assert link.is_symlink() and json.loads(target.read_text())["schema_version"]
+
+
+def test_table_caps_every_section_and_says_how_many_more():
+    """Each cluster, passage and reuse cluster shows at most MAX_ROWS rows and counts the rest."""
+    import io
+
+    from dedupe import Detector
+    from dedupe.report.table import MAX_ROWS, write
+
+    words = " ".join(f"w{k}" for k in range(60))
+    docs = [
+        (f"d{k:02d}", f'{words} "a quoted remark that many repeat" and tail {k}') for k in range(MAX_ROWS + 7)
+    ]
+    out = io.StringIO()
+    write(Detector().run(docs), out, width=120)
+    text = out.getvalue()
+    assert "... and 7 more members (use --format json for all)." in text
+    assert f"d{MAX_ROWS + 6:02d}" not in text.split("Shared passages")[0]  # the 27th member is not listed

@@ -15,6 +15,7 @@ from ..result import Result
 MAX_CLUSTERS = 50
 MAX_PASSAGES = 20
 MAX_REUSE = 20
+MAX_ROWS = 20  # rows of one cluster's, passage's or reuse cluster's table; the rest is counted
 
 
 def _table(*columns: str) -> Table:
@@ -65,7 +66,7 @@ def write(result: Result, stream: IO[str], *, color: bool = False, width: int | 
         table = _table(
             "document", "matched to", "rule", ">Jaccard", ">in matched", ">matched in", "to the source"
         )
-        for s in c.scores:
+        for s in _source_first(c.scores, c.representative)[:MAX_ROWS]:
             if s.id == c.representative:
                 table.add_row(f"{s.id} (source)", "", "", "", "", "", "")
             else:
@@ -79,6 +80,7 @@ def write(result: Result, stream: IO[str], *, color: bool = False, width: int | 
                     _relation(s),
                 )
         console.print(table)
+        _more(console, len(c.scores), "members")
     if len(clusters) > MAX_CLUSTERS:
         console.print(f"\n... and {len(clusters) - MAX_CLUSTERS} more clusters (use --format json for all).")
     if p["passages"]["enabled"]:
@@ -91,6 +93,17 @@ def write(result: Result, stream: IO[str], *, color: bool = False, width: int | 
         if len(result.skipped) > 20:
             console.print(f"  ... and {len(result.skipped) - 20} more (use --format json for all).")
     console.print(f"\n{result.summary_line()}.")
+
+
+def _source_first(scores: tuple[MemberScore, ...], source: str) -> list[MemberScore]:
+    """A cluster's members, its source first, then by id."""
+    return sorted(scores, key=lambda s: (s.id != source, s.id))
+
+
+def _more(console: Console, count: int, noun: str) -> None:
+    """The line that counts the rows a table left out (it shows ``MAX_ROWS``)."""
+    if count > MAX_ROWS:
+        console.print(f"... and {count - MAX_ROWS} more {noun} (use --format json for all).")
 
 
 def _rules(p: dict) -> str:
@@ -140,7 +153,7 @@ def _passages(console: Console, result: Result) -> None:
             highlight=False,
         )
         table = _table("document", ">chars", ">sim.", "quoted", "text as printed")
-        for o in g.occurrences:
+        for o in g.occurrences[:MAX_ROWS]:
             table.add_row(
                 o.doc,
                 f"{o.start}-{o.end}",
@@ -149,6 +162,7 @@ def _passages(console: Console, result: Result) -> None:
                 _snippet(o.text, 90),
             )
         console.print(table)
+        _more(console, len(g.occurrences), "occurrences")
     if len(result.passages) > MAX_PASSAGES:
         console.print(
             f"... and {len(result.passages) - MAX_PASSAGES} more shared passages (use --format json for all)."
@@ -163,7 +177,7 @@ def _reuse(console: Console, result: Result) -> None:
     for c in sorted(result.reuse_clusters, key=lambda c: (-len(c.members), c.id))[:MAX_REUSE]:
         console.print(f"\n[bold]Reuse cluster {c.id}[/]: {len(c.members)} documents")
         table = _table("document a", "document b", ">shared chars", ">of a", ">of b")
-        for pr in c.pairs:
+        for pr in sorted(c.pairs, key=lambda p: -min(p.shared_chars_a, p.shared_chars_b))[:MAX_ROWS]:
             table.add_row(
                 pr.a,
                 pr.b,
@@ -172,6 +186,7 @@ def _reuse(console: Console, result: Result) -> None:
                 f"{pr.fraction_b:.0%}",
             )
         console.print(table)
+        _more(console, len(c.pairs), "pairs")
     if len(result.reuse_clusters) > MAX_REUSE:
         console.print(
             f"... and {len(result.reuse_clusters) - MAX_REUSE} more reuse clusters (use --format json for all)."
