@@ -305,3 +305,19 @@ def test_table_caps_every_section_and_says_how_many_more():
     text = out.getvalue()
     assert "... and 7 more members (use --format json for all)." in text
     assert f"d{MAX_ROWS + 6:02d}" not in text.split("Shared passages")[0]  # the 27th member is not listed
+
+
+def test_help_fits_80_columns_keeps_brackets_and_gives_examples():
+    """--help at 80 columns: no line runs over, no option name is cut, the extra's name
+    dedupe[spark] is printed as written, and scan's help ends with examples."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "COLUMNS": "80"}
+    out = subprocess.run(
+        [sys.executable, "-m", "dedupe", "scan", "--help"], capture_output=True, text=True, env=env, check=True
+    ).stdout
+    assert max(len(line) for line in out.splitlines()) <= 80
+    assert "--jaccard-threshold" in out and "--containment-threshold" in out and "…" not in out
+    assert "dedupe[spark]" in out and "Examples:" in out and "dedupe scan seeds/" in out

@@ -33,6 +33,7 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # help text is plain: "dedupe[spark]" is not a markup tag
     help="Find near-duplicate and syndicated texts, with the scores and passages that explain each match.",
 )
 
@@ -122,13 +123,16 @@ JaccardOpt = Annotated[
 ContainOpt = Annotated[
     float | None,
     typer.Option(
-        help="verify.containment_threshold: accept pairs where one text is this much contained in the other.",
+        help="verify.containment_threshold: accept pairs where one text is this much contained in the other "
+        "(default 0.5).",
         show_default=False,
     ),
 ]
 LshOpt = Annotated[
     float | None,
-    typer.Option(help="lsh.threshold: Jaccard level LSH candidates are tuned for.", show_default=False),
+    typer.Option(
+        help="lsh.threshold: Jaccard level LSH candidates are tuned for (default 0.25).", show_default=False
+    ),
 ]
 SizeOpt = Annotated[
     int | None, typer.Option(help="shingle.size: words (or characters) per shingle.", show_default=False)
@@ -350,7 +354,24 @@ def _detect(
     return result, kept
 
 
-@app.command()
+SCAN_EXAMPLES = """Examples:
+
+\b
+  dedupe scan seeds/                                 a terminal summary
+  dedupe scan corpus.jsonl -f json -o report.json    everything, for programs
+  dedupe scan docs/ -f html -o report.html           a page to look at
+  dedupe scan corpus.jsonl --profile near --jaccard-threshold 0.8
+  dedupe scan corpus.jsonl --workers 2 --no-passages faster, clusters only
+"""
+DEDUP_EXAMPLES = """Examples:
+
+\b
+  dedupe dedup corpus.jsonl --output clean.jsonl      + clean.mapping.jsonl
+  dedupe dedup docs/ --output clean/ --report report.json
+"""
+
+
+@app.command(epilog=SCAN_EXAMPLES)
 def scan(
     paths: PathsArg,
     config: ConfigOpt = None,
@@ -445,7 +466,7 @@ def _write_result(
         _note(quiet, result.summary_line())
 
 
-@app.command()
+@app.command(epilog=DEDUP_EXAMPLES)
 def dedup(
     paths: PathsArg,
     output: Annotated[
