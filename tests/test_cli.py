@@ -316,7 +316,11 @@ def test_help_fits_80_columns_keeps_brackets_and_gives_examples():
 
     env = {**os.environ, "COLUMNS": "80"}
     out = subprocess.run(
-        [sys.executable, "-m", "dedupe", "scan", "--help"], capture_output=True, text=True, env=env, check=True
+        [sys.executable, "-m", "dedupe", "scan", "--help"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
     ).stdout
     assert max(len(line) for line in out.splitlines()) <= 80
     assert "--jaccard-threshold" in out and "--containment-threshold" in out and "…" not in out

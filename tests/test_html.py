@@ -175,6 +175,8 @@ def test_compare_view_marks_what_differs(browser, tmp_path, reuters_stories):
         encoding="utf-8",
     )
     page, problems = open_report(browser, report(tmp_path, corpus))
+    first_words = " ".join(source.split()[:5])
+    assert first_words in page.locator("#cluster-table > tbody > tr").first.text_content()  # what it is about
     page.locator("#clusters details summary").first.click()
     row = page.locator("#clusters tbody tbody tr").filter(has_text="reprint")
     assert "the source" in row.text_content() and "edited" in row.text_content()

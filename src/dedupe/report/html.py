@@ -47,6 +47,15 @@ def _context(text: str, start: int, end: int) -> tuple[str, str]:
     return before, after
 
 
+def _first_words(text: str, limit: int = 90) -> str:
+    """The start of a text, cut at a word boundary with an ellipsis: what a cluster is about."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    cut = flat.rfind(" ", 0, limit)
+    return flat[: cut if cut > 0 else limit] + "\u2026"
+
+
 def build_data(result: Result, texts: Mapping[str, str]) -> dict[str, Any]:
     clusters = sorted(result.clusters, key=lambda c: (-len(c.members), c.id))
     passages = result.passages  # already most widely reused first
@@ -89,6 +98,7 @@ def build_data(result: Result, texts: Mapping[str, str]) -> dict[str, Any]:
             {
                 "id": c.id,
                 "rep": c.representative,
+                "title": _first_words(texts.get(c.representative, "")),
                 "min": round(c.cohesion.min_jaccard, 4),
                 "mean": round(c.cohesion.mean_jaccard, 4),
                 "exact": c.cohesion.exact,
@@ -223,9 +233,9 @@ ins.diff.changed { background: #ffe8b3; }
 </section>
 <section id="clusters" aria-labelledby="h-clusters"><h2 id="h-clusters">Near-duplicate clusters</h2>
 <p class="muted" id="clusters-note"></p>
-<table id="cluster-table"><caption class="muted">Scores of each member are against the cluster's representative. Sort by a column header.</caption>
+<table id="cluster-table"><caption class="muted">Each member is scored against the document it matched, by the rule named; its relation is to the cluster's source. Sort by a column header.</caption>
 <thead><tr><th scope="col">cluster</th><th scope="col" class="num" aria-sort="descending"><button type="button" data-sort="size">size</button></th>
-<th scope="col">representative</th><th scope="col" class="num" aria-sort="none"><button type="button" data-sort="min">min Jaccard</button></th>
+<th scope="col">source</th><th scope="col" class="num" aria-sort="none"><button type="button" data-sort="min">min Jaccard</button></th>
 <th scope="col" class="num" aria-sort="none"><button type="button" data-sort="mean">mean Jaccard</button></th><th scope="col">members</th></tr></thead>
 <tbody></tbody></table>
 <p><button type="button" class="link" id="more-clusters">Show more clusters</button></p>
@@ -352,7 +362,9 @@ document.getElementById("close-compare").addEventListener("click", () => { docum
 let clusterOrder = D.clusters.map((c, i) => i), shownClusters = 0;
 function clusterRow(c) {
   const tr = el("tr", {});
-  tr.append(el("td", {text: c.id}), el("td", {class: "num", text: String(c.members.length)}), el("td", {text: c.rep}),
+  const source = el("td", {}, el("div", {text: c.rep}));
+  if (c.title) source.append(el("div", {class: "muted", text: c.title}));
+  tr.append(el("td", {text: c.id}), el("td", {class: "num", text: String(c.members.length)}), source,
     el("td", {class: "num", text: fmt(c.min) + (c.exact ? "" : "*")}), el("td", {class: "num", text: fmt(c.mean)}));
   const cell = el("td", {});
   const details = el("details", {});
