@@ -529,6 +529,7 @@ def warmup(quiet: QuietOpt = False) -> None:
     _announce_compiling(quiet)
     words = "the quick brown fox jumps over the lazy dog while the cat sleeps in the warm sun".split()
     texts = [" ".join(words[k:] + words[:k]) + f' "a quoted {k} remark" said.' for k in range(8)]
+    texts += [texts[2].replace("quoted", "\u201cquoted\u201d")]  # a non-ASCII text takes the other path
     Detector(Config()).run([*texts, texts[0], texts[1][:40]])
     _note(quiet, f"dedupe: kernels ready ({time.perf_counter() - t0:.1f} s)")
 

@@ -1587,7 +1587,7 @@ def compiled() -> bool:
     source = Path(__file__)
     cache = source.parent / "__pycache__"
     stamp = source.stat().st_mtime  # an index older than the source is stale: numba compiles again
-    for kernel in (word_spans, minhash_affine32, align_runs):
+    for kernel in (minhash_affine32, align_runs):  # compiled by every default scan, whatever its texts
         line = kernel.py_func.__code__.co_firstlineno
         found = cache.glob(f"kernels.{kernel.py_func.__name__}-{line}.py*.nbi")
         if not any(f.stat().st_mtime >= stamp for f in found):
