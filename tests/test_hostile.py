@@ -410,3 +410,39 @@ def test_hostile_corpora_never_break_the_run(tmp_path_factory, capsys, files, js
     for g in data["passages"]:
         for occ in g["occurrences"]:
             assert texts[occ["doc"]][occ["start"] : occ["end"]] == occ["text"]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_sigterm_and_sighup_stop_like_ctrl_c_and_end_the_workers(tmp_path, busy_corpus, sig):
+    """A scan with two workers, sent SIGTERM or SIGHUP: it stops as after Ctrl-C (one line, exit
+    128 + the signal's number, nothing half-written), and no worker outlives it."""
+    out = tmp_path / "out.json"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dedupe",
+            "scan",
+            str(busy_corpus),
+            "-f",
+            "json",
+            "-o",
+            str(out),
+            "--workers",
+            "2",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(2.0)
+    children = [int(p) for p in open(f"/proc/{proc.pid}/task/{proc.pid}/children").read().split()]
+    proc.send_signal(sig)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + sig, stderr
+    assert stderr.strip() == f"dedupe: stopped by {signal.Signals(sig).name}"
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+    deadline = time.time() + 10
+    while time.time() < deadline and any(os.path.exists(f"/proc/{c}") for c in children):
+        time.sleep(0.1)
+    assert children and not any(os.path.exists(f"/proc/{c}") for c in children)

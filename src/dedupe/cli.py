@@ -2,7 +2,7 @@
 
 Exit codes: 0 success; 1 internal error; 2 bad usage or configuration; 3 an input path that
 does not exist or cannot be read; 4 no document could be processed; 5 an index that cannot be used;
-130 interrupted (Ctrl-C).
+6 an engine that cannot run; 128 + N stopped by signal N (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import typer
 from .config import Config, dump_yaml, explicit_keys, load_config
 from .dedup import write_corpus
 from .engines.local import keep_freed_memory
+from . import interrupts
 from .errors import ConfigError, DedupeError, IndexStoreError, InputError, NoDocumentsError
 from .index import Index
 from .output import OUTPUT_ERRORS, atomic_write
@@ -762,7 +763,8 @@ def main(argv: list[str] | None = None) -> int:
         typer.echo(f"dedupe: error: {err.format_message()}", err=True)
         return getattr(err, "exit_code", 2)
     except (typer.Abort, KeyboardInterrupt):
-        rv = 130
+        typer.echo(interrupts.stopped_message(), err=True)
+        return interrupts.exit_code()
     except MemoryError:
         typer.echo("dedupe: error: out of memory", err=True)
         return 1
@@ -770,8 +772,8 @@ def main(argv: list[str] | None = None) -> int:
         if _caused_by_interrupt(err):
             # Ctrl-C as a compiled kernel returns: numba reports the pending KeyboardInterrupt as
             # "SystemError: ... returned a result with an exception set"
-            typer.echo("dedupe: interrupted", err=True)
-            return 130
+            typer.echo(interrupts.stopped_message(), err=True)
+            return interrupts.exit_code()
         if os.environ.get("DEDUPE_DEBUG"):
             raise
         typer.echo(
@@ -780,8 +782,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     code = rv if isinstance(rv, int) else 0
-    if code == 130:
-        typer.echo("dedupe: interrupted", err=True)
+    if code == 130:  # the command line's own Ctrl-C path (click answers KeyboardInterrupt with 130)
+        typer.echo(interrupts.stopped_message(), err=True)
+        return interrupts.exit_code()
     return code
 
 

@@ -22,15 +22,22 @@ and :func:`checkpoint` does nothing.
 
 from __future__ import annotations
 
+import signal
 import sys
 
 _requested = False
+_signum = signal.SIGINT  # the signal that asked the run to stop
+
+STOPPING = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)  # each ends a run the same way
 
 
 def handler(signum, frame) -> None:  # noqa: ARG001 (a signal handler's signature)
-    """The SIGINT handler: record the request, then raise KeyboardInterrupt here unless numba is busy."""
-    global _requested
+    """The handler of SIGINT, SIGTERM and SIGHUP: record the request (and which signal made it),
+    then raise KeyboardInterrupt here unless numba is busy. The run stops as after Ctrl-C: workers
+    ended, temporary files removed, exit code 128 + the signal's number."""
+    global _requested, _signum
     _requested = True
+    _signum = signum
     # Half-built objects complain from __del__ as the stack unwinds, and a lost KeyboardInterrupt
     # is reported the same way: nothing said after an interrupt is news to the user (and a lost
     # interrupt is raised at the next checkpoint), so those reports are dropped.
@@ -57,3 +64,15 @@ def checkpoint() -> None:
     """Raise KeyboardInterrupt if Ctrl-C was pressed and the run still goes on (its interrupt was lost)."""
     if _requested:
         raise KeyboardInterrupt
+
+
+def exit_code() -> int:
+    """The exit code of a run stopped by a signal: 128 + its number (130 for Ctrl-C)."""
+    return 128 + int(_signum)
+
+
+def stopped_message() -> str:
+    """The one line a stopped run says."""
+    if _signum == signal.SIGINT:
+        return "dedupe: interrupted"
+    return f"dedupe: stopped by {signal.Signals(_signum).name}"
