@@ -17,10 +17,10 @@ from typing import IO, Annotated, Any
 
 import typer
 
+from . import interrupts
 from .config import Config, dump_yaml, explicit_keys, load_config
 from .dedup import write_corpus
 from .engines.local import keep_freed_memory
-from . import interrupts
 from .errors import ConfigError, DedupeError, IndexStoreError, InputError, NoDocumentsError
 from .index import Index
 from .output import OUTPUT_ERRORS, atomic_write
