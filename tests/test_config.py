@@ -131,3 +131,14 @@ def test_non_finite_numbers_are_refused(value):
         Config().replace({"lsh.threshold": float(value)})
     with pytest.raises(ConfigError, match="verify.jaccard_threshold: must be a finite number"):
         from_dict({"verify": {"jaccard_threshold": float(value)}})
+
+
+def test_yaml_aliases_are_refused_before_anything_is_built(tmp_path):
+    """A billion-laughs config (nested aliases) is refused at once, naming the alias and its line."""
+    lines = ['a: &a ["x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    for prev, name in zip("abcdefg", "bcdefgh"):
+        lines.append(f"{name}: &{name} [{', '.join([f'*{prev}'] * 9)}]")
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ConfigError, match=r"YAML aliases \(\*a, line 2\) are not allowed"):
+        load_config(bomb)

@@ -462,6 +462,14 @@ def _read_yaml(path: str | Path | None) -> Any:
         except (OSError, UnicodeDecodeError) as err:
             raise ConfigError(f"config file {p} cannot be read: {err}") from None
         try:
+            # a config has no use for aliases, and a few nested ones ("billion laughs") expand to
+            # billions of values that validation would walk: refused before anything is built
+            alias = next((t for t in yaml.scan(text) if isinstance(t, yaml.AliasToken)), None)
+            if alias is not None:
+                line = alias.start_mark.line + 1
+                raise ConfigError(
+                    f"config file {p}: YAML aliases (*{alias.value}, line {line}) are not allowed"
+                )
             data = yaml.safe_load(text)
         except yaml.YAMLError as err:
             mark = getattr(err, "problem_mark", None)
