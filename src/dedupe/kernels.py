@@ -170,11 +170,11 @@ def _is_letter(b):
     return (b >= 65 and b <= 90) or (b >= 97 and b <= 122)
 
 
-@njit(inline="always")
+@njit  # called out of line: the rare path stays out of the byte loop
 def _line_break_join(buf, p, end):
-    """When ``buf[p]`` is a hyphen ending a line inside a word (a letter before it; after it the
-    line break, any indent and a letter), the position of that letter; else -1."""
-    if buf[p] != 45 or not _is_letter(buf[p - 1]):
+    """When the hyphen ``buf[p]`` ends a line inside a word (a letter before it; after it the line
+    break, any indent and a letter), the position of that letter; else -1."""
+    if not _is_letter(buf[p - 1]):
         return -1
     q = p + 1
     if q < end and buf[q] == 13:
@@ -189,40 +189,57 @@ def _line_break_join(buf, p, end):
     return -1
 
 
+_MAX_BREAKS = 64  # line breaks joined inside one word; past it (64 lines of one word) the word is cut there, where the Python tokenizer would go on joining
+
+
+@njit
+def _joined_end(folded, word, p, breaks, nbreaks):
+    """Pack the folded bytes of a word ``[word, p)`` over its joined line breaks (``breaks[k]``:
+    the skipped ``[from, to)`` ranges, in order), in place; returns where the packed bytes end."""
+    w = breaks[0, 0]
+    for k in range(nbreaks):
+        stop = breaks[k + 1, 0] if k + 1 < nbreaks else p
+        for r in range(breaks[k, 1], stop):
+            folded[w] = folded[r]
+            w += 1
+    return w
+
+
 @njit(inline="always")
-def _cut_words(buf, start, end, table, space, seed, folded, hashes, word_start, word_end, o, join):
-    """The words of ``buf[start:end]``: each byte folded by ``table`` (into ``folded``, packed),
-    words cut at the bytes ``space`` marks; with ``join``, a word broken by a hyphen at a line's
-    end (:func:`_line_break_join`) is one word. Each word's XXH64 hash (of its folded bytes) and
-    its span relative to ``start`` are written from position ``o`` on; returns the position after
-    them."""
-    word = -1  # where the word in hand starts in buf
-    packed = -1  # and in folded, where its folded bytes are packed
-    w = start
-    p = start
-    while p < end:
-        if join and word >= 0 and p > start:
-            q = _line_break_join(buf, p, end)
-            if q >= 0:
-                p = q
-                continue
+def _cut_words(buf, start, end, table, space, seed, folded, hashes, word_start, word_end, o, join, breaks):
+    """The words of ``buf[start:end]``: each byte folded by ``table`` (into ``folded``), words cut
+    at the bytes ``space`` marks; with ``join``, a word broken by a hyphen at a line's end
+    (:func:`_line_break_join`; the hyphen must fold to a separator) is one word, its folded bytes
+    packed over the break before it is hashed (``breaks``: scratch, ``_MAX_BREAKS x 2``). Each
+    word's XXH64 hash (of its folded bytes) and its span relative to ``start`` are written from
+    position ``o`` on; returns the position after them."""
+    word = -1
+    nbreaks = 0
+    gap_end = -1  # a joined line break's separators, up to here, do not end the word
+    for p in range(start, end):
         c = table[buf[p]]
+        folded[p] = c
         if space[c]:
-            if word >= 0:
-                hashes[o] = xxh64(folded, packed, w, seed)
+            if word >= 0 and p >= gap_end:
+                if join and buf[p] == 45 and nbreaks < _MAX_BREAKS:  # a hyphen ending a word: rare
+                    q = _line_break_join(buf, p, end)
+                    if q >= 0:
+                        breaks[nbreaks, 0], breaks[nbreaks, 1] = p, q
+                        nbreaks += 1
+                        gap_end = q
+                        continue
+                stop = p if nbreaks == 0 else _joined_end(folded, word, p, breaks, nbreaks)
+                hashes[o] = xxh64(folded, word, stop, seed)
                 word_start[o] = word - start
                 word_end[o] = p - start
                 o += 1
                 word = -1
-        else:
-            if word < 0:
-                word = p
-                packed = w
-            folded[w] = c
-            w += 1
-        p += 1
+                nbreaks = 0
+        elif word < 0:
+            word = p
     if word >= 0:
-        hashes[o] = xxh64(folded, packed, w, seed)
+        stop = end if nbreaks == 0 else _joined_end(folded, word, end, breaks, nbreaks)
+        hashes[o] = xxh64(folded, word, stop, seed)
         word_start[o] = word - start
         word_end[o] = end - start
         o += 1
@@ -237,6 +254,7 @@ def word_spans(buf, starts, ends, table, space, seed, join):
     ``offsets`` (document ``d`` holds entries ``offsets[d]:offsets[d + 1]``)."""
     ndocs = len(starts)
     folded = np.empty(len(buf), np.uint8)
+    breaks = np.empty((_MAX_BREAKS, 2), np.int64)
     cap = 0
     for d in range(ndocs):
         cap += (ends[d] - starts[d]) // 2 + 1
@@ -247,7 +265,7 @@ def word_spans(buf, starts, ends, table, space, seed, join):
     o = 0
     for d in range(ndocs):
         o = _cut_words(
-            buf, starts[d], ends[d], table, space, seed, folded, hashes, word_start, word_end, o, join
+            buf, starts[d], ends[d], table, space, seed, folded, hashes, word_start, word_end, o, join, breaks
         )
         offsets[d + 1] = o
     return hashes[:o].copy(), word_start[:o].copy(), word_end[:o].copy(), offsets
@@ -396,6 +414,7 @@ def word_shingles(buf, starts, ends, table, space, n, seed, width32, join):
     """
     ndocs = len(starts)
     folded = np.empty(len(buf), np.uint8)
+    breaks = np.empty((_MAX_BREAKS, 2), np.int64)
     cap = 0
     longest = 0
     for d in range(ndocs):
@@ -410,7 +429,9 @@ def word_shingles(buf, starts, ends, table, space, n, seed, width32, join):
     o = 0
     spans = np.empty(longest // 2 + 2, np.int64)  # word spans: not needed here
     for d in range(ndocs):
-        count = _cut_words(buf, starts[d], ends[d], table, space, seed, folded, tokens, spans, spans, 0, join)
+        count = _cut_words(
+            buf, starts[d], ends[d], table, space, seed, folded, tokens, spans, spans, 0, join, breaks
+        )
         o = _ngram_set(tokens, 0, count, n, nn, width32, out, o, scratch)
         offsets[d + 1] = o
     return out[:o].copy(), offsets

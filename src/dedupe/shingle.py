@@ -178,6 +178,8 @@ def _ascii_tables(cfg: NormalizeConfig) -> tuple[np.ndarray, np.ndarray] | None:
             return None
         table[code] = ord(folded)
     space = np.array([chr(c).isspace() if c < 128 else False for c in range(256)], dtype=bool)
+    if cfg.join_hyphenated and not space[table[ord("-")]]:
+        return None  # the kernel joins at a hyphen that separates words; the Python path joins any
     return table, space
 
 
