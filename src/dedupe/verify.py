@@ -100,14 +100,6 @@ def accept(
     return None
 
 
-def aligned(covered_a: float, covered_b: float, chars_a: int, chars_b: int, cfg: VerifyConfig) -> bool:
-    """The aligned rule: the passages two documents share cover at least ``aligned_threshold`` of
-    the shorter one's characters (``covered_a``: the share of a's characters they cover)."""
-    if "aligned" not in cfg.rules:
-        return False
-    return (covered_a if chars_a <= chars_b else covered_b) >= cfg.aligned_threshold
-
-
 def score_pair(
     id_a: str,
     id_b: str,
