@@ -101,9 +101,8 @@ class PassageFingerprint:
     quoted: np.ndarray  # bool: the word lies inside quotation marks
     titled: np.ndarray  # bool: the word is printed in Titlecase (a name or a title, usually)
     ngram: int  # seed size
-    figure: np.ndarray | None = (
-        None  # bool: the word is a figure (its first character a digit); None: none is
-    )
+    # bool: the word is a figure (a digit first, a spelt-out number, a month); None: none is
+    figure: np.ndarray | None = None
 
     @property
     def seeds(self) -> np.ndarray:
