@@ -518,3 +518,16 @@ def test_pool_results_come_back_in_order_and_equal():
     batches = [[n] for n in (0, 5, 3_000_000, 17, 1, 300)]  # the third is 84 MB: larger than a slot
     got = list(LocalEngine(2).map(_arrays, batches))
     assert len(got) == len(batches) and all(_same(g, _arrays(b)) for g, b in zip(got, batches))
+
+
+def test_passage_stage_reports_its_progress_to_the_end():
+    """The passage stage ticks as it aligns (in thousandths of the work, over all passes) and ends
+    at its total: a progress bar does not sit at zero for the whole stage."""
+    seen: list[tuple[str, int, int]] = []
+    rng = random.Random(3)
+    shared = article(rng, 80)
+    docs = [Document(f"d{k}", article(rng, 40) + " " + shared + " " + article(rng, 40)) for k in range(6)]
+    Detector(Config(), progress=lambda stage, done, total: seen.append((stage, done, total))).run(docs)
+    ticks = [(d, t) for s, d, t in seen if s == "passages"]
+    assert ticks[0] == (0, 1000) and ticks[-1] == (1000, 1000)
+    assert [d for d, _ in ticks] == sorted(d for d, _ in ticks)

@@ -984,6 +984,7 @@ def align_all(
     frequent: np.ndarray | None = None,
     engine: Any = None,
     stats: dict[str, Any] | None = None,
+    tick: Callable[[int, int], None] | None = None,
 ) -> Alignments:
     """Alignments of every document pair worth aligning, in pair order.
 
@@ -1005,15 +1006,21 @@ def align_all(
         passes = -(-3 * total // (2 * cfg.max_seed_pairs))
         parts = (seed_pairs(fps, cfg, involving, frequent, workers, (p, passes)) for p in range(passes))
     found, rows = [], 0
-    for seeds in parts:
+    for p, seeds in enumerate(parts):
         rows += len(seeds)
         if not len(seeds):
             continue
         starts, sizes = alignable(seeds, cfg)
+
+        def aligned(done: int, total: int, p: int = p) -> None:  # progress in thousandths
+            if tick is not None:
+                tick(1000 * p + 1000 * done // max(total, 1), 1000 * passes)
+
         if engine is not None and workers > 1 and len(starts) > _PARALLEL_PAIRS:
-            found.append(_align_parallel(fps, cfg, seeds, starts, sizes, engine))
+            found.append(_align_parallel(fps, cfg, seeds, starts, sizes, engine, aligned))
         else:
             found.append(_align_runs(fps, cfg, seeds, starts, sizes))
+            aligned(1, 1)
         del seeds
     if stats is not None:
         stats.update(seed_pairs=rows, passage_passes=passes)
@@ -1096,6 +1103,7 @@ def _align_parallel(
     starts: np.ndarray,
     sizes: np.ndarray,
     engine: Any,
+    tick: Callable[[int, int], None] | None = None,
 ) -> Alignments:
     import multiprocessing
 
@@ -1107,7 +1115,12 @@ def _align_parallel(
     # are a gigabyte at 20k reuse-heavy documents, seconds to pickle and read back)
     _SHARED.update(fps=fps, seeds=seeds)
     try:
-        return Alignments.concat(list(engine.map(_AlignTask(cfg), parts)))
+        found = []
+        for part in engine.map(_AlignTask(cfg), parts):
+            found.append(part)
+            if tick is not None:
+                tick(min(len(found) * chunk, len(starts)), len(starts))
+        return Alignments.concat(found)
     finally:
         _SHARED.clear()
 
@@ -1512,17 +1525,19 @@ def find_passages(
     involving: np.ndarray | None = None,
     frequent: np.ndarray | None = None,
     engine: Any = None,
+    tick: Callable[[int, int], None] | None = None,
 ) -> tuple[list[PassageGroup], list[ReuseCluster], dict[str, Any], PairEvidence]:
     """Passage groups, reuse clusters, the stage's stats and its evidence on document pairs
     (:class:`PairEvidence`), over documents given in id order.
 
     ``involving`` and ``frequent``: see :func:`seed_pairs` (an index query aligns only the new
     documents with the others, and knows which n-grams are common across the whole index);
-    ``engine``: aligns on its workers (see :func:`align_all`).
+    ``engine``: aligns on its workers (see :func:`align_all`); ``tick(done, total)`` is told how
+    far the alignment has gone (in thousandths, over all passes).
     """
     fps = PassageStore.of(fps, cfg.ngram)
     made: dict[str, Any] = {}
-    alignments = align_all(fps, cfg, involving, frequent, engine, made)
+    alignments = align_all(fps, cfg, involving, frequent, engine, made, tick)
     cols = alignments.cols
     groups, side_group = group_passages(cols, fps, ids, texts, cfg.min_similarity)
     length = getattr(texts, "length", None) or (lambda k: len(texts[k]))  # Texts knows, unread

@@ -544,7 +544,7 @@ class Detector:
         explain = None
         if fp.passages is not None:
             t0 = time.perf_counter()
-            self._tick("passages", 0, 1)
+            self._tick("passages", 0, 1000)
             assert fp.texts is not None, "the passage stage reads the texts"
             passages, reuse, passage_stats, evidence = find_passages(
                 fp.passages,
@@ -554,6 +554,7 @@ class Detector:
                 reported,
                 frequent,
                 self.engine,
+                lambda done, total: self._tick("passages", done, total),
             )
             timings["passages"] = time.perf_counter() - t0
             t0 = time.perf_counter()
