@@ -305,16 +305,7 @@ def make_copy(base: dict, rng: random.Random) -> tuple[str, list[str], str]:
         text = re.sub(r'"([^"]*)"', "\u201c\\1\u201d", text).replace("'", "\u2019")
         edits.append("quotes")
     if "rewrap" in ops:
-        width = rng.randint(35, 90)
-        lines, line = [], ""
-        for w in text.split():
-            if len(line) + len(w) + 1 > width:
-                lines.append(line)
-                line = w
-            else:
-                line = f"{line} {w}".strip()
-        lines.append(line)
-        text = "\n".join(lines)
+        text = set_lines(text, rng.randint(35, 90), rng)
         edits.append("rewrap")
     if "ocr" in ops:
         rate = rng.uniform(0.005, 0.03)
@@ -399,10 +390,15 @@ def heavy_ocr(text: str, rng: random.Random) -> str:
         else:
             out.append(ch)
         k += 1
-    width = rng.randint(28, 60)
+    return set_lines("".join(out), rng.randint(28, 60), rng, hyphenate=0.6)
+
+
+def set_lines(text: str, width: int, rng: random.Random, hyphenate: float = 0.0) -> str:
+    """The words of ``text`` re-set in lines of ``width`` characters; with ``hyphenate``, a word
+    longer than 5 letters that would overflow is broken by a hyphen with that probability."""
     lines, line = [], ""
-    for w in "".join(out).split():
-        if len(line) + len(w) + 1 > width and len(w) > 5 and rng.random() < 0.6:
+    for w in text.split():
+        if len(line) + len(w) + 1 > width and hyphenate and len(w) > 5 and rng.random() < hyphenate:
             cut = rng.randint(2, len(w) - 2)
             lines.append(f"{line} {w[:cut]}-".strip())
             line = w[cut:]

@@ -221,21 +221,15 @@ def busy_corpus(tmp_path_factory) -> Path:
     return big_corpus(tmp_path_factory.mktemp("busy"), 250000)
 
 
-@pytest.mark.parametrize(
-    ("workers", "after"),
-    [("1", 2.0), ("2", 2.0), ("2", 0.6), ("1", 1.2)],
-    ids=["1-scanning", "2-scanning", "2-loading", "1-loading"],
-)
-def test_ctrl_c_stops_cleanly_with_130(tmp_path, busy_corpus, workers, after):
-    """Any moment of a run, while modules load and kernels compile as while it scans."""
-    out = tmp_path / "out.json"
-    proc = subprocess.Popen(
+def start_scan(corpus: Path, out: Path, workers: str) -> subprocess.Popen:
+    """``dedupe scan`` of ``corpus`` to ``out`` in its own process, its output captured."""
+    return subprocess.Popen(
         [
             sys.executable,
             "-m",
             "dedupe",
             "scan",
-            str(busy_corpus),
+            str(corpus),
             "-f",
             "json",
             "-o",
@@ -247,6 +241,17 @@ def test_ctrl_c_stops_cleanly_with_130(tmp_path, busy_corpus, workers, after):
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+@pytest.mark.parametrize(
+    ("workers", "after"),
+    [("1", 2.0), ("2", 2.0), ("2", 0.6), ("1", 1.2)],
+    ids=["1-scanning", "2-scanning", "2-loading", "1-loading"],
+)
+def test_ctrl_c_stops_cleanly_with_130(tmp_path, busy_corpus, workers, after):
+    """Any moment of a run, while modules load and kernels compile as while it scans."""
+    out = tmp_path / "out.json"
+    proc = start_scan(busy_corpus, out, workers)
     time.sleep(after)
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=60)
@@ -417,24 +422,7 @@ def test_sigterm_and_sighup_stop_like_ctrl_c_and_end_the_workers(tmp_path, busy_
     """A scan with two workers, sent SIGTERM or SIGHUP: it stops as after Ctrl-C (one line, exit
     128 + the signal's number, nothing half-written), and no worker outlives it."""
     out = tmp_path / "out.json"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "dedupe",
-            "scan",
-            str(busy_corpus),
-            "-f",
-            "json",
-            "-o",
-            str(out),
-            "--workers",
-            "2",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_scan(busy_corpus, out, "2")
     time.sleep(2.0)
     children = [int(p) for p in open(f"/proc/{proc.pid}/task/{proc.pid}/children").read().split()]
     proc.send_signal(sig)
