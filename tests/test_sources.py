@@ -5,6 +5,7 @@ import io
 import json
 import os
 import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -258,28 +259,63 @@ def _compressors():
     import gzip
     import lzma
 
+    import zstandard
+
     return {
         "gzip": gzip.compress,
         "bzip2": bz2.compress,
         "xz": lzma.compress,
-        # a zstd frame's magic number and header before the data (the standard library has no zstd)
-        "zstd": lambda data: b"\x28\xb5\x2f\xfd\x24\x00" + data,
+        "zstd": zstandard.ZstdCompressor().compress,
     }
 
 
 @pytest.mark.parametrize("kind", ["gzip", "bzip2", "xz", "zstd"])
-@pytest.mark.parametrize("name", ["c.jsonl", "c.jsonl.gz", "c.csv", "c.txt", "dir/c.txt", "c.dat"])
-def test_compressed_input_is_skipped_never_read_as_text(tmp_path, kind, name):
-    """Compressed data is recognised by its magic bytes, whatever the file is called, and skipped
-    with its reason: never read as one garbage document."""
-    data = "".join(json.dumps({"id": f"d{k}", "text": f"story number {k} " * 20}) + "\n" for k in range(50))
+@pytest.mark.parametrize("name", ["c.jsonl.gz", "c.jsonl", "c.csv.xz", "c.txt.zst", "c.dat"])
+def test_compressed_input_is_read_as_its_plain_form(tmp_path, kind, name):
+    """Compressed data is recognised by its magic bytes, whatever the file is called, and read
+    decompressed as the format its name gives under the compression suffix: the same documents as
+    the plain file, never one garbage document."""
+    rows = [{"id": f"d{k}", "text": f"story number {k} " * 20} for k in range(50)]
+    fmt = Path(name.split(".")[0] + "." + name.split(".")[1]).suffix
+    if fmt == ".jsonl":
+        plain = "".join(json.dumps(r) + "\n" for r in rows)
+    elif fmt == ".csv":
+        plain = "id,text\n" + "".join(f"{r['id']},{r['text']}\n" for r in rows)
+    else:
+        plain = rows[0]["text"]
+    (tmp_path / "plain").mkdir()
+    plain_path = tmp_path / "plain" / name.replace(".gz", "").replace(".xz", "").replace(".zst", "")
+    plain_path.write_text(plain)
     path = tmp_path / name
-    path.parent.mkdir(exist_ok=True)
-    path.write_bytes(_compressors()[kind](data.encode()))
-    given = tmp_path / "dir" if name.startswith("dir/") else path
-    records = read([str(given)], InputConfig(extensions=[".txt"]))
-    assert records and all(isinstance(r, Skipped) for r in records)
-    assert f"compressed file ({kind})" in records[0].reason
+    path.write_bytes(_compressors()[kind](plain.encode()))
+    got, want = read([str(path)]), read([str(plain_path)])
+    assert [r.text for r in got] == [r.text for r in want]
+    if fmt in (".jsonl", ".csv"):  # a text file's id is its path; records keep theirs
+        assert [r.id for r in got] == [r.id for r in want]
+    assert all(isinstance(r, Document) for r in got) and len(got) == (
+        1 if fmt not in (".jsonl", ".csv") else 50
+    )
+
+
+def test_damaged_compressed_data_ends_the_file_with_its_reason(tmp_path):
+    import gzip
+
+    data = gzip.compress(
+        "".join(json.dumps({"id": f"d{k}", "text": "words " * 30}) + "\n" for k in range(2000)).encode()
+    )
+    path = tmp_path / "c.jsonl.gz"
+    path.write_bytes(data[: len(data) // 2])  # truncated mid-stream
+    records = read([str(path)])
+    assert isinstance(records[-1], Skipped) and "damaged gzip data" in records[-1].reason
+    assert all(isinstance(r, Document) for r in records[:-1]) and records[:-1]
+
+
+def test_a_compressed_file_in_a_directory_is_skipped_with_its_reason(tmp_path):
+    import gzip
+
+    (tmp_path / "a.txt").write_bytes(gzip.compress(b"some text here " * 10))
+    records = read([str(tmp_path)])
+    assert len(records) == 1 and "compressed file (gzip)" in records[0].reason
 
 
 def test_compressed_stdin_is_skipped():
@@ -287,15 +323,31 @@ def test_compressed_stdin_is_skipped():
 
     stream = io.BufferedReader(io.BytesIO(gzip.compress(b'{"id": "a", "text": "some words here"}\n')))
     records = read(["-"], stdin=stream)
-    assert len(records) == 1 and "compressed file (gzip)" in records[0].reason
+    assert len(records) == 1 and "compressed data (gzip)" in records[0].reason
 
 
-def test_cli_refuses_a_compressed_corpus_with_exit_4(tmp_path, capsys):
+def test_cli_scans_a_compressed_corpus_as_the_plain_one(tmp_path, seeds_dir):
+    """gzip and zstd JSON Lines give the same report as the plain file (stats aside)."""
     import gzip
+
+    import zstandard
 
     from dedupe.cli import main
 
-    path = tmp_path / "corpus.jsonl.gz"
-    path.write_bytes(gzip.compress(b'{"id": "a", "text": "some words here and there"}\n' * 10))
-    assert main(["scan", str(path), "-q"]) == 4
-    assert "compressed file (gzip)" in capsys.readouterr().err
+    lines = "".join(
+        json.dumps({"id": p.name, "text": p.read_text(encoding="utf-8")}) + "\n"
+        for p in sorted(seeds_dir.iterdir())
+    ).encode()
+    (tmp_path / "s.jsonl").write_bytes(lines)
+    (tmp_path / "s.jsonl.gz").write_bytes(gzip.compress(lines))
+    (tmp_path / "s.jsonl.zst").write_bytes(zstandard.ZstdCompressor().compress(lines))
+    reports = []
+    for name in ("s.jsonl", "s.jsonl.gz", "s.jsonl.zst"):
+        out = tmp_path / f"{name}.json"
+        assert main(["scan", str(tmp_path / name), "-f", "json", "-o", str(out), "-q"]) == 0
+        data = json.loads(out.read_text())
+        for key in ("stats", "skipped"):
+            data.pop(key)
+        data["documents"] = [{k: v for k, v in d.items() if k != "source"} for d in data["documents"]]
+        reports.append(data)
+    assert reports[0] == reports[1] == reports[2] and reports[0]["passages"]

@@ -241,10 +241,48 @@ def compression(head: bytes) -> str | None:
     return None
 
 
-def compressed_reason(kind: str) -> str:
-    """Why a compressed file is skipped: dedupe does not decompress input yet, and a compressed
-    file read as text would be one garbage document."""
-    return f"compressed file ({kind}): not read; decompress it first"
+_COMPRESSION_SUFFIXES = frozenset({".gz", ".gzip", ".bz2", ".xz", ".zst", ".zstd"})
+
+
+def _open_compressed(path: Path, kind: str) -> IO[bytes]:
+    """A binary stream of the decompressed bytes of ``path`` (``kind``: :func:`compression`)."""
+    if kind == "gzip":
+        import gzip
+
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    if kind == "bzip2":
+        import bz2
+
+        return bz2.open(path, "rb")  # type: ignore[return-value]
+    if kind == "xz":
+        import lzma
+
+        return lzma.open(path, "rb")  # type: ignore[return-value]
+    import io
+
+    import zstandard
+
+    raw = zstandard.ZstdDecompressor().stream_reader(open(path, "rb"), read_across_frames=True, closefd=True)
+    return io.BufferedReader(raw)  # type: ignore[arg-type]
+
+
+def _corrupt_errors() -> tuple[type[BaseException], ...]:
+    """What a decompressor raises on damaged or truncated data."""
+    import lzma
+    import zlib
+
+    import zstandard
+
+    return (OSError, EOFError, lzma.LZMAError, zlib.error, zstandard.ZstdError)
+
+
+def _format_suffix(path: Path) -> str:
+    """The suffix naming a file's format: ``.jsonl`` for ``x.jsonl.gz`` (a compression suffix is
+    dropped), the last one otherwise."""
+    suffixes = [x.lower() for x in path.suffixes]
+    while suffixes and suffixes[-1] in _COMPRESSION_SUFFIXES:
+        suffixes.pop()
+    return suffixes[-1] if suffixes else ""
 
 
 def _sniff(path: Path) -> bytes:
@@ -284,7 +322,9 @@ def read_sources(
             peek = getattr(stream, "peek", None)
             kind = compression(peek(8)[:8]) if peek is not None else None
             if kind:
-                yield Skipped(source="<stdin>", reason=compressed_reason(kind))
+                yield Skipped(
+                    source="<stdin>", reason=f"compressed data ({kind}): decompress it into the pipe"
+                )
                 continue
             yield from read_jsonl_stream(stream, "<stdin>", cfg, keep_records, parse)
         elif os.path.isdir(p):
@@ -330,8 +370,8 @@ def read_file(
     path: Path, given: str, cfg: InputConfig, keep_records: bool = False, parse: bool = True
 ) -> Iterator[Record | Pending]:
     suffix = path.suffix.lower()
-    if suffix in (".jsonl", ".ndjson", ".csv") and (kind := compression(_sniff(path))):
-        yield Skipped(source=given, reason=compressed_reason(kind))
+    if suffix != ".parquet" and (kind := compression(_sniff(path))):
+        yield from _read_compressed(path, given, kind, cfg, keep_records, parse)
         return
     if suffix in (".jsonl", ".ndjson"):
         try:
@@ -348,6 +388,32 @@ def read_file(
         yield from read_parquet(path, given, cfg)
     else:
         yield read_text_file(path, given, given, cfg.max_chars)
+
+
+def _read_compressed(
+    path: Path, given: str, kind: str, cfg: InputConfig, keep_records: bool, parse: bool
+) -> Iterator[Record | Pending]:
+    """A compressed file (recognised by its magic bytes), decompressed as it is read: JSON Lines or
+    CSV when the name says so under its compression suffix (``x.jsonl.gz``), else one text. Damaged
+    data ends the file with a skipped record saying so, after the records read before it."""
+    fmt = _format_suffix(path)
+    try:
+        with _open_compressed(path, kind) as fh:
+            if fmt in (".jsonl", ".ndjson"):
+                yield from read_jsonl_stream(fh, given, cfg, keep_records, parse)
+            elif fmt == ".csv":
+                import io
+
+                text = io.TextIOWrapper(fh, encoding="utf-8-sig", errors="replace", newline="")
+                yield from _csv_records(text, path, given, cfg, keep_records)
+            else:
+                data = fh.read(4 * cfg.max_chars + 5)
+                if len(data) > 4 * cfg.max_chars + 4:
+                    yield Skipped(source=given, id=given, reason=too_large_file(len(data), cfg.max_chars))
+                else:
+                    yield text_record(data, given, given, cfg.max_chars)
+    except _corrupt_errors() as err:
+        yield Skipped(source=given, reason=f"damaged {kind} data: {err}")
 
 
 def _too_large(size: int, unit: str, max_chars: int) -> str:
@@ -404,8 +470,8 @@ def too_large_file(size: int, max_chars: int) -> str:
 
 def text_record(data: bytes, doc_id: str, source: str, max_chars: int) -> Record:
     """A text file's bytes (at most 4 x max_chars + 4 of them) -> its document, or why it is skipped."""
-    if kind := compression(data[:8]):
-        return Skipped(source=source, id=doc_id, reason=compressed_reason(kind))
+    if kind := compression(data[:8]):  # compressed data inside compressed data, or in a directory's .txt
+        return Skipped(source=source, id=doc_id, reason=f"compressed file ({kind}) in a directory or nested")
     if looks_binary(data[:_SNIFF]):
         return Skipped(source=source, id=doc_id, reason="binary file")
     text, notes = decode_bytes(data)
@@ -621,25 +687,32 @@ def read_csv(path: Path, given: str, cfg: InputConfig, keep_records: bool = Fals
         yield Skipped(source=given, reason=f"unreadable file: {err.strerror or err}")
         return
     with fh:
-        reader = csv.DictReader(fh)
-        if reader.fieldnames is None or cfg.text_field not in reader.fieldnames:
-            yield Skipped(source=given, reason=f"CSV has no '{cfg.text_field}' column")
-            return
-        row_no = 0
-        while True:
-            try:
-                row = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as err:
-                row_no += 1
-                yield Skipped(source=f"{given}:{reader.line_num}", reason=f"malformed CSV: {err}")
-                continue
+        yield from _csv_records(fh, path, given, cfg, keep_records)
+
+
+def _csv_records(
+    fh: IO[str], path: Path, given: str, cfg: InputConfig, keep_records: bool
+) -> Iterator[Record]:
+    """The records of an open CSV text stream (see :func:`read_csv`)."""
+    reader = csv.DictReader(fh)
+    if reader.fieldnames is None or cfg.text_field not in reader.fieldnames:
+        yield Skipped(source=given, reason=f"CSV has no '{cfg.text_field}' column")
+        return
+    row_no = 0
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as err:
             row_no += 1
-            source = f"{given}:{reader.line_num}"
-            if None in row:  # more cells than header columns
-                row.pop(None)
-            yield _record_to_doc(row, source, f"{path.name}:{row_no}", cfg, keep_records)
+            yield Skipped(source=f"{given}:{reader.line_num}", reason=f"malformed CSV: {err}")
+            continue
+        row_no += 1
+        source = f"{given}:{reader.line_num}"
+        if None in row:  # more cells than header columns
+            row.pop(None)
+        yield _record_to_doc(row, source, f"{path.name}:{row_no}", cfg, keep_records)
 
 
 def read_parquet(path: Path, given: str, cfg: InputConfig) -> Iterator[Record]:
