@@ -125,7 +125,9 @@ def run(limit: int | None, probes: int, passages: bool, rescan: bool) -> dict:
     }
 
 
-def checkpoint(index: Index, probes: list[Document], seen: list[Document], config: Config, rescan: bool) -> dict:
+def checkpoint(
+    index: Index, probes: list[Document], seen: list[Document], config: Config, rescan: bool
+) -> dict:
     latencies = []
     for doc in probes:
         t0 = time.perf_counter()
@@ -179,7 +181,11 @@ def print_report(r: dict) -> None:
     grow = last["indexed"] / first["indexed"]
     print(
         f"\nindex grew {grow:.1f}x; one-document query latency x{last['probe_query_ms_median'] / first['probe_query_ms_median']:.2f}"
-        + (f"; re-scanning everything x{last['rescan_s'] / first['rescan_s']:.2f}" if "rescan_s" in last else "")
+        + (
+            f"; re-scanning everything x{last['rescan_s'] / first['rescan_s']:.2f}"
+            if "rescan_s" in last
+            else ""
+        )
     )
     daily = r["daily"]
     tenth = max(1, len(daily) // 10)

@@ -53,6 +53,7 @@ COMMON = ["--no-passages", "--shingle-size", "5", "--num-perm", "128"]
 
 # ---- corpus ---------------------------------------------------------------------------------
 
+
 def make_corpus(path: Path, n: int, seed: int = 3) -> Path:
     """``n`` documents of about 3 KB: sentences drawn at random from all Reuters stories (so two
     documents share no more than a sentence by chance, at any ``n``), 5% of them lightly edited
@@ -63,7 +64,9 @@ def make_corpus(path: Path, n: int, seed: int = 3) -> Path:
 
     if path.exists() and path.stat().st_size > 0:
         return path
-    sentences = [s.strip() for st in reuters.stories() for s in re.split(r"(?<=[.!?])\s+", st["text"]) if len(s) > 40]
+    sentences = [
+        s.strip() for st in reuters.stories() for s in re.split(r"(?<=[.!?])\s+", st["text"]) if len(s) > 40
+    ]
     rng = random.Random(seed)
     tmp = path.with_suffix(".tmp")
     with open(tmp, "w", encoding="utf-8") as fh:
@@ -107,6 +110,7 @@ def shingle_strings(text: str) -> list[str]:
 
 
 # ---- methods (each runs in a child process) -------------------------------------------------
+
 
 def run_datasketch(docs: list[tuple[str, str]], batch: bool) -> dict:
     import xxhash
@@ -153,15 +157,22 @@ def run_dedupe(corpus: Path, workers: int, out: Path, passages: bool = False) ->
 
     options = [o for o in COMMON if o != "--no-passages"] if passages else COMMON
     t0 = time.perf_counter()
-    code = main(["scan", str(corpus), "-f", "json", "-o", str(out), "-q", "--workers", str(workers), *options])
+    code = main(
+        ["scan", str(corpus), "-f", "json", "-o", str(out), "-q", "--workers", str(workers), *options]
+    )
     seconds = time.perf_counter() - t0
     assert code == 0, code
     data = json.loads(out.read_text())
     stats = data["stats"]
     found = stats.get("passages") or f"{stats.get('passage_groups', 0)} passage groups"
-    return {"seconds": seconds, "stages": stats["seconds"], "clusters": clusters_of(data["clusters"]),
-            "candidates": stats["candidate_pairs"], "oversized_buckets": stats["oversized_buckets"],
-            **({"passages": found} if passages else {})}
+    return {
+        "seconds": seconds,
+        "stages": stats["seconds"],
+        "clusters": clusters_of(data["clusters"]),
+        "candidates": stats["candidate_pairs"],
+        "oversized_buckets": stats["oversized_buckets"],
+        **({"passages": found} if passages else {}),
+    }
 
 
 def run_reference(corpus: Path, limit: int | None) -> dict:
@@ -178,7 +189,9 @@ def run_reference(corpus: Path, limit: int | None) -> dict:
             mh = self.config.minhash
             sigs = []
             for s in batch.sets:
-                m = datasketch.MinHash(num_perm=mh.num_perm, seed=mh.seed, hashfunc=lambda h: h, scheme=mh.scheme)
+                m = datasketch.MinHash(
+                    num_perm=mh.num_perm, seed=mh.seed, hashfunc=lambda h: h, scheme=mh.scheme
+                )
                 if len(s):
                     m.update_batch(s.tolist())
                 sigs.append(m.hashvalues.astype(np.uint32))
@@ -190,8 +203,10 @@ def run_reference(corpus: Path, limit: int | None) -> dict:
     docs = [Document(i, t) for i, t in read_corpus(corpus, limit)]
     t0 = time.perf_counter()
     result = Detector(cfg, fingerprinter=DatasketchFingerprinter(cfg)).run(docs)
-    return {"seconds": time.perf_counter() - t0,
-            "clusters": clusters_of([{"members": list(c.members)} for c in result.clusters])}
+    return {
+        "seconds": time.perf_counter() - t0,
+        "clusters": clusters_of([{"members": list(c.members)} for c in result.clusters]),
+    }
 
 
 def clusters_of(clusters: list[dict]) -> list[list[str]]:
@@ -206,9 +221,11 @@ def child(args: argparse.Namespace) -> None:
         res = run_reference(corpus, None)
     else:
         docs = read_corpus(corpus, args.limit)
-        res = {"datasketch": lambda: run_datasketch(docs, batch=False),
-               "datasketch_batch": lambda: run_datasketch(docs, batch=True),
-               "rensa": lambda: run_rensa(docs)}[args.run]()
+        res = {
+            "datasketch": lambda: run_datasketch(docs, batch=False),
+            "datasketch_batch": lambda: run_datasketch(docs, batch=True),
+            "rensa": lambda: run_rensa(docs),
+        }[args.run]()
     res["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     # the largest worker process (with --workers 2), on top of the peak above
     res["worker_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -224,8 +241,14 @@ class Steps:
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+            self.bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
             self.bar.start()
             self.task = self.bar.add_task("", total=total)
 
@@ -285,11 +308,15 @@ def quickest(runs: list[dict]) -> dict:
     if not done:
         return runs[-1]
     best = min(done, key=lambda r: r["seconds"])
-    return {**best, "runs_seconds": [r["seconds"] for r in done],
-            "runs_stolen_seconds": [r.get("stolen_seconds") for r in done]}
+    return {
+        **best,
+        "runs_seconds": [r["seconds"] for r in done],
+        "runs_stolen_seconds": [r.get("stolen_seconds") for r in done],
+    }
 
 
 # ---- the run --------------------------------------------------------------------------------
+
 
 def reuters_corpus(workdir: Path) -> Path | None:
     """Reuters-21578 itself (all its stories, as ``benchmarks/reuters.py`` converts them) as JSON
@@ -314,18 +341,34 @@ def compare(name: str, corpus: Path, competitor_docs: int, workdir: Path, repeat
     STEPS = Steps(5 * repeat + 1)
     docs = sum(1 for _ in open(corpus, "rb"))
     mb = corpus.stat().st_size / 1e6
-    print(f"\ncorpus: {name}, {docs} documents, {mb:.1f} MB ({corpus}); word 5-grams, 128 permutations, one core")
+    print(
+        f"\ncorpus: {name}, {docs} documents, {mb:.1f} MB ({corpus}); word 5-grams, 128 permutations, one core"
+    )
     rows = []
     n_comp = min(competitor_docs, docs)
     comp_mb = mb * n_comp / docs
-    for method, run in (("datasketch (documented)", "datasketch"), ("datasketch (update_batch, xxhash)", "datasketch_batch"),
-                        ("rensa (RMinHash)", "rensa")):
+    for method, run in (
+        ("datasketch (documented)", "datasketch"),
+        ("datasketch (update_batch, xxhash)", "datasketch_batch"),
+        ("rensa (RMinHash)", "rensa"),
+    ):
         res = fastest(repeat, "--run", run, "--corpus", str(corpus), "--limit", str(n_comp))
         rows.append({"method": method, "docs": n_comp, "mb": comp_mb, **res})
     for w in (1, 2):
-        res = fastest(repeat, "--run", "dedupe", "--corpus", str(corpus), "--workers", str(w),
-                      "--out", str(workdir / "out.json"))
-        rows.append({"method": f"dedupe scan ({w} worker{'s' if w > 1 else ''})", "docs": docs, "mb": mb, **res})
+        res = fastest(
+            repeat,
+            "--run",
+            "dedupe",
+            "--corpus",
+            str(corpus),
+            "--workers",
+            str(w),
+            "--out",
+            str(workdir / "out.json"),
+        )
+        rows.append(
+            {"method": f"dedupe scan ({w} worker{'s' if w > 1 else ''})", "docs": docs, "mb": mb, **res}
+        )
     ref = spawn("--run", "reference", "--corpus", str(corpus))
     STEPS.close()
     base = {r["method"]: r["docs"] / r["seconds"] for r in rows if "seconds" in r}
@@ -337,7 +380,9 @@ def compare(name: str, corpus: Path, competitor_docs: int, workdir: Path, repeat
             continue
         rate = r["docs"] / r["seconds"]
         ratio = f"{ours / rate:.1f}x" if ours else ""
-        print(f"{r['method']:<36}{r['docs']:>8}{rate:>10.0f}{r['mb'] / r['seconds']:>8.2f}{r['peak_rss_mb']:>13.0f}{ratio:>14}")
+        print(
+            f"{r['method']:<36}{r['docs']:>8}{rate:>10.0f}{r['mb'] / r['seconds']:>8.2f}{r['peak_rss_mb']:>13.0f}{ratio:>14}"
+        )
     one = next((r for r in rows if r["method"] == "dedupe scan (1 worker)" and "seconds" in r), None)
     two = next((r for r in rows if r["method"] == "dedupe scan (2 workers)" and "seconds" in r), None)
     if one and two:
@@ -346,11 +391,16 @@ def compare(name: str, corpus: Path, competitor_docs: int, workdir: Path, repeat
     if one:
         stages = one["stages"]
         total = sum(stages.values())
-        print("dedupe stages (1 worker): " + ", ".join(f"{k} {v:.2f}s ({100 * v / total:.0f}%)" for k, v in stages.items())
-              + f"; outside the stages (start-up, reading JSONL, writing JSON) {one['seconds'] - total:.2f}s")
+        print(
+            "dedupe stages (1 worker): "
+            + ", ".join(f"{k} {v:.2f}s ({100 * v / total:.0f}%)" for k, v in stages.items())
+            + f"; outside the stages (start-up, reading JSONL, writing JSON) {one['seconds'] - total:.2f}s"
+        )
         equal = "error" not in ref and ref["clusters"] == one["clusters"]
-        print(f"correctness: clusters from datasketch.MinHash signatures {'EQUAL' if equal else 'DIFFER'} to dedupe's "
-              f"({len(one['clusters'])} clusters)")
+        print(
+            f"correctness: clusters from datasketch.MinHash signatures {'EQUAL' if equal else 'DIFFER'} to dedupe's "
+            f"({len(one['clusters'])} clusters)"
+        )
     for r in rows:
         r.pop("clusters", None)
     return {"corpus": name, "documents": docs, "mb": mb, "rows": rows, "reference_equal": equal}
@@ -361,14 +411,27 @@ def main() -> None:
     ap.add_argument("--docs", type=int, default=10000)
     ap.add_argument("--competitor-docs", type=int, default=3000)
     ap.add_argument("--no-reuters", action="store_true", help="skip the run on Reuters-21578 itself")
-    ap.add_argument("--repeat", type=int, default=3,
-                    help="runs of each method on each corpus compared; the fastest is reported")
-    ap.add_argument("--scale", default="", help="comma-separated corpus sizes for dedupe alone, e.g. 10000,100000")
-    ap.add_argument("--scale-repeat", type=int, default=1,
-                    help="runs of one worker and two, in turn, at each --scale size; the fastest of each is reported")
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="runs of each method on each corpus compared; the fastest is reported",
+    )
+    ap.add_argument(
+        "--scale", default="", help="comma-separated corpus sizes for dedupe alone, e.g. 10000,100000"
+    )
+    ap.add_argument(
+        "--scale-repeat",
+        type=int,
+        default=1,
+        help="runs of one worker and two, in turn, at each --scale size; the fastest of each is reported",
+    )
     ap.add_argument("--workdir", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "dedupe-bench")
-    ap.add_argument("--passages-scale", default="",
-                    help="comma-separated corpus sizes for a default scan (shared passages on), two workers")
+    ap.add_argument(
+        "--passages-scale",
+        default="",
+        help="comma-separated corpus sizes for a default scan (shared passages on), two workers",
+    )
     ap.add_argument("--json", type=Path)
     ap.add_argument("--passages", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--run", help=argparse.SUPPRESS)
@@ -390,7 +453,9 @@ def main() -> None:
     elif not args.no_reuters:
         print("Reuters-21578 not found (../shared/corpora, or set DEDUPE_REUTERS): its run is left out")
     news = make_corpus(args.workdir / f"news-{args.docs}.jsonl", args.docs)
-    corpora.append(compare("3 KB documents of Reuters sentences", news, args.competitor_docs, args.workdir, args.repeat))
+    corpora.append(
+        compare("3 KB documents of Reuters sentences", news, args.competitor_docs, args.workdir, args.repeat)
+    )
     scale = []
     sizes = [int(x) for x in args.scale.split(",") if x]
     STEPS = Steps(2 * len(sizes) * args.scale_repeat)
@@ -400,7 +465,9 @@ def main() -> None:
         for _ in range(args.scale_repeat):  # one worker and two in turn, so both see the same machine
             for w in (1, 2):
                 out = args.workdir / f"out-{n}-{w}.json"
-                runs[w].append(spawn("--run", "dedupe", "--corpus", str(c), "--workers", str(w), "--out", str(out)))
+                runs[w].append(
+                    spawn("--run", "dedupe", "--corpus", str(c), "--workers", str(w), "--out", str(out))
+                )
         outs = {}
         for w in (1, 2):
             res = quickest(runs[w])
@@ -425,15 +492,22 @@ def main() -> None:
                 f"{r['peak_rss_mb']:>13.0f}{1024 * r['peak_rss_mb'] / r['docs']:>9.2f}{r['oversized_buckets']:>19}"
                 f"{ratio:>7}  {runs_text(r) if len(r['runs_seconds']) > 1 else ''}"
             )
-        print("peak RSS: the dedupe process; each of the two workers peaked at up to "
-              f"{max(r['worker_peak_rss_mb'] for r in scale if r['workers'] == 2):.0f} MB more"
-              if any(r["workers"] == 2 for r in scale) else "")
+        print(
+            "peak RSS: the dedupe process; each of the two workers peaked at up to "
+            f"{max(r['worker_peak_rss_mb'] for r in scale if r['workers'] == 2):.0f} MB more"
+            if any(r["workers"] == 2 for r in scale)
+            else ""
+        )
         same = [r["same_clusters_as_1_worker"] for r in scale if "same_clusters_as_1_worker" in r]
         if same:
-            print(f"two workers' clusters {'EQUAL' if all(same) else 'DIFFER from'} one worker's at every size")
+            print(
+                f"two workers' clusters {'EQUAL' if all(same) else 'DIFFER from'} one worker's at every size"
+            )
     with_passages = passages_scale([int(x) for x in args.passages_scale.split(",") if x], args.workdir)
     if args.json:
-        args.json.write_text(json.dumps({"corpora": corpora, "scale": scale, "passages_scale": with_passages}, indent=2))
+        args.json.write_text(
+            json.dumps({"corpora": corpora, "scale": scale, "passages_scale": with_passages}, indent=2)
+        )
 
 
 def warm_up(workdir: Path) -> None:
@@ -443,16 +517,29 @@ def warm_up(workdir: Path) -> None:
     that happened to be first would be timed with it."""
     t0 = time.perf_counter()
     c = make_corpus(workdir / "news-2000.jsonl", 2000)
-    res = spawn("--run", "dedupe", "--corpus", str(c), "--workers", "2", "--passages",
-                "--out", str(workdir / "out-warm-up.json"))
-    print(f"warm-up (kernels compiled and cached, not timed): {time.perf_counter() - t0:.1f} s"
-          + (f", failed: {res['error']}" if "error" in res else ""))
+    res = spawn(
+        "--run",
+        "dedupe",
+        "--corpus",
+        str(c),
+        "--workers",
+        "2",
+        "--passages",
+        "--out",
+        str(workdir / "out-warm-up.json"),
+    )
+    print(
+        f"warm-up (kernels compiled and cached, not timed): {time.perf_counter() - t0:.1f} s"
+        + (f", failed: {res['error']}" if "error" in res else "")
+    )
 
 
 def runs_text(r: dict) -> str:
     """Every run's seconds, each with the CPU seconds the host took from the machine meanwhile."""
-    return " ".join(f"{x:.1f}" + (f" ({st:.1f})" if st is not None else "")
-                    for x, st in zip(r["runs_seconds"], r["runs_stolen_seconds"]))
+    return " ".join(
+        f"{x:.1f}" + (f" ({st:.1f})" if st is not None else "")
+        for x, st in zip(r["runs_seconds"], r["runs_stolen_seconds"])
+    )
 
 
 def passages_scale(sizes: list[int], workdir: Path) -> list[dict]:
@@ -463,20 +550,33 @@ def passages_scale(sizes: list[int], workdir: Path) -> list[dict]:
     runs = []
     for n in sizes:
         c = make_corpus(workdir / f"news-{n}.jsonl", n)
-        res = spawn("--run", "dedupe", "--corpus", str(c), "--workers", "2", "--passages",
-                    "--out", str(workdir / f"out-{n}-passages.json"))
+        res = spawn(
+            "--run",
+            "dedupe",
+            "--corpus",
+            str(c),
+            "--workers",
+            "2",
+            "--passages",
+            "--out",
+            str(workdir / f"out-{n}-passages.json"),
+        )
         res.pop("clusters", None)
         runs.append({"docs": n, "workers": 2, **res})
     STEPS.close()
     if runs:
-        print(f"\nwith shared passages (the default), two workers:\n{'docs':>10}{'seconds':>10}{'peak RSS MB':>13}"
-              f"{'KB/doc':>9}{'passages s':>12}  passage stage")
+        print(
+            f"\nwith shared passages (the default), two workers:\n{'docs':>10}{'seconds':>10}{'peak RSS MB':>13}"
+            f"{'KB/doc':>9}{'passages s':>12}  passage stage"
+        )
         for r in runs:
             if "error" in r:
                 print(f"{r['docs']:>10}  {r['error']}")
                 continue
-            print(f"{r['docs']:>10}{r['seconds']:>10.1f}{r['peak_rss_mb']:>13.0f}{1024 * r['peak_rss_mb'] / r['docs']:>9.2f}"
-                  f"{r['stages'].get('passages', 0):>12.1f}  {r['passages'][:90]}")
+            print(
+                f"{r['docs']:>10}{r['seconds']:>10.1f}{r['peak_rss_mb']:>13.0f}{1024 * r['peak_rss_mb'] / r['docs']:>9.2f}"
+                f"{r['stages'].get('passages', 0):>12.1f}  {r['passages'][:90]}"
+            )
     return runs
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import string
+from collections import Counter
 
 import numpy as np
 import xxhash
@@ -156,6 +157,14 @@ def test_extend_kernel_equals_python(a, b, max_gap, reverse, data):
     assert got == _extend_reference(list(wa), list(wb), a1, b1, max_gap)
 
 
+def replaced_words(wa, fa, a0, a1, wb, fb, b0, b1):
+    """Flagged words of ``wa[a0:a1]`` and ``wb[b0:b1]`` the other side does not hold (multisets): the fewer."""
+    x = Counter(int(w) for w, f in zip(wa[a0:a1], fa[a0:a1]) if f)
+    y = Counter(int(w) for w, f in zip(wb[b0:b1], fb[b0:b1]) if f)
+    common = sum((x & y).values())
+    return min(sum(x.values()) - common, sum(y.values()) - common)
+
+
 def _align_pair_reference(a, b, fa, fb, seeds, cfg):
     """The Python alignment of one document pair (chain the seeds, extend, cut where the sides state
     different figures, test, drop contained alignments), which :func:`dedupe.kernels.align_runs`
@@ -240,7 +249,8 @@ def _align_pair_reference(a, b, fa, fb, seeds, cfg):
                 continue
             before = cut_before or apart(figures(fa, max(p0 - 2, 0), p0), figures(fb, max(q0 - 2, 0), q0))
             after = cut_after or apart(figures(fa, p1, p1 + 2), figures(fb, q1, q1 + 2))
-            out.append(Alignment(a, p0, p1, b, q0, q1, sim, int(before) + int(after)))
+            replaced = replaced_words(fa.words, fa.figure, p0, p1, fb.words, fb.figure, q0, q1)
+            out.append(Alignment(a, p0, p1, b, q0, q1, sim, min(int(before) + int(after) + replaced, 127)))
     keep = []  # drop alignments inside another on both sides: longest first
     for x in sorted(out, key=lambda x: (x.a0 - x.a1, x.a0, x.b0)):
         if not any(y.a0 <= x.a0 and x.a1 <= y.a1 and y.b0 <= x.b0 and x.b1 <= y.b1 for y in keep):

@@ -848,3 +848,18 @@ def test_batch_fingerprints_equal_one_text_at_a_time(texts):
     for name in ("words", "starts", "ends", "quoted", "titled", "figure", "offsets"):
         g, w = getattr(got, name), getattr(want, name)
         assert g.dtype == w.dtype and np.array_equal(g, w), name
+
+
+def test_a_figure_holds_no_letter():
+    """Digits first and no letter: "1987" and "12" are figures; OCR's "1ower" (for "lower") and
+    "4th" are not, in the compiled pass (ASCII) and in the Python one alike."""
+    from dedupe.passages import fingerprint, fingerprints
+    from dedupe.shingle import Shingler
+
+    cfg = Config()
+    shingler = Shingler(cfg)
+    text = "Prices were 1ower in 1987 for the 4th time, down 12 pct"
+    expected = [w in {"1987", "12"} for w in text.replace(",", "").split()]
+    (fp,) = fingerprints([text], shingler, cfg.passages)
+    assert fp.figure.tolist() == expected
+    assert fingerprint(text + " \u00e9", shingler, cfg.passages).figure.tolist() == [*expected, False]

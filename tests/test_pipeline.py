@@ -4,7 +4,7 @@ import json
 import random
 
 import numpy as np
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dedupe import Config, Detector, Document, Skipped
@@ -219,6 +219,35 @@ def test_chains_are_split_into_stars():
 
         assert any(all(m == center or passes(center, m) for m in c.members) for center in c.members)
         assert len(c.members) <= 3
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(1, 9), st.integers(0, 9)), min_size=2, max_size=2, unique=True),
+    st.sampled_from(["SAN MATEO, Calif.", "NEW YORK", "BOSTON"]),
+)
+def test_payout_notices_with_other_amounts_stay_apart_when_digits_coincide(amounts, city):
+    """Two funds' payout notices, word for word the same but for the amounts, whose digits may
+    coincide ("3.6" and "7.3" share a 3, which the word matcher pairs): not reprints of each other,
+    nor is the second a reprint of the first one's copy-edited reprint, which is."""
+    frame = (
+        "{fund} SETS MONTHLY PAYOUT\n{city}, March 2 - Mthly div {x}.{y} cts vs {x}.{y} cts prior\n"
+        "    Pay March 13\n    Record March 20\n    The fund said the payout was declared by its board "
+        "of trustees and is in line with the income the fund earned from its portfolio of bonds."
+    )
+    (x1, y1), (x2, y2) = amounts
+    one = frame.format(fund="FRANKLIN AGE HIGH INCOME FUND", city=city, x=x1, y=y1)
+    docs = [
+        Document("one", one),
+        Document("two", frame.format(fund="FRANKLIN NEW YORK TAX-FREE FUND", city=city, x=x2, y=y2)),
+        Document(
+            "one-reprint", one.replace("The fund said", "The fund stated").replace("board", "directors")
+        ),
+    ]
+    result = Detector().run(docs)
+    of = result.cluster_of()
+    assert of.get("one") is not None and of.get("one") == of.get("one-reprint")
+    assert of.get("two") is None or of.get("two") != of.get("one")
 
 
 def test_templated_notices_with_other_figures_are_not_reprints():

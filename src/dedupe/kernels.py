@@ -283,7 +283,8 @@ def ascii_word_flags(buf, doc_starts, doc_ends, word_start, word_end, offsets):
       only its mark holds nothing), or at the end of the text;
     * ``titled``: its first letter is A-Z and a letter a-z follows before the next word starts
       (or the text ends);
-    * ``figure``: its first character is a digit 0-9."""
+    * ``figure``: its first character is a digit 0-9 and it holds no letter (OCR's ``1ower`` for
+      ``lower`` is no figure)."""
     n = len(word_start)
     quoted = np.zeros(n, np.bool_)
     titled = np.zeros(n, np.bool_)
@@ -295,7 +296,12 @@ def ascii_word_flags(buf, doc_starts, doc_ends, word_start, word_end, offsets):
         w1 = offsets[d + 1]
         for k in range(w0, w1):
             first = buf[base + word_start[k]]
-            figure[k] = first >= 48 and first <= 57
+            if first >= 48 and first <= 57:  # a figure: a digit first, and no letter in it
+                figure[k] = True
+                for p in range(base + word_start[k] + 1, base + word_end[k]):
+                    if _is_letter(buf[p]):
+                        figure[k] = False
+                        break
             if first >= 65 and first <= 90:
                 stop = word_start[k + 1] if k + 1 < w1 else size
                 for p in range(base + word_start[k], base + stop):
@@ -1076,6 +1082,43 @@ def _differ_at(words_a, figure_a, x0, x1, words_b, figure_b, y0, y1):
 
 
 @njit
+def _flagged(words, flags, lo, hi):
+    """The words among ``[lo, hi)`` that ``flags`` marks, sorted (a multiset)."""
+    k = 0
+    for i in range(lo, hi):
+        k += flags[i]
+    out = np.empty(k, np.uint64)
+    k = 0
+    for i in range(lo, hi):
+        if flags[i]:
+            out[k] = words[i]
+            k += 1
+    out.sort()
+    return out
+
+
+@njit
+def _replaced(words_a, flags_a, a0, a1, words_b, flags_b, b0, b1):
+    """How many flagged words (figures) of words ``[a0, a1)`` of a and ``[b0, b1)`` of b are
+    replaced by others: the smaller of the two sides' flagged words the other side's span does
+    not hold (as multisets). A reprint states its source's figures, with a slip or two; a
+    templated notice states other ones throughout, wherever the matcher pairs its words."""
+    fa = _flagged(words_a, flags_a, a0, a1)
+    fb = _flagged(words_b, flags_b, b0, b1)
+    i = j = common = 0
+    while i < len(fa) and j < len(fb):
+        if fa[i] < fb[j]:
+            i += 1
+        elif fb[j] < fa[i]:
+            j += 1
+        else:
+            common += 1
+            i += 1
+            j += 1
+    return min(len(fa) - common, len(fb) - common)
+
+
+@njit
 def _grow_found(found, found_sim, order, kept, need):
     """The per-pair work arrays of :func:`align_runs`, grown to hold ``need`` alignments."""
     size = max(need, 2 * len(found))
@@ -1104,7 +1147,8 @@ def align_runs(batch_a, batch_b, rows_a, rows_b, seeds, starts, sizes, params, s
     matching blocks that hold, on each side, a figure the other side does not: a templated notice,
     not a reprint) is cut there, and each piece is tested on its own. ``conflicts`` counts the
     ends of an alignment (0 to 2) where the two sides state different figures: a cut, or the two
-    words just past it (:func:`_differ_at`).
+    words just past it (:func:`_differ_at`), plus the figures replaced inside it
+    (:func:`_replaced`: a chance match of one digit must not hide a changed figure).
 
     Returns ``m x 6`` rows ``(pair, a0, a1, b0, b1, conflicts)`` and their similarities, pair by pair. A
     hypothesis test holds this equal to a Python reference (in tests/test_kernels.py).
@@ -1233,7 +1277,10 @@ def align_runs(batch_a, batch_b, rows_a, rows_b, seeds, starts, sizes, params, s
                         words_a, figure_a, oa + pa1, oa + min(pa1 + 2, la_doc),
                         words_b, figure_b, ob + pb1, ob + min(pb1 + 2, lb_doc),
                     )  # fmt: skip
-                found[nfound, 4] = before + after
+                inner = _replaced(
+                    words_a, figure_a, oa + pa0, oa + pa1, words_b, figure_b, ob + pb0, ob + pb1
+                )
+                found[nfound, 4] = min(before + after + inner, 127)
                 found_sim[nfound] = sim
                 nfound += 1
         # _drop_contained: longest first (then by start), stable; keep those not inside a kept one

@@ -101,7 +101,7 @@ class PassageFingerprint:
     quoted: np.ndarray  # bool: the word lies inside quotation marks
     titled: np.ndarray  # bool: the word is printed in Titlecase (a name or a title, usually)
     ngram: int  # seed size
-    # bool: the word is a figure (a digit first, a spelt-out number, a month); None: none is
+    # bool: the word is a figure (a digit first and no letter, a spelt-out number, a month); None: none is
     figure: np.ndarray | None = None
 
     @property
@@ -533,7 +533,14 @@ def _fingerprint_of_words(
         lo, hi = np.searchsorted(starts, a, "left"), np.searchsorted(ends, b, "right")
         quoted[lo:hi] = True
     titled = _titled(text, starts, ends)
-    figure = np.fromiter((text[a].isdigit() for a in starts.tolist()), dtype=bool, count=len(starts))
+    figure = np.fromiter(
+        (
+            text[a].isdigit() and not any(c.isalpha() for c in text[a:b])
+            for a, b in zip(starts.tolist(), ends.tolist())
+        ),
+        dtype=bool,
+        count=len(starts),
+    )  # a digit first and no letter: OCR's "1ower" for "lower" is no figure
     return PassageFingerprint(words, starts, ends, quoted, titled, cfg.ngram, figure)
 
 
@@ -701,9 +708,9 @@ class ReuseCluster:
 @dataclass(frozen=True, slots=True)
 class Alignment:
     """Word spans ``[a0, a1)`` of document ``a`` and ``[b0, b1)`` of ``b`` that align (a < b).
-    ``conflicts``: the places at its two ends where the two sides state different figures (it is a
-    piece of a longer alignment cut there, or the figures stand just past it; see
-    :func:`dedupe.kernels.align_runs`): 0, 1 or 2."""
+    ``conflicts``: where the two sides state different figures: at its two ends (it is a piece of
+    a longer alignment cut there, or the figures stand just past it), plus the figures one side
+    replaces by others inside it (see :func:`dedupe.kernels.align_runs`; at most 127)."""
 
     a: int
     a0: int
