@@ -1,6 +1,8 @@
 """The Spark engine gives the local engine's results: the same documents and skipped records, the
-same clusters (ids, members, representatives, member scores, cohesion) and the same pairs with
-the same scores, on seeds/, on 3,000 Reuters-21578 stories and on hostile input; in local[2]."""
+same clusters (ids, members, representatives, member scores, cohesion), the same pairs with the
+same scores and, with the passage stage on, the same passage groups (occurrences and offsets),
+reuse clusters and verdicts, on seeds/, on 3,000 Reuters-21578 stories and on hostile input; in
+local[2]."""
 
 from __future__ import annotations
 
@@ -46,18 +48,38 @@ def both(spark, paths: list[str], **overrides) -> tuple[dict, dict]:
 
 
 def assert_same(remote: dict, local: dict) -> None:
-    for key in ("summary", "documents", "skipped", "clusters", "pairs", "stats", "params"):
+    for key in ("summary", "documents", "skipped", "clusters", "pairs", "passages", "reuse_clusters"):
+        assert remote[key] == local[key], key
+    for key in ("stats", "params"):
         assert remote[key] == local[key], key
 
 
-def test_reuters_equal_local(spark, tmp_path, reuters_stories):
-    path = tmp_path / "reuters.jsonl"
+@pytest.fixture(scope="module")
+def reuters_jsonl(tmp_path_factory, reuters_stories):
+    path = tmp_path_factory.mktemp("reuters") / "reuters.jsonl"
     with path.open("w", encoding="utf-8") as fh:
         for story in reuters_stories:
             fh.write(json.dumps(story) + "\n")
-    # earliest: the representative rule that reads dates; a low bucket cap: oversized buckets too
+    return path
+
+
+def test_passages_and_verdicts_equal_local(spark, reuters_jsonl, seeds_dir):
+    """With the passage stage on (the default), the same passage groups, reuse clusters, verdicts
+    from aligned passages and explained clusters as the local engine."""
+    remote, local = both(spark, [str(seeds_dir)], **{"passages.enabled": True})
+    assert_same(remote, local)
+    assert remote["summary"]["passage_groups"] >= 1 and remote["reuse_clusters"]
+    remote, local = both(spark, [str(reuters_jsonl)], **{"passages.enabled": True})
+    assert_same(remote, local)
+    assert len(remote["passages"]) > 500 and remote["stats"]["accepted_aligned"] > 0
+    assert any(g["category"] == "template" for g in remote["passages"])
+
+
+def test_reuters_equal_local(spark, reuters_jsonl):
+    # passages off: every stage on the cluster; earliest: the representative rule that reads
+    # dates; a low bucket cap: oversized buckets too
     remote, local = both(
-        spark, [str(path)], **{"cluster.representative": "earliest", "lsh.max_bucket_size": 6}
+        spark, [str(reuters_jsonl)], **{"cluster.representative": "earliest", "lsh.max_bucket_size": 6}
     )
     assert_same(remote, local)
     assert len(remote["clusters"]) > 100 and remote["stats"]["oversized_buckets"] > 0
@@ -179,13 +201,12 @@ def test_cli_spark_scan_of_seeds_writes_the_local_records(spark, tmp_path, seeds
     code = main(["scan", "--engine", "spark", str(seeds_dir), "-o", str(out), "-f", "jsonl"])
     err = capsys.readouterr().err
     assert code == 0, err
-    assert "does not find shared passages" in err and "5 documents read" in err
-    cfg = load_config(None, {"passages.enabled": False})
+    assert "5 documents read" in err and "4 shared passages" in err and "reuse_clusters)" in err
+    cfg = load_config(None)
     local = Detector(cfg).run(read_sources([str(seeds_dir)], cfg.input)).to_dict()
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["summary"] == {**local["summary"], "passage_groups": 0, "reuse_clusters": 0}
-    assert summary["stats"]["passages"].startswith("not run")
-    for name in ("documents", "skipped", "clusters", "pairs"):
+    assert summary["summary"] == local["summary"] and summary["summary"]["passage_groups"] == 4
+    for name in ("documents", "skipped", "clusters", "pairs", "passages", "reuse_clusters"):
         rows = [json.loads(line) for f in sorted((out / name).glob("part-*.json")) for line in f.open()]
         assert rows == local[name], name
     # a glob is expanded through Hadoop's file system; the result is collected for -f json

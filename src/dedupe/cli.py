@@ -434,18 +434,12 @@ def _scan_spark(paths: list[str], cfg: Config, format: ScanFormat, output: str |
     )
     if format is ScanFormat.parquet and not distributed:
         raise ConfigError("--format parquet: give --output DIR (Spark writes a directory of Parquet files)")
-    if cfg.passages.enabled:
-        _note(
-            quiet, "dedupe: note: the spark engine does not find shared passages (passages.enabled ignored)"
-        )
     job = SparkEngine(cfg, quiet=quiet).scan(paths)
     if distributed:
         assert output is not None
         job.write(output, format.value)
-        _note(
-            quiet,
-            f"{job.summary_line()}\nwritten to {output}/ (summary.json, documents, skipped, clusters, pairs)",
-        )
+        tables = "documents, skipped, clusters, pairs" + (", passages, reuse_clusters" if job.local else "")
+        _note(quiet, f"{job.summary_line()}\nwritten to {output}/ (summary.json, {tables})")
         return
     _write_result(job.result(), Format(format.value), output, quiet, None)
 

@@ -15,14 +15,19 @@
     write        documents, skipped, clusters, pairs by Spark (JSON Lines or Parquet) + summary.json,
                  or collected into a Result for the local reports
 
+With the passage stage on, the cluster stage above is replaced by the local engine's own
+``Detector.conclude`` on the driver, over the kept documents' texts and fingerprints collected
+from the cluster and the pairs Spark accepted: shared passages, the verdicts they inform (pairs
+accepted on aligned passages, template pairs rejected) and explained clusters, the local result
+to the record; Spark then also writes passages and reuse_clusters.
+
 Every per-document and per-pair computation is the local engine's own function (sources'
 record parsers, ItemMapper, band_keys, group_pairs, score_pair, build_clusters), so the
 results are the same: the same documents and skipped records, the same clusters with the same
 ids and the same scores. What Spark adds is where the data lives: only ids, shingle sets and
-signatures are shuffled, never texts, and nothing but the summary is collected to the driver.
-
-Shared passages are not found by this engine (yet): with it, ``passages.enabled`` is ignored
-and the result says so in its stats.
+signatures are shuffled, never texts, and (passages off) nothing but the summary is collected
+to the driver. With passages on, the driver holds every text and fingerprint, as one local run
+does: the passage stage is not distributed yet.
 """
 
 from __future__ import annotations
@@ -44,8 +49,6 @@ from ..config import Config
 from ..errors import ConfigError, DedupeError, EngineError, InputError, NoDocumentsError
 from ..records import Cluster, Cohesion, DocumentInfo, MemberScore, PairScore, Skipped
 from ..result import SCHEMA_VERSION, Result, cluster_dict, pair_dict, summary, summary_line
-
-PASSAGES_NOTE = "not run: the spark engine does not find shared passages"
 
 # the record every reader yields: where it was read (pos: the input path's position; file, line:
 # its place there), then the document or why it was skipped, and the map stage's fingerprints
@@ -80,7 +83,7 @@ def _arrow_schema(name: str) -> Any:
         _FINGERPRINT: [
             ("pos", pa.int32()), ("file", s), ("line", i64), ("id", s), ("source", s), ("reason", s),
             ("intake", s), ("date", s), ("notes", pa.list_(s)), ("chars", i64), ("shingles", i64),
-            ("set", b), ("sig", b), ("digest", b), ("bands", pa.list_(i64)), ("figures", b),
+            ("set", b), ("sig", b), ("digest", b), ("bands", pa.list_(i64)), ("figures", b), ("text", s),
         ],
         _PAIR: [*pair, ("lsh", pa.bool_())],
         _PAIR_OUT: pair,
@@ -230,8 +233,8 @@ class _Fingerprint:
     """The map stage over parsed records: what each record becomes (a document's fingerprints, or
     a skipped record), as one Arrow batch. Picklable: only the config travels."""
 
-    def __init__(self, config: Config, bands: int, rows: int) -> None:
-        self.config, self.bands, self.rows = config, bands, rows
+    def __init__(self, config: Config, bands: int, rows: int, keep_texts: bool = False) -> None:
+        self.config, self.bands, self.rows, self.keep_texts = config, bands, rows, keep_texts
 
     def batch(self, items: list[tuple[tuple[int, str, int], Any]]) -> Any:
         import pyarrow as pa
@@ -266,9 +269,10 @@ class _Fingerprint:
                 cols["date"].append(mb.dates[n])
                 cols["chars"].append(mb.chars[n])
             if n is None or mb.reasons[n] is not None:
-                for name in ("notes", "shingles", "set", "sig", "digest", "bands", "figures"):
+                for name in ("notes", "shingles", "set", "sig", "digest", "bands", "figures", "text"):
                     cols[name].append(None)
                 continue
+            cols["text"].append(rec.text if self.keep_texts else None)  # for the passage stage
             s = sets[row]
             notes = list(mb.notes[n]) if len(s) else [*mb.notes[n], too_short]
             cols["notes"].append(notes or None)
@@ -347,27 +351,8 @@ def _parquet_map(fp: _Fingerprint, inp: _Input, columns: list[str], batches: Ite
 def _skipped_rows(spark: Any, rows: list[tuple[_Input, str]]) -> Any:
     """Fingerprint-stage rows for inputs skipped whole on the driver (a Parquet file without its
     text column, text files too large to read)."""
-    data = [
-        (
-            inp.pos,
-            source,
-            0,
-            doc_id,
-            source,
-            reason,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-        )
-        for inp, source, doc_id, reason in rows
-    ]
+    blank = (None,) * (len(_field_names(_FINGERPRINT)) - 6)  # no document: no fingerprints
+    data = [(inp.pos, source, 0, doc_id, source, reason, *blank) for inp, source, doc_id, reason in rows]
     return spark.createDataFrame(data, _spark_schema(_FINGERPRINT))
 
 
@@ -688,17 +673,24 @@ class SparkScan:
     pairs: Any
     stats: dict[str, Any]
     counts: dict[str, int] = field(default_factory=dict)
+    local: Result | None = None  # with passages: the driver's result, clusters and pairs included
 
     def summary(self) -> dict[str, int]:
+        if self.local is not None:
+            return self.local.summary()
         c = self.counts
         return summary(c["documents"], c["skipped"], c["clustered"], c["clusters"], c["pairs"], 0, 0)
 
     def summary_line(self) -> str:
+        if self.local is not None:
+            return self.local.summary_line()
         return summary_line(self.summary(), passages_searched=False)
 
     def result(self) -> Result:
         """Everything collected to the driver, as the local engine returns it: for runs whose
         documents fit in the driver's memory (the tests, a terminal report)."""
+        if self.local is not None:
+            return self.local
         with spark_errors():
             return self._result()
 
@@ -732,18 +724,27 @@ class SparkScan:
         writer_fmt = {"json": "json", "jsonl": "json", "parquet": "parquet"}.get(fmt)
         if writer_fmt is None:
             raise ConfigError(f"--format {fmt}: with the spark engine, --output takes jsonl, json or parquet")
+        spark = self.documents.sparkSession
         tables = {
             "documents": self.documents.select("id", "source", "chars", "shingles", "notes"),
             "skipped": self.skipped.select("source", "id", "reason"),
-            "clusters": self.clusters.mapInArrow(_rounded_clusters, _spark_schema(_CLUSTER)),
-            "pairs": self.pairs.mapInArrow(_rounded_pairs, _spark_schema(_PAIR_OUT)),
         }
-        spark = self.documents.sparkSession
+        if self.local is None:
+            tables["clusters"] = self.clusters.mapInArrow(_rounded_clusters, _spark_schema(_CLUSTER))
+            tables["pairs"] = self.pairs.mapInArrow(_rounded_pairs, _spark_schema(_PAIR_OUT))
+        else:  # the driver holds them: Spark writes them beside the others, as the local JSON has them
+            local = self.local
+            tables["clusters"] = _frame(spark, [cluster_dict(c) for c in local.clusters], _CLUSTER)
+            tables["pairs"] = _frame(spark, [pair_dict(p) for p in local.pairs], _PAIR_OUT)
+            tables["passages"] = _json_frame(spark, [g.to_json() for g in local.passages])
+            tables["reuse_clusters"] = _json_frame(spark, [c.to_json() for c in local.reuse_clusters])
         spark.sparkContext.setJobDescription("dedupe: write")
         _check_output_dir(spark, path)
         for name, df in tables.items():
-            order = ["source", "id"] if name == "skipped" else ["a", "b"] if name == "pairs" else ["id"]
-            writer = df.sort(*[F.col(c).asc_nulls_first() for c in order]).write.mode("overwrite")
+            if name not in ("passages", "reuse_clusters"):  # those keep the driver's order (by rank)
+                order = {"skipped": ["source", "id"], "pairs": ["a", "b"]}.get(name, ["id"])
+                df = df.sort(*[F.col(c).asc_nulls_first() for c in order])
+            writer = df.write.mode("overwrite")
             if name in ("skipped", "clusters"):  # the local JSON has "id": null for a record read
                 # without one, and "match": null for a cluster's source
                 writer = writer.option("ignoreNullFields", "false")
@@ -759,6 +760,77 @@ class SparkScan:
             self.documents.sparkSession, f"{path.rstrip('/')}/summary.json", json.dumps(summary, indent=2)
         )
         return summary
+
+
+def _frame(spark: Any, rows: list[dict[str, Any]], name: str) -> Any:
+    """A DataFrame of records the driver holds, in this module's schema ``name`` (through Arrow)."""
+    import pyarrow as pa
+
+    table = pa.Table.from_pylist(rows, schema=_arrow_schema(name))
+    if not rows:
+        return spark.createDataFrame([], _spark_schema(name))
+    return spark.createDataFrame(table.to_pandas(), _spark_schema(name))
+
+
+def _json_frame(spark: Any, lines: list[str]) -> Any:
+    """A DataFrame of JSON records the driver holds (passage groups, reuse clusters), its schema
+    read from them."""
+    if not lines:
+        return spark.createDataFrame([], "id string")
+    return spark.read.json(spark.sparkContext.parallelize(lines, max(1, len(lines) // 50_000)))
+
+
+def _conclude_on_driver(
+    detector: Any, kept: Any, skipped: Any, accepted: Any, stats: dict[str, Any], timings: dict[str, float]
+) -> Result:
+    """The passage stage, the verdicts it informs and the clusters, run on the driver by the
+    local engine's own :meth:`~dedupe.pipeline.Detector.conclude`, over the documents' fingerprints
+    and texts collected from ``kept`` and the pairs Spark's verify stage ``accepted``: the local
+    result, to the record. The driver holds every kept text and fingerprint (as the local engine
+    does); the map, LSH and verify stages before it ran on the cluster."""
+    from ..passages import PassageStore
+    from ..passages import fingerprints as passage_fingerprints
+    from ..pipeline import Fingerprints, too_short_note
+    from ..shingle import Shingler, ShingleSets
+
+    cfg = detector.config
+    t0 = time.perf_counter()
+    set_dtype, sig_dtype = _dtypes(cfg.replace({"passages.enabled": False}))
+    columns = ("id", "source", "chars", "date", "notes", "set", "sig", "digest", "figures", "text")
+    rows = sorted(kept.select(*columns).toLocalIterator(), key=lambda r: r["id"])
+    ids = [r["id"] for r in rows]
+    short = too_short_note(cfg)
+    notes = [tuple(n for n in (r["notes"] or ()) if not (n == short and not r["set"])) for r in rows]
+    texts = [r["text"] for r in rows]
+    shingler, pcfg, size = Shingler(cfg), cfg.passages, cfg.run.batch_size
+    parts = [
+        (passage_fingerprints(texts[lo : lo + size], shingler, pcfg), range(min(size, len(texts) - lo)))
+        for lo in range(0, len(texts), size)
+    ]
+    fp = Fingerprints(
+        ids,
+        [r["source"] for r in rows],
+        [r["chars"] for r in rows],
+        [r["date"] for r in rows],
+        notes,
+        ShingleSets.of([np.frombuffer(r["set"], dtype=set_dtype) for r in rows], set_dtype),
+        np.stack([np.frombuffer(r["sig"], dtype=sig_dtype) for r in rows]),
+        [r["digest"] or b"" for r in rows],
+        ShingleSets.of([np.frombuffer(r["figures"], dtype=np.uint64) for r in rows], np.uint64)
+        if cfg.verify.distinct_figures
+        else None,
+        PassageStore.build(parts, pcfg.ngram),
+        texts,
+        [Skipped(r["source"], r["reason"], r["id"]) for r in skipped.collect()],
+    )
+    fp.skipped.sort(key=lambda s: (s.source, s.id or ""))
+    del rows
+    index = {doc_id: k for k, doc_id in enumerate(ids)}
+    verifier = detector.verifier(fp)
+    pairs = [(index[r["a"]], index[r["b"]]) for r in accepted.select("a", "b").toLocalIterator()]
+    timings["collect"] = time.perf_counter() - t0
+    fp.seconds = timings
+    return detector.conclude(fp, verifier, pairs, stats)
 
 
 def _rounded_clusters(batches: Iterator[Any]) -> Iterator[Any]:
@@ -829,7 +901,7 @@ class SparkEngine:
         timings: dict[str, float] = {}
         level = StorageLevel.MEMORY_AND_DISK
         mapped_cfg = cfg.replace({"passages.enabled": False})
-        fp = _Fingerprint(mapped_cfg, self.detector.bands, self.detector.rows)
+        fp = _Fingerprint(mapped_cfg, self.detector.bands, self.detector.rows, cfg.passages.enabled)
         set_dtype, sig_dtype = _dtypes(mapped_cfg)
 
         describe = spark.sparkContext.setJobDescription  # names each stage's jobs in the Spark UI
@@ -915,6 +987,35 @@ class SparkEngine:
         groups.unpersist()
         timings["verify"] = time.perf_counter() - t0
 
+        stats: dict[str, Any] = {
+            "identical_groups": identical_groups,
+            "lsh_buckets": b["buckets"],
+            "largest_bucket": b["largest"] or 0,
+            "oversized_buckets": b["oversized"] or 0,
+            "candidate_pairs": n_candidates,
+            "rejected_pairs": rejected,
+        }
+        engine = {
+            "name": "spark",
+            "master": spark.sparkContext.master,
+            "default_parallelism": spark.sparkContext.defaultParallelism,
+            "records": n_records,
+        }
+        if cfg.passages.enabled:
+            describe("dedupe: passages, verdicts and clusters (driver)")
+            result = _conclude_on_driver(self.detector, kept, skipped, accepted, stats, timings)
+            result.stats["engine"] = engine
+            accepted.unpersist()
+            return SparkScan(
+                params=self.detector.params(),
+                documents=kept.select("id", "source", "chars", "shingles", "notes"),
+                skipped=skipped,
+                clusters=None,
+                pairs=None,
+                stats=result.stats,
+                local=result,
+            )
+
         t0 = time.perf_counter()
         describe("dedupe: cluster")
         comp = connected_components(accepted.select("a", "b")).persist(level)
@@ -943,23 +1044,7 @@ class SparkEngine:
 
         describe("dedupe: summary")
         too_short = kept.where(F.col("shingles") == 0).count()
-        stats: dict[str, Any] = {
-            "too_short": too_short,
-            "identical_groups": identical_groups,
-            "lsh_buckets": b["buckets"],
-            "largest_bucket": b["largest"] or 0,
-            "oversized_buckets": b["oversized"] or 0,
-            "candidate_pairs": n_candidates,
-            "rejected_pairs": rejected,
-        }
-        if cfg.passages.enabled:
-            stats["passages"] = PASSAGES_NOTE
-        stats["engine"] = {
-            "name": "spark",
-            "master": spark.sparkContext.master,
-            "default_parallelism": spark.sparkContext.defaultParallelism,
-            "records": n_records,
-        }
+        stats = {"too_short": too_short, **stats, "engine": engine}
         stats["seconds"] = {k: round(v, 4) for k, v in timings.items()}
         documents = kept.select("id", "source", "chars", "shingles", "notes")
         return SparkScan(
