@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from dedupe.cli import app, main
@@ -156,6 +158,68 @@ def test_dedup_writes_corpus_and_mapping(tmp_path):
             assert m["jaccard"] >= 0.5
         if m["match"] == "containment":
             assert max(m["containment_in_matched"], m["matched_contained"]) >= 0.5
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(
+        st.tuples(st.sampled_from("abcdef"), st.sampled_from(["base", "copy", "other", "blank", "huge"])),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_dedup_accounts_for_every_record_and_writes_no_skipped_one(tmp_path, records):
+    """Duplicate ids, blank texts and texts over max_chars are skipped by the report, and never
+    written back: kept + removed + skipped = records read, each id written once, as first admitted."""
+    base = " ".join(f"word{i % 97} token{i % 13}" for i in range(120))
+    texts = {
+        "base": base,
+        "copy": base + " with a coda",
+        "other": " ".join(f"other{i % 89} thing{i % 7}" for i in range(120)),
+        "blank": "   ",
+        "huge": "x " * 3000,
+    }
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"id": i, "text": texts[t], "kind": t}) + "\n" for i, t in records))
+    out, report = tmp_path / "out.jsonl", tmp_path / "report.json"
+    code = main(
+        [
+            "dedup",
+            str(src),
+            "-o",
+            str(out),
+            "--report",
+            str(report),
+            "-q",
+            "--config",
+            str(_max_chars(tmp_path)),
+        ]
+    )
+    if all(t in ("blank", "huge") for _, t in records):
+        assert code == 4  # no document to process: an error, nothing written
+        return
+    assert code == 0
+    data = json.loads(report.read_text())
+    written = [json.loads(line) for line in out.read_text().splitlines()]
+    removed = [json.loads(line) for line in (tmp_path / "out.mapping.jsonl").read_text().splitlines()]
+    assert (
+        len(written) + len(removed) + len(data["skipped"])
+        == len(records)
+        == data["summary"]["documents_read"]
+    )
+    ids = [w["id"] for w in written]
+    assert len(set(ids)) == len(ids) and all(w["kind"] not in ("blank", "huge") for w in written)
+    first = {}
+    for i, t in records:  # the record kept for an id: the first admitted one
+        if i not in first and t not in ("blank", "huge"):
+            first[i] = t
+    assert all(first[w["id"]] == w["kind"] for w in written)
+
+
+def _max_chars(tmp_path: Path) -> Path:
+    path = tmp_path / "limits.yaml"
+    path.write_text("input:\n  max_chars: 5000\n")
+    return path
 
 
 def test_dedup_writes_input_records_back_whole(tmp_path):

@@ -501,15 +501,16 @@ def dedup(
     _not_an_input(paths, output, mapping, report)
     cfg = _config(config, locals())
     result, documents = _detect(paths, cfg, quiet, keep=True)
-    summary = write_corpus(result, documents, output, mapping)
+    summary = write_corpus(result, documents, output, mapping, cfg.input.max_chars)
     if report:
         with _output(report) as fh:
             write_report(result, "json", fh)
     _report_skipped(quiet, result.skipped, " (see --report)")
     _note(
         quiet,
-        f"{result.summary_line()}.\nkept {summary.kept}, removed {summary.removed}: "
-        f"corpus written to {summary.output}, mapping to {summary.mapping}",
+        f"{result.summary_line()}.\nkept {summary.kept}, removed {summary.removed}"
+        + (f", skipped {len(result.skipped)} (not written)" if result.skipped else "")
+        + f": corpus written to {summary.output}, mapping to {summary.mapping}",
     )
 
 

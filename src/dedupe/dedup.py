@@ -1,6 +1,8 @@
 """Writing a deduplicated corpus: one representative per cluster, and the mapping of what was removed.
 
-The corpus format follows the output path: ``.jsonl`` or ``.csv`` (each kept JSONL or CSV input
+Only documents the run processed are written: a record its report lists as skipped (a duplicate
+id, a blank text, a text over ``input.max_chars``, a malformed line) is not. The corpus format
+follows the output path: ``.jsonl`` or ``.csv`` (each kept JSONL or CSV input
 record written back whole, with all its fields; a document read from a text file becomes
 ``id``, ``text`` and ``date`` when known), otherwise a directory of text files (a document whose
 id is a safe relative path keeps it, others are named after their id).
@@ -15,7 +17,7 @@ import csv
 import json
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -68,11 +70,30 @@ def _record(d: Document) -> dict:
     return {"id": d.id, "text": d.text, **({"date": d.meta["date"]} if "date" in d.meta else {})}
 
 
+def processed(documents: Iterable[Document], max_chars: int | None) -> Iterator[Document]:
+    """The documents the detector admitted, by the same rule (:class:`dedupe.pipeline.Intake`): the
+    first one read with each id, unless its text is blank or too long. The others are listed in
+    the report as skipped, and never written back."""
+    from .pipeline import Intake
+
+    taken = Intake(max_chars)
+    for d in documents:
+        if taken.admit(d.id, d.source, Intake.text_reason(d.text, max_chars)):
+            yield d
+
+
 def write_corpus(
-    result: Result, documents: Iterable[Document], output: str, mapping: str | None = None
+    result: Result,
+    documents: Iterable[Document],
+    output: str,
+    mapping: str | None = None,
+    max_chars: int | None = None,
 ) -> DedupSummary:
+    """Write the documents the result processed and kept (``documents``: the records read, in
+    order; ``max_chars``: the intake's limit, ``input.max_chars``)."""
     removed = result.removed()
-    kept_docs = [d for d in documents if d.id not in removed]
+    known = {d.id for d in result.documents}
+    kept_docs = [d for d in processed(documents, max_chars) if d.id not in removed and d.id in known]
     out = Path(output)
     suffix = out.suffix.lower()
     if suffix in (".jsonl", ".ndjson"):
