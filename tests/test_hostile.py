@@ -434,3 +434,22 @@ def test_sigterm_and_sighup_stop_like_ctrl_c_and_end_the_workers(tmp_path, busy_
     while time.time() < deadline and any(os.path.exists(f"/proc/{c}") for c in children):
         time.sleep(0.1)
     assert children and not any(os.path.exists(f"/proc/{c}") for c in children)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_jsonl_file_truncated_during_the_scan_is_an_error(tmp_path, workers):
+    """Lines split off to be parsed later (on the workers) and then cut from the file: exit 3,
+    never a result missing them."""
+    from dedupe.config import Config
+    from dedupe.errors import InputError
+
+    path = tmp_path / "growing.jsonl"
+    path.write_text(
+        "".join(json.dumps({"id": str(k), "text": f"story {k} " * 20}) + "\n" for k in range(3000))
+    )
+    cfg = Config().replace({"passages.enabled": False, "run.workers": workers, "run.batch_size": 500})
+    items = list(read_sources([str(path)], cfg.input, parse=False))  # read and split, not parsed yet
+    with open(path, "r+b") as fh:
+        fh.truncate(path.stat().st_size // 2)
+    with pytest.raises(InputError, match="changed while it was read"):
+        Detector(cfg).run(items)

@@ -351,3 +351,18 @@ def test_cli_scans_a_compressed_corpus_as_the_plain_one(tmp_path, seeds_dir):
         data["documents"] = [{k: v for k, v in d.items() if k != "source"} for d in data["documents"]]
         reports.append(data)
     assert reports[0] == reports[1] == reports[2] and reports[0]["passages"]
+
+
+def test_a_csv_quote_left_open_is_a_skipped_record_not_a_merged_one(tmp_path):
+    """An unterminated quote would swallow every later row into one field: the rows it took are
+    reported skipped, with their lines, and the rows before it are read."""
+    from dedupe.config import InputConfig
+    from dedupe.records import Document, Skipped
+    from dedupe.sources import read_sources
+
+    path = tmp_path / "q.csv"
+    path.write_text('id,text\n0,a good first row of text\n1,"an open quote\n2,second row\n3,third row\n')
+    records = list(read_sources([str(path)], InputConfig()))
+    assert [r.id for r in records if isinstance(r, Document)] == ["0"]
+    (skipped,) = [r for r in records if isinstance(r, Skipped)]
+    assert skipped.source.endswith("q.csv:3") and "lines 3-5 not read" in skipped.reason

@@ -78,6 +78,12 @@ class Pending(NamedTuple):
                     data = fh.read(end - start)
                 if locate:
                     base = start
+                if len(data) != end - start:  # truncated since it was split: its records are gone
+                    raise InputError(
+                        f"{self.name} changed while it was read (lines {lineno} to "
+                        f"{lineno + self.lines - 1}: {end - start} bytes expected at byte {start}, "
+                        f"{len(data)} there); run again on a file nothing is writing"
+                    )
             except OSError as err:
                 skipped = Skipped(
                     source=f"{self.name}:{lineno}",
@@ -694,19 +700,30 @@ def _csv_records(
     fh: IO[str], path: Path, given: str, cfg: InputConfig, keep_records: bool
 ) -> Iterator[Record]:
     """The records of an open CSV text stream (see :func:`read_csv`)."""
-    reader = csv.DictReader(fh)
-    if reader.fieldnames is None or cfg.text_field not in reader.fieldnames:
+    # strict: a quote left open is an error, not a field that swallows every later row
+    reader = csv.DictReader(fh, strict=True)
+    try:
+        fields = reader.fieldnames
+    except csv.Error as err:
+        yield Skipped(source=f"{given}:1", reason=f"malformed CSV header: {err}")
+        return
+    if fields is None or cfg.text_field not in fields:
         yield Skipped(source=given, reason=f"CSV has no '{cfg.text_field}' column")
         return
     row_no = 0
     while True:
+        first_line = reader.reader.line_num + 1
         try:
             row = next(reader)
         except StopIteration:
             break
         except csv.Error as err:
             row_no += 1
-            yield Skipped(source=f"{given}:{reader.line_num}", reason=f"malformed CSV: {err}")
+            last = (
+                reader.reader.line_num
+            )  # the lines the bad row took, up to the end when a quote is left open
+            lines = f"line {first_line}" if last <= first_line else f"lines {first_line}-{last}"
+            yield Skipped(source=f"{given}:{first_line}", reason=f"malformed CSV: {err} ({lines} not read)")
             continue
         row_no += 1
         source = f"{given}:{reader.line_num}"
