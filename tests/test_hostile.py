@@ -453,3 +453,33 @@ def test_a_jsonl_file_truncated_during_the_scan_is_an_error(tmp_path, workers):
         fh.truncate(path.stat().st_size // 2)
     with pytest.raises(InputError, match="changed while it was read"):
         Detector(cfg).run(items)
+
+
+def test_one_bad_record_or_file_never_ends_the_run(tmp_path):
+    """A directory 1,000 deep is read; a FIFO in a scanned directory is skipped (never opened: it
+    would block forever); a JSON integer of 5,000 digits skips its line. Every record accounted."""
+    from dedupe.config import InputConfig
+    from dedupe.records import Document, Skipped
+
+    root = tmp_path / "tree"
+    root.mkdir()
+    here = os.getcwd()
+    try:  # relative steps: one absolute path of 1,000 parts is refused by mkdir
+        os.chdir(root)
+        for _ in range(1000):
+            os.mkdir("d")
+            os.chdir("d")
+        Path("bottom.txt").write_text("a text at the bottom of a very deep tree of folders")
+    finally:
+        os.chdir(here)
+    (root / "top.txt").write_text("a text at the top of the tree")
+    os.mkfifo(root / "pipe.txt")
+    big = tmp_path / "big.jsonl"
+    big.write_text(
+        '{"id": "a", "text": "some text", "n": ' + "9" * 5000 + '}\n{"id": "b", "text": "more text"}\n'
+    )
+    records = list(read_sources([str(root), str(big)], InputConfig()))
+    docs = sorted(r.id for r in records if isinstance(r, Document))
+    assert docs == ["b", "d/" * 1000 + "bottom.txt", "top.txt"]
+    reasons = sorted(r.reason for r in records if isinstance(r, Skipped))
+    assert reasons == ["not a regular file (FIFO): not read", reasons[1]] and "4300 digits" in reasons[1]

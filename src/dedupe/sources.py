@@ -28,7 +28,7 @@ import json
 import os
 import stat
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
@@ -350,7 +350,7 @@ def read_directory(root: Path, cfg: InputConfig) -> Iterator[Record]:
         )
 
     seen: set[tuple[int, int]] = set()
-    for dirpath, dirnames, filenames in os.walk(root, onerror=on_error, followlinks=True):
+    for dirpath, dirnames, filenames in _walk(str(root), on_error):
         try:
             st = os.stat(dirpath)
         except OSError as err:
@@ -366,10 +366,57 @@ def read_directory(root: Path, cfg: InputConfig) -> Iterator[Record]:
         for name in filenames:
             if name.lower().endswith(exts):
                 path = Path(dirpath) / name
-                found.append((path.relative_to(root).as_posix(), path))
+                doc_id = path.relative_to(root).as_posix()
+                try:
+                    mode = os.stat(path).st_mode
+                except OSError as err:
+                    problems.append(Skipped(str(path), f"unreadable file: {err.strerror or err}", doc_id))
+                    continue
+                if not stat.S_ISREG(mode):  # a FIFO would block the scan forever, a device never end
+                    problems.append(
+                        Skipped(str(path), f"not a regular file ({_file_kind(mode)}): not read", doc_id)
+                    )
+                    continue
+                found.append((doc_id, path))
     yield from problems
     for doc_id, path in sorted(found):
         yield read_text_file(path, doc_id, str(path), cfg.max_chars)
+
+
+def _file_kind(mode: int) -> str:
+    for test, kind in (
+        (stat.S_ISFIFO, "FIFO"),
+        (stat.S_ISSOCK, "socket"),
+        (stat.S_ISCHR, "character device"),
+        (stat.S_ISBLK, "block device"),
+    ):
+        if test(mode):
+            return kind
+    return "special file"
+
+
+def _walk(root: str, on_error: Callable[[OSError], None]) -> Iterator[tuple[str, list[str], list[str]]]:
+    """``os.walk(root, followlinks=True)``, top down, without recursion: a tree a thousand
+    directories deep is read, not a RecursionError. The caller may prune or reorder each
+    ``dirnames`` list before the walk goes into it."""
+    stack = [root]
+    while stack:
+        top = stack.pop()
+        try:
+            with os.scandir(top) as entries:
+                listed = list(entries)
+        except OSError as err:
+            on_error(err)
+            continue
+        dirnames, filenames = [], []
+        for entry in listed:
+            try:
+                is_dir = entry.is_dir()  # through symlinks, as followlinks=True
+            except OSError:
+                is_dir = False
+            (dirnames if is_dir else filenames).append(entry.name)
+        yield top, dirnames, filenames
+        stack.extend(os.path.join(top, d) for d in reversed(dirnames))
 
 
 def read_file(
@@ -675,6 +722,8 @@ def jsonl_record(
         )
     except RecursionError:
         return Skipped(source=source, reason=f"malformed JSON on line {lineno}: nested too deeply")
+    except ValueError as err:  # an integer of more digits than Python converts (4,300)
+        return Skipped(source=source, reason=f"unreadable JSON on line {lineno}: {str(err).split(';')[0]}")
     doc = _record_to_doc(rec, source, f"{base}:{lineno}", cfg, keep_records)
     if (
         isinstance(doc, Document)
