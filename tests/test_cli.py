@@ -254,9 +254,16 @@ def test_dedup_to_directory(tmp_path, seeds_dir):
     assert (tmp_path / "m.csv").read_text().startswith("removed,kept,cluster")
 
 
-def test_errors_are_one_line_with_exit_codes(tmp_path, capsys):
+def test_errors_are_one_line_with_exit_codes(tmp_path, capsys, seeds_dir):
     bad = tmp_path / "bad.yaml"
     bad.write_text("verify:\n  jacard_threshold: 0.5\n")
+    seeds = seeds_dir
+    damaged = tmp_path / "damaged.db"  # an index whose pages were overwritten
+    assert main(["index", "add", str(damaged), str(seeds), "-q"]) == 0
+    capsys.readouterr()
+    with open(damaged, "r+b") as fh:
+        fh.seek(8192)
+        fh.write(b"\0" * 8192)
     cases = [
         (["scan", str(tmp_path / "missing")], 3, "path not found"),
         (["scan", str(tmp_path), "-c", str(bad)], 2, "did you mean 'verify.jaccard_threshold'"),
@@ -267,6 +274,22 @@ def test_errors_are_one_line_with_exit_codes(tmp_path, capsys):
         ),
         (["scan", str(tmp_path), "--format", "xml"], 2, "xml"),
         (["scan", str(tmp_path)], 4, "no documents found"),
+        (["scan", str(seeds), "-o", ""], 2, "output path is empty"),
+        (["scan", str(seeds), "-o", str(tmp_path / "no" / "dir" / "r.json")], 7, "does not exist"),
+        (
+            [
+                "dedup",
+                str(seeds),
+                "-o",
+                str(tmp_path / "clean"),
+                "--mapping",
+                str(tmp_path / "x" / "m.jsonl"),
+            ],
+            7,
+            "does not exist",
+        ),
+        (["scan", str(seeds), "-o", "/dev/full"], 7, "No space left on device"),
+        (["index", "check", str(damaged)], 5, "malformed"),
     ]
     for argv, code, needle in cases:
         assert main(argv) == code, argv

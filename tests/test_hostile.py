@@ -478,8 +478,29 @@ def test_one_bad_record_or_file_never_ends_the_run(tmp_path):
     big.write_text(
         '{"id": "a", "text": "some text", "n": ' + "9" * 5000 + '}\n{"id": "b", "text": "more text"}\n'
     )
-    records = list(read_sources([str(root), str(big)], InputConfig()))
+    try:
+        records = list(read_sources([str(root), str(big)], InputConfig()))
+    finally:
+        _remove_deep(root)  # shutil.rmtree (pytest's clean-up of old runs) recurses: remove it here
     docs = sorted(r.id for r in records if isinstance(r, Document))
     assert docs == ["b", "d/" * 1000 + "bottom.txt", "top.txt"]
     reasons = sorted(r.reason for r in records if isinstance(r, Skipped))
     assert reasons == ["not a regular file (FIFO): not read", reasons[1]] and "4300 digits" in reasons[1]
+
+
+def _remove_deep(root: Path) -> None:
+    """Remove the chain of "d" directories under ``root``, deepest first, by relative steps."""
+    here = os.getcwd()
+    try:
+        os.chdir(root)
+        depth = 0
+        while os.path.isdir("d"):
+            os.chdir("d")
+            depth += 1
+        for name in os.listdir("."):
+            os.unlink(name)
+        for _ in range(depth):
+            os.chdir("..")
+            os.rmdir("d")
+    finally:
+        os.chdir(here)

@@ -2,7 +2,8 @@
 
 Exit codes: 0 success; 1 internal error; 2 bad usage or configuration; 3 an input path that
 does not exist or cannot be read; 4 no document could be processed; 5 an index that cannot be used;
-6 an engine that cannot run; 128 + N stopped by signal N (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP).
+6 an engine that cannot run; 7 an output that cannot be written (or another refusal of the
+operating system); 128 + N stopped by signal N (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sqlite3
 import sys
 from collections.abc import Iterator
 from enum import Enum
@@ -21,7 +23,7 @@ from . import interrupts
 from .config import Config, dump_yaml, explicit_keys, load_config
 from .dedup import write_corpus
 from .engines.local import keep_freed_memory
-from .errors import ConfigError, DedupeError, IndexStoreError, InputError, NoDocumentsError
+from .errors import ConfigError, DedupeError, IndexStoreError, InputError, NoDocumentsError, OutputError
 from .index import Index
 from .output import OUTPUT_ERRORS, atomic_write
 from .pipeline import Detector
@@ -296,9 +298,18 @@ def _output(path: str | None) -> Iterator[IO[str]]:
 
 
 def _not_an_input(paths: list[str], *outputs: str | None) -> None:
-    """Refuse (exit 2) an output that is one of the inputs: the run would replace the corpus it
-    reads with its report."""
+    """Refuse (exit 2) an output that is one of the inputs (the run would replace the corpus it
+    reads with its report) or empty; refuse (exit 7) one whose directory is missing or not
+    writable, before the run rather than after it."""
     for out in outputs:
+        if out == "":
+            raise ConfigError("output path is empty: give a file name, or - for standard output")
+        if out is not None and out != "-":  # before the run, not after it: the directory must take the file
+            parent = os.path.dirname(os.path.abspath(out))
+            if not os.path.isdir(parent):
+                raise OutputError(f"cannot write {out}: directory {parent} does not exist")
+            if not os.access(parent, os.W_OK | os.X_OK) and not os.path.exists(out):
+                raise OutputError(f"cannot write {out}: directory {parent} is not writable")
         if out in (None, "-") or not os.path.exists(out):
             continue
         for p in paths:
@@ -763,6 +774,13 @@ def main(argv: list[str] | None = None) -> int:
     except MemoryError:
         typer.echo("dedupe: error: out of memory", err=True)
         return 1
+    except sqlite3.DatabaseError as err:  # only the index uses SQLite: a damaged or unusable file
+        typer.echo(f"dedupe: error: index: {err} (see `dedupe index check`)", err=True)
+        return IndexStoreError.exit_code
+    except OSError as err:  # the system refused (a full disk, a read-only file system): not a bug
+        where = f": {err.filename}" if err.filename else ""
+        typer.echo(f"dedupe: error: {err.strerror or err}{where}", err=True)
+        return OutputError.exit_code
     except Exception as err:  # a bug: one line, the traceback on request
         if _caused_by_interrupt(err):
             # Ctrl-C as a compiled kernel returns: numba reports the pending KeyboardInterrupt as

@@ -41,3 +41,10 @@ class EngineError(DedupeError):
     """The engine asked for cannot run the job: its extra is not installed, or it failed."""
 
     exit_code = 6
+
+
+class OutputError(DedupeError):
+    """An output that cannot be written: its directory is missing or not writable, the disk is
+    full, the file system is read-only."""
+
+    exit_code = 7

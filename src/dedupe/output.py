@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+from .errors import ConfigError, OutputError
 from .interrupts import checkpoint
 
 OUTPUT_ERRORS = "backslashreplace"
@@ -27,7 +28,27 @@ def atomic_write(path: str | Path, newline: str | None = None) -> Iterator[IO[st
     Only a regular file is replaced: a symlink is written through (its target is replaced), and a
     device or a FIFO (``-o /dev/null``, a named pipe) is written to directly, never replaced by a
     file of its own name."""
+    if not str(path):
+        raise ConfigError("output path is empty: give a file name, or - for standard output")
     path = Path(path)
+    with _as_output_error(path):  # a missing directory, no permission, a full disk: exit 7
+        yield from _atomic_write(path, newline)
+
+
+@contextlib.contextmanager
+def _as_output_error(path: Path) -> Iterator[None]:
+    """An operating system's refusal to write ``path`` as :class:`OutputError` (exit 7)."""
+    try:
+        yield
+    except OutputError:
+        raise
+    except OSError as err:
+        if isinstance(err, BrokenPipeError):
+            raise
+        raise OutputError(f"cannot write {path}: {err.strerror or err}") from None
+
+
+def _atomic_write(path: Path, newline: str | None) -> Iterator[IO[str]]:
     if path.is_symlink():
         path = Path(os.path.realpath(path))
     try:
