@@ -355,3 +355,64 @@ def test_cli_index_commands(tmp_path, capsys):
     capsys.readouterr()
     assert main(["index", "check", str(junk)]) == 5
     assert capsys.readouterr().err.count("\n") == 1  # one line, no traceback
+
+
+def test_two_writers_at_once_both_succeed_and_lose_nothing(tmp_path):
+    """Two processes adding to the same new index at once, with overlapping ids: both succeed, each
+    id is stored once, and each run accounts for every record (added, or skipped as held)."""
+    child = (
+        "import json, sys\n"
+        "from dedupe.config import InputConfig\n"
+        "from dedupe.index import Index\n"
+        "from dedupe.sources import read_sources\n"
+        "with Index.open(sys.argv[1], {'run.batch_size': 50}, create=True, write=True) as idx:\n"
+        "    r = idx.add(read_sources([sys.argv[2]], InputConfig()))\n"
+        "print(json.dumps({'read': r.documents_read, 'added': r.added, 'skipped': [s.reason for s in r.skipped]}))\n"
+    )
+
+    def corpus(name: str, ids: range) -> Path:
+        path = tmp_path / name
+        path.write_text(
+            "".join(
+                json.dumps({"id": f"d{k}", "text": f"story {k} " + "word " * (k % 7 + 8)}) + "\n" for k in ids
+            )
+        )
+        return path
+
+    index = tmp_path / "shared.db"
+    paths = (corpus("a.jsonl", range(0, 600)), corpus("b.jsonl", range(300, 900)))
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", child, str(index), str(p)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for p in paths
+    ]
+    reports = []
+    for proc in runs:
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+        reports.append(json.loads(out))
+    for report in reports:
+        assert report["read"] == report["added"] + len(report["skipped"]) == 600
+        assert set(report["skipped"]) <= {"id already in the index"}
+    assert sum(r["added"] for r in reports) == 900
+    with Index.open(index) as idx:
+        assert idx.store.count() == 900
+
+
+def test_creating_an_index_never_follows_a_planted_symlink(tmp_path):
+    """The temporary file an index is built in has an unpredictable name, opened exclusively: a
+    symlink planted at the old predictable name (.NAME.PID.new) is neither followed nor removed."""
+    victim = tmp_path / "victim.db"
+    sqlite3.connect(victim).execute("CREATE TABLE mine (x)").connection.close()
+    before = victim.read_bytes()
+    index = tmp_path / "idx.db"
+    planted = tmp_path / f".idx.db.{os.getpid()}.new"
+    planted.symlink_to(victim)
+    with Index.open(index, create=True, write=True) as idx:
+        idx.add(seed_docs())
+    assert victim.read_bytes() == before and planted.is_symlink()
+    assert index.is_file() and not index.is_symlink()

@@ -125,8 +125,10 @@ class Index:
         if create and not path.exists():
             config = Config().replace(overrides)
             params = Detector(config).params()  # lsh bands and rows fixed for the life of the index
-            store = SQLiteStore.create(path, params, __version__)
-            return cls(store, from_dict(params), progress)
+            store = SQLiteStore.create(path, params, __version__, exist_ok=True)
+            if store is not None:
+                return cls(store, from_dict(params), progress)
+            # another process made it meanwhile: open that one, as if it had been there before
         store = SQLiteStore.open(path, write=write or create)
         try:
             config = cls._effective(store, overrides)
@@ -212,8 +214,11 @@ class Index:
         batches, added = [], 0
         for fb in det.engine.map(det.fingerprinter, texts()):
             docs = pending.popleft()
-            batches.append(self._store(docs, fb.sets, fb.signatures, fb.passages))
-            added += len(docs)
+            number, raced = self._store(docs, fb.sets, fb.signatures, fb.passages)
+            batches.append(number)
+            # ids another writer added since they were checked: skipped as the others were
+            held.extend(Skipped(d.source, "id already in the index", d.id) for d in docs if d.id in raced)
+            added += len(docs) - len(raced)
             det._tick("add", added, 0)
         skipped = sorted(taken.skipped + held, key=lambda s: (s.source, s.id or ""))
         return AddReport(added + len(skipped), added, skipped, batches, time.perf_counter() - t0)
@@ -224,7 +229,7 @@ class Index:
         sets: list[np.ndarray],
         signatures: np.ndarray,
         passages: list | None,
-    ) -> int:
+    ) -> tuple[int, set[str]]:
         det = self.detector
         seeds = [fp.seeds for fp in passages] if (self.seeds_stored and passages is not None) else None
         return self.store.add_batch(
@@ -400,15 +405,17 @@ class Index:
         """Add already fingerprinted documents (a query's), in batches, skipping ids held."""
         keep = [i for i, doc_id in enumerate(q.ids) if doc_id not in known]
         size = self.config.run.batch_size
+        added = 0
         for k in range(0, len(keep), size):
             chunk = keep[k : k + size]
-            self._store(
+            _, taken = self._store(
                 [q.document(i) for i in chunk],
                 [q.sets[i] for i in chunk],
                 q.signatures[np.array(chunk, dtype=np.int64)],
                 None if q.passages is None else [q.passages[i] for i in chunk],
             )
-        return len(keep)
+            added += len(chunk) - len(taken)  # another writer may have added some meanwhile
+        return added
 
     # -- maintenance -------------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import tempfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -121,15 +122,24 @@ class SQLiteStore:
         return conn
 
     @classmethod
-    def create(cls, path: str | Path, config: dict[str, Any], dedupe_version: str) -> SQLiteStore:
-        """Make a new index. It is built under a temporary name and renamed into place, so a
-        process killed while creating it leaves no half-made index behind."""
+    def create(
+        cls, path: str | Path, config: dict[str, Any], dedupe_version: str, exist_ok: bool = False
+    ) -> SQLiteStore | None:
+        """Make a new index. It is built under a temporary name and linked into place, so a
+        process killed while creating it leaves no half-made index behind. The temporary file is
+        made by ``mkstemp`` (an unpredictable name, opened exclusively: a symlink planted there is
+        never followed). When another process makes the index first: an error, or None with
+        ``exist_ok`` (the caller opens that one)."""
         path = Path(path)
         if path.exists():
+            if exist_ok:
+                return None
             raise IndexStoreError(f"{path}: exists already")
         if not path.parent.is_dir():
             raise InputError(f"index {path}: folder {path.parent} does not exist")
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.new")
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".new", dir=path.parent)
+        os.close(fd)  # an empty file: SQLite makes a new database in it
+        tmp = Path(name)
         try:
             conn = cls._connect(tmp)
             conn.execute("PRAGMA journal_mode = WAL")
@@ -150,6 +160,8 @@ class SQLiteStore:
             conn.close()  # the last connection checkpoints the WAL into the file and removes it
             os.link(tmp, path)  # unlike a rename, fails when another process made the index meanwhile
         except FileExistsError:
+            if exist_ok:
+                return None
             raise IndexStoreError(f"{path}: exists already") from None
         finally:
             for suffix in ("", "-wal", "-shm"):
@@ -340,49 +352,66 @@ class SQLiteStore:
         a writer commits meanwhile (WAL)."""
         return _Transaction(self.conn, "BEGIN")
 
-    def add_batch(self, batch: StoredBatch) -> int:
-        """Commit one batch in one transaction; returns its batch number."""
+    def add_batch(self, batch: StoredBatch) -> tuple[int, set[str]]:
+        """Commit one batch in one transaction; returns its batch number and the ids not stored
+        because the index held them by then: the ids are checked again inside the write
+        transaction, so two writers adding the same id never both store it (nor fail on it)."""
+        with self.transaction():
+            taken = self.existing_ids([d.id for d in batch.documents])
+            if taken:
+                keep = [k for k, d in enumerate(batch.documents) if d.id not in taken]
+                batch = StoredBatch(
+                    [batch.documents[k] for k in keep],
+                    [batch.shingles[k] for k in keep],
+                    batch.signatures[keep],
+                    batch.keys[keep],
+                    None if batch.seeds is None else [batch.seeds[k] for k in keep],
+                )
+            number = self._insert(batch)
+        return number, taken
+
+    def _insert(self, batch: StoredBatch) -> int:
+        """Insert one batch (inside the caller's write transaction); returns its number."""
         docs = batch.documents
         sigs = np.ascontiguousarray(batch.signatures, dtype="<u4")
         keys = as_signed(batch.keys)
-        with self.transaction():
-            cur = self.conn.cursor()
-            cur.execute("INSERT INTO batches (added, documents) VALUES (?, ?)", (_now(), len(docs)))
-            number = cur.lastrowid
-            first = (cur.execute("SELECT coalesce(max(doc), 0) FROM documents").fetchone()[0]) + 1
-            rows = []
-            for k, d in enumerate(docs):
-                meta = {key: d.meta[key] for key in ("date", "notes") if d.meta.get(key)}
-                rows.append(
-                    (
-                        first + k,
-                        d.id,
-                        d.source,
-                        json.dumps(meta),
-                        len(d.text),
-                        int(batch.shingles[k]),
-                        number,
-                        sigs[k].tobytes(),
-                        encode_text(d.text),
-                    )
+        cur = self.conn.cursor()
+        cur.execute("INSERT INTO batches (added, documents) VALUES (?, ?)", (_now(), len(docs)))
+        number = cur.lastrowid
+        first = (cur.execute("SELECT coalesce(max(doc), 0) FROM documents").fetchone()[0]) + 1
+        rows = []
+        for k, d in enumerate(docs):
+            meta = {key: d.meta[key] for key in ("date", "notes") if d.meta.get(key)}
+            rows.append(
+                (
+                    first + k,
+                    d.id,
+                    d.source,
+                    json.dumps(meta),
+                    len(d.text),
+                    int(batch.shingles[k]),
+                    number,
+                    sigs[k].tobytes(),
+                    encode_text(d.text),
                 )
-            cur.executemany("INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-            doc_ids = np.arange(first, first + len(docs), dtype=np.int64)
-            cur.executemany(
-                "INSERT OR IGNORE INTO bands VALUES (?, ?)",
-                zip(keys.ravel().tolist(), np.repeat(doc_ids, keys.shape[1]).tolist()),
             )
-            if batch.seeds is not None:
-                lengths = [len(s) for s in batch.seeds]
-                if sum(lengths):
-                    cur.executemany(
-                        "INSERT INTO seeds VALUES (?, ?, ?)",
-                        zip(
-                            as_signed(np.concatenate(batch.seeds)).tolist(),
-                            np.repeat(doc_ids, lengths).tolist(),
-                            np.concatenate([np.arange(n) for n in lengths]).tolist(),
-                        ),
-                    )
+        cur.executemany("INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        doc_ids = np.arange(first, first + len(docs), dtype=np.int64)
+        cur.executemany(
+            "INSERT OR IGNORE INTO bands VALUES (?, ?)",
+            zip(keys.ravel().tolist(), np.repeat(doc_ids, keys.shape[1]).tolist()),
+        )
+        if batch.seeds is not None:
+            lengths = [len(s) for s in batch.seeds]
+            if sum(lengths):
+                cur.executemany(
+                    "INSERT INTO seeds VALUES (?, ?, ?)",
+                    zip(
+                        as_signed(np.concatenate(batch.seeds)).tolist(),
+                        np.repeat(doc_ids, lengths).tolist(),
+                        np.concatenate([np.arange(n) for n in lengths]).tolist(),
+                    ),
+                )
         return number
 
     def remove(self, rows: Sequence[tuple[int, np.ndarray, np.ndarray | None]]) -> None:

@@ -43,8 +43,9 @@ class IndexStore(Protocol):
     def lookup(self, ids: Sequence[str]) -> dict[str, tuple[int, np.ndarray, str]]:
         """id -> (internal number, signature, text)."""
 
-    def add_batch(self, batch: StoredBatch) -> int:
-        """Store one batch atomically; returns its number."""
+    def add_batch(self, batch: StoredBatch) -> tuple[int, set[str]]:
+        """Store one batch atomically; returns its number and the ids it did not store because the
+        index held them by then (another writer added them meanwhile)."""
 
     def remove(self, rows: Sequence[tuple[int, np.ndarray, np.ndarray | None]]) -> None:
         """Remove documents (number, band keys, seeds) atomically."""
