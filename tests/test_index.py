@@ -416,3 +416,21 @@ def test_creating_an_index_never_follows_a_planted_symlink(tmp_path):
         idx.add(seed_docs())
     assert victim.read_bytes() == before and planted.is_symlink()
     assert index.is_file() and not index.is_symlink()
+
+
+def test_ids_that_are_not_utf8_are_stored_queried_and_removed(tmp_path):
+    """A file name that is not UTF-8 (read as 'caf\\udce9.txt') and a JSON id holding a lone
+    surrogate cannot be SQLite strings: they are kept as bytes and read back unchanged."""
+    odd = ["caf\udce9.txt", "a\ud800b"]
+    docs = [
+        Document(i, f"{SEEDS.name} " + article(random.Random(k), 60), source=i) for k, i in enumerate(odd)
+    ]
+    index = tmp_path / "odd.db"
+    with Index.open(index, create=True, write=True) as idx:
+        report = idx.add(docs)
+        assert report.added == 2 and not report.skipped
+        assert idx.store.existing_ids(odd) == set(odd)
+        result = idx.query([Document("probe", docs[0].text)])
+        assert {p.b for p in result.pairs} | {p.a for p in result.pairs} >= {"caf\udce9.txt"}
+        removed, missing = idx.remove(odd)
+        assert removed == odd and not missing and idx.store.count() == 0

@@ -88,6 +88,22 @@ def decode_text(blob: bytes) -> str:
     return zlib.decompress(blob).decode("utf-8", "surrogatepass")
 
 
+def stored(text: str) -> str | bytes:
+    """An id or source as SQLite takes it: the string itself, or, when it holds a lone surrogate
+    (a file name that is not UTF-8, a JSON escape like "\\ud800"), its bytes by surrogatepass, a
+    BLOB (SQLite's strings are UTF-8 and refuse it). :func:`unstored` reads it back unchanged."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass")
+    return text
+
+
+def unstored(value: str | bytes) -> str:
+    """The string :func:`stored` was given."""
+    return value.decode("utf-8", "surrogatepass") if isinstance(value, bytes) else value
+
+
 def as_signed(values: np.ndarray) -> np.ndarray:
     """uint64 keys as the signed 64-bit integers SQLite stores."""
     return np.ascontiguousarray(values, dtype=np.uint64).view(np.int64)
@@ -241,7 +257,8 @@ class SQLiteStore:
             yield from self.conn.execute(sql.format(",".join("?" * len(chunk))), chunk)
 
     def existing_ids(self, ids: Sequence[str]) -> set[str]:
-        return {r[0] for r in self._chunked("SELECT id FROM documents WHERE id IN ({})", list(ids))}
+        found = self._chunked("SELECT id FROM documents WHERE id IN ({})", [stored(i) for i in ids])
+        return {unstored(r[0]) for r in found}
 
     def band_matches(self, keys: np.ndarray) -> np.ndarray:
         """``m x 2`` int64 rows ``(key, doc)`` of the indexed documents holding any of ``keys``."""
@@ -301,7 +318,7 @@ class SQLiteStore:
             "ORDER BY d.id LIMIT 1",
             (h,),
         ).fetchone()
-        return None if row is None else (int(row[0]), str(row[1]))
+        return None if row is None else (int(row[0]), unstored(row[1]))
 
     def seed_docs(self, h: int) -> list[int]:
         """Every indexed document holding seed ``h`` (signed)."""
@@ -312,7 +329,7 @@ class SQLiteStore:
         for doc, id_, source, meta, text in self._chunked(
             "SELECT doc, id, source, meta, text FROM documents WHERE doc IN ({})", sorted(set(docs))
         ):
-            out[doc] = Document(id_, decode_text(text), source, json.loads(meta))
+            out[doc] = Document(unstored(id_), decode_text(text), unstored(source), json.loads(meta))
         return out
 
     def stats(self) -> dict[str, Any]:
@@ -385,8 +402,8 @@ class SQLiteStore:
             rows.append(
                 (
                     first + k,
-                    d.id,
-                    d.source,
+                    stored(d.id),
+                    stored(d.source),
                     json.dumps(meta),
                     len(d.text),
                     int(batch.shingles[k]),
@@ -435,9 +452,9 @@ class SQLiteStore:
         """id -> (doc, signature, text) for the ids held."""
         out = {}
         for doc, id_, sig, text in self._chunked(
-            "SELECT doc, id, signature, text FROM documents WHERE id IN ({})", list(ids)
+            "SELECT doc, id, signature, text FROM documents WHERE id IN ({})", [stored(i) for i in ids]
         ):
-            out[id_] = (doc, np.frombuffer(sig, dtype="<u4"), decode_text(text))
+            out[unstored(id_)] = (doc, np.frombuffer(sig, dtype="<u4"), decode_text(text))
         return out
 
     def check(self, num_perm: int, bands: int, seeds: bool) -> list[str]:
