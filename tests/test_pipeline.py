@@ -560,3 +560,18 @@ def test_passage_stage_reports_its_progress_to_the_end():
     ticks = [(d, t) for s, d, t in seen if s == "passages"]
     assert ticks[0] == (0, 1000) and ticks[-1] == (1000, 1000)
     assert [d for d, _ in ticks] == sorted(d for d, _ in ticks)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(65, 150), st.integers(2, 4), st.integers(0, 2**31))
+def test_large_cluster_cohesion_is_linear_and_its_mean_exact(m, values, seed):
+    """Past EXACT_COHESION_LIMIT members, cohesion is read from signatures in linear time: its mean
+    equals the mean signature agreement over all pairs, and its minimum is at most the mean and
+    at least the true minimum."""
+    from dedupe.cluster import cohesion
+
+    sig = np.random.default_rng(seed).integers(0, values, size=(m, 16)).astype(np.uint32)
+    agree = [(sig[k + 1 :] == sig[k]).mean(axis=1) for k in range(m - 1)]
+    c = cohesion(list(range(m)), None, sig)
+    assert abs(c.mean_jaccard - float(np.concatenate(agree).mean())) < 1e-12
+    assert float(np.concatenate(agree).min()) <= c.min_jaccard <= c.mean_jaccard and not c.exact

@@ -788,5 +788,6 @@ class Detector:
                 if same:
                     groups.append([head, *same])
                 leaders.add(head)
-                members = [m for m in rest if m not in same]
+                taken = set(same)  # a set: 40,000 copies of one text are one pass, not 40,000^2
+                members = [m for m in rest if m not in taken]
         return np.array(sorted(leaders), dtype=np.int64), sorted(groups)
