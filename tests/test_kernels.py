@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import string
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import xxhash
@@ -409,3 +411,16 @@ def test_loading_the_kernels_skips_only_numbas_blas_probe():
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert run.returncode == 0, run.stderr[-2000:]
+
+
+def test_the_kernel_cache_falls_back_when_no_cache_directory_takes_files(tmp_path):
+    """Numba caches the kernels beside the package or in the user's cache; when neither takes
+    files (a read-only install and HOME), a private directory under the temporary one does."""
+    from dedupe.kernels import cache_fallback
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    assert cache_fallback(tmp_path / "tree", tmp_path / "user") is None
+    assert cache_fallback(blocker / "tree", tmp_path / "user") is None
+    fallback = cache_fallback(blocker / "tree", blocker / "user")
+    assert fallback and Path(fallback).is_dir() and os.access(fallback, os.W_OK)

@@ -36,10 +36,59 @@ compiled on first use and cached on disk (``cache=True``).
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
+from pathlib import Path
 
-import numpy as np
-from numba import njit
+
+def _writable(directory: Path) -> bool:
+    """Whether files can be made in ``directory`` (made if missing), as numba's cache must."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=directory):
+            return True
+    except OSError:
+        return False
+
+
+def cache_fallback(tree: Path, user: Path) -> str | None:
+    """Where numba should cache the kernels when it cannot itself: None when the package's own
+    ``__pycache__`` (``tree``) or numba's user-wide cache (``user``) takes files, else a private
+    directory under the system's temporary one. Without it, an install directory and a HOME that
+    are both read-only make every command fail ("cannot cache function")."""
+    if _writable(tree) or _writable(user):
+        return None
+    fallback = (
+        Path(tempfile.gettempdir()) / f"dedupe-numba-cache-{os.getuid() if hasattr(os, 'getuid') else 0}"
+    )
+    try:
+        fallback.mkdir(mode=0o700, exist_ok=True)
+    except OSError:
+        return None
+    return str(fallback)
+
+
+def _use_cache_fallback() -> None:
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return
+    try:
+        home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    except RuntimeError:  # no HOME and no passwd entry
+        home = Path(tempfile.gettempdir()) / "no-home"
+    fallback = cache_fallback(Path(__file__).parent / "__pycache__", home / "numba")
+    if fallback:
+        os.environ["NUMBA_CACHE_DIR"] = fallback
+        if "numba" in sys.modules:  # numba read its environment when it was imported
+            from numba.core import config
+
+            config.reload_config()
+
+
+_use_cache_fallback()
+
+import numpy as np  # noqa: E402
+from numba import njit  # noqa: E402
 
 
 def _skip_blas_probe() -> None:
