@@ -504,3 +504,29 @@ def _remove_deep(root: Path) -> None:
             os.rmdir("d")
     finally:
         os.chdir(here)
+
+
+def test_running_out_of_memory_is_a_clear_error_with_its_code(seeds_dir):
+    """Under an address-space limit too small to load the kernels' libraries: exit 8 and one line
+    saying what to do, not an internal error."""
+    import resource
+
+    def limit(mb: int):
+        return lambda: resource.setrlimit(resource.RLIMIT_AS, (mb << 20, mb << 20))
+
+    codes = []
+    for mb in (200, 300):
+        proc = subprocess.run(
+            [sys.executable, "-m", "dedupe", "scan", str(seeds_dir), "-q", "-f", "json"],
+            capture_output=True,
+            text=True,
+            preexec_fn=limit(mb),
+            timeout=120,
+        )
+        codes.append(proc.returncode)
+        assert proc.returncode in (0, 8), proc.stderr
+        if proc.returncode == 8:
+            assert (
+                proc.stderr.startswith("dedupe: error: out of memory") and len(proc.stderr.splitlines()) == 1
+            )
+    assert 8 in codes

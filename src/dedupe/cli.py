@@ -3,7 +3,7 @@
 Exit codes: 0 success; 1 internal error; 2 bad usage or configuration; 3 an input path that
 does not exist or cannot be read; 4 no document could be processed; 5 an index that cannot be used;
 6 an engine that cannot run; 7 an output that cannot be written (or another refusal of the
-operating system); 128 + N stopped by signal N (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP).
+operating system); 8 out of memory; 128 + N stopped by signal N (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP).
 """
 
 from __future__ import annotations
@@ -752,6 +752,28 @@ def _caused_by_interrupt(err: BaseException) -> bool:
     return False
 
 
+OUT_OF_MEMORY = (
+    "out of memory: raise the memory limit (ulimit -v, the container's), or lower run.workers "
+    "and run.batch_size"
+)
+OUT_OF_MEMORY_EXIT = 8
+
+
+def _no_memory(err: BaseException) -> bool:
+    """Whether a failure (to load a shared library, mostly) says the memory ran out: its message
+    or errno says so, or a library would not load under an address-space limit (``ulimit -v``)."""
+    import errno
+    import resource
+
+    message = str(err)
+    if "failed to map segment" in message or "Cannot allocate memory" in message:
+        return True
+    if isinstance(err, OSError) and err.errno == errno.ENOMEM:
+        return True
+    loading = isinstance(err, ImportError) or "shared object" in message
+    return loading and resource.getrlimit(resource.RLIMIT_AS)[0] != resource.RLIM_INFINITY
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns (and, as a console script, exits with) the exit code."""
     with contextlib.suppress(AttributeError, ValueError):  # a replaced or closed stdout
@@ -772,12 +794,15 @@ def main(argv: list[str] | None = None) -> int:
         typer.echo(interrupts.stopped_message(), err=True)
         return interrupts.exit_code()
     except MemoryError:
-        typer.echo("dedupe: error: out of memory", err=True)
-        return 1
+        typer.echo(f"dedupe: error: {OUT_OF_MEMORY}", err=True)
+        return OUT_OF_MEMORY_EXIT
     except sqlite3.DatabaseError as err:  # only the index uses SQLite: a damaged or unusable file
         typer.echo(f"dedupe: error: index: {err} (see `dedupe index check`)", err=True)
         return IndexStoreError.exit_code
     except OSError as err:  # the system refused (a full disk, a read-only file system): not a bug
+        if _no_memory(err):
+            typer.echo(f"dedupe: error: {OUT_OF_MEMORY} ({err})", err=True)
+            return OUT_OF_MEMORY_EXIT
         where = f": {err.filename}" if err.filename else ""
         typer.echo(f"dedupe: error: {err.strerror or err}{where}", err=True)
         return OutputError.exit_code
@@ -787,6 +812,9 @@ def main(argv: list[str] | None = None) -> int:
             # "SystemError: ... returned a result with an exception set"
             typer.echo(interrupts.stopped_message(), err=True)
             return interrupts.exit_code()
+        if _no_memory(err):  # a library could not be mapped
+            typer.echo(f"dedupe: error: {OUT_OF_MEMORY} (loading {err.name or 'a library'})", err=True)
+            return OUT_OF_MEMORY_EXIT
         if os.environ.get("DEDUPE_DEBUG"):
             raise
         typer.echo(
