@@ -366,3 +366,26 @@ def test_a_csv_quote_left_open_is_a_skipped_record_not_a_merged_one(tmp_path):
     assert [r.id for r in records if isinstance(r, Document)] == ["0"]
     (skipped,) = [r for r in records if isinstance(r, Skipped)]
     assert skipped.source.endswith("q.csv:3") and "lines 3-5 not read" in skipped.reason
+
+
+def test_a_damaged_parquet_row_group_costs_its_rows_not_the_file(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from dedupe.config import InputConfig
+    from dedupe.records import Document, Skipped
+    from dedupe.sources import read_sources
+
+    path = tmp_path / "t.parquet"
+    rows = [{"id": f"p{k}", "text": f"text number {k} with some words " * 4} for k in range(300)]
+    pq.write_table(pa.Table.from_pylist(rows), path, row_group_size=100)
+    column = pq.ParquetFile(path).metadata.row_group(1).column(1)  # the text column of group 2
+    data = bytearray(path.read_bytes())
+    start = column.data_page_offset
+    data[start + 20 : start + 220] = b"\xff" * 200
+    path.write_bytes(bytes(data))
+    records = list(read_sources([str(path)], InputConfig()))
+    ids = [r.id for r in records if isinstance(r, Document)]
+    assert ids == [f"p{k}" for k in (*range(100), *range(200, 300))]
+    (skipped,) = [r for r in records if isinstance(r, Skipped)]
+    assert "row group 2 of 3" in skipped.reason and "rows 101-200 not read" in skipped.reason

@@ -797,10 +797,22 @@ def read_parquet(path: Path, given: str, cfg: InputConfig) -> Iterator[Record]:
         return
     columns = [c for c in (cfg.id_field, cfg.text_field, cfg.date_field) if c in names]
     row_no = 0
-    for batch in pf.iter_batches(columns=columns, batch_size=4096):
-        for rec in batch.to_pylist():
-            row_no += 1
-            yield parquet_record(rec, row_no, given, path.name, cfg)
+    groups = pf.num_row_groups
+    for g in range(groups):  # one by one: damaged data costs its row group, not the file
+        end = row_no + pf.metadata.row_group(g).num_rows
+        try:
+            for batch in pf.iter_batches(row_groups=[g], columns=columns, batch_size=4096):
+                for rec in batch.to_pylist():
+                    row_no += 1
+                    yield parquet_record(rec, row_no, given, path.name, cfg)
+        except Exception as err:  # pyarrow raises several types for damaged data
+            if row_no < end:
+                yield Skipped(
+                    source=f"{given}:{row_no + 1}",
+                    reason=f"unreadable Parquet data in row group {g + 1} of {groups}: {err} "
+                    f"(rows {row_no + 1}-{end} not read)",
+                )
+            row_no = end
 
 
 def parquet_record(rec: dict[str, Any], row_no: int, given: str, base: str, cfg: InputConfig) -> Record:
