@@ -389,3 +389,49 @@ def test_a_damaged_parquet_row_group_costs_its_rows_not_the_file(tmp_path):
     assert ids == [f"p{k}" for k in (*range(100), *range(200, 300))]
     (skipped,) = [r for r in records if isinstance(r, Skipped)]
     assert "row group 2 of 3" in skipped.reason and "rows 101-200 not read" in skipped.reason
+
+
+def test_a_directory_of_shards_is_read_record_by_record(tmp_path):
+    """JSON Lines (plain and compressed), CSV and Parquet shards in a directory are read record by
+    record, a record without an id named after its shard's path in the directory and its line;
+    text files stay one document each; a quoted pattern matches as the shell would."""
+    import gzip
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from dedupe.config import InputConfig
+    from dedupe.errors import InputError
+    from dedupe.records import Document
+    from dedupe.sources import read_sources
+
+    root = tmp_path / "dump"
+    (root / "2024").mkdir(parents=True)
+    (root / "a.jsonl").write_text(json.dumps({"id": "a1", "text": "first shard text"}) + "\n")
+    with gzip.open(root / "2024" / "b.jsonl.gz", "wt") as fh:
+        fh.write(
+            json.dumps({"text": "a record with no id"})
+            + "\n"
+            + json.dumps({"id": "b2", "text": "x y"})
+            + "\n"
+        )
+    (root / "2024" / "c.csv").write_text("id,text\nc1,a csv row of text\n")
+    pq.write_table(pa.table({"text": ["a parquet row"]}), root / "d.parquet")
+    (root / "e.txt").write_text("a text file")
+    (root / "skip.json").write_text("{}")  # neither a record format nor an extension read
+    cfg = InputConfig()
+    for parse in (True, False):
+        docs = {r.id: r.text for r in read_sources([str(root)], cfg, parse=parse) if isinstance(r, Document)}
+        if parse:
+            assert docs == {
+                "a1": "first shard text",
+                "2024/b.jsonl.gz:1": "a record with no id",
+                "b2": "x y",
+                "c1": "a csv row of text",
+                "d.parquet:1": "a parquet row",
+                "e.txt": "a text file",
+            }
+    matched = [r.id for r in read_sources([str(root / "**" / "*.jsonl*")], cfg) if isinstance(r, Document)]
+    assert sorted(matched) == ["a1", "b.jsonl.gz:1", "b2"]
+    with pytest.raises(InputError, match="no path matches"):
+        list(read_sources([str(root / "*.nothing")], cfg))

@@ -217,9 +217,22 @@ def test_cli_spark_scan_of_seeds_writes_the_local_records(spark, tmp_path, seeds
     assert "give --output DIR" in capsys.readouterr().err
     assert main(["scan", "--engine", "spark", str(tmp_path / "missing"), "-q"]) == 3
     assert "path not found" in capsys.readouterr().err
+    shards = tmp_path / "shards"  # read record by record locally; refused here, never read as texts
+    shards.mkdir()
+    (shards / "a.jsonl").write_text(json.dumps({"id": "a", "text": SENTENCE}) + "\n")
+    assert (
+        main(["scan", "--engine", "spark", str(shards), "-q", "--config", str(_jsonl_as_text(tmp_path))]) == 3
+    )
+    assert "a directory holding record files" in capsys.readouterr().err
     assert main(["scan", str(seeds_dir), "-f", "parquet", "-q"]) == 2
     nothing = tmp_path / "nothing"
     nothing.mkdir()
     (nothing / "empty.txt").write_bytes(b"")
     assert main(["scan", "--engine", "spark", str(nothing), "-q"]) == 4
     assert "no documents to process (1 inputs skipped, first: " in capsys.readouterr().err
+
+
+def _jsonl_as_text(tmp_path: Path) -> Path:
+    path = tmp_path / "ext.yaml"
+    path.write_text("input:\n  extensions: [.txt, .jsonl]\n")
+    return path

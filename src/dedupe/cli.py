@@ -30,7 +30,7 @@ from .pipeline import Detector
 from .records import Document
 from .report import write_report
 from .result import Result
-from .sources import Pending, Record, check_paths, read_sources
+from .sources import Pending, Record, check_paths, expand, read_sources
 
 app = typer.Typer(
     add_completion=False,
@@ -312,7 +312,7 @@ def _not_an_input(paths: list[str], *outputs: str | None) -> None:
                 raise OutputError(f"cannot write {out}: directory {parent} is not writable")
         if out in (None, "-") or not os.path.exists(out):
             continue
-        for p in paths:
+        for p in expand(paths):
             if p != "-" and os.path.exists(p) and os.path.samefile(out, p):
                 raise ConfigError(f"output {out} is an input of this run: write it elsewhere")
 
@@ -359,7 +359,8 @@ def _detect(
                 raise
             raise NoDocumentsError(
                 f"no documents found in {', '.join(paths)} (directories are searched for "
-                f"{', '.join(config.input.extensions)}; see input.extensions)"
+                f"{', '.join(config.input.extensions)} and for .jsonl, .ndjson, .csv, .parquet shards; "
+                "see input.extensions)"
             ) from None
     if isinstance(result.stats.get("passages"), str):  # the passage stage could not run
         _note(quiet, f"dedupe: note: shared passages {result.stats['passages']}")

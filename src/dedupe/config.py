@@ -44,7 +44,11 @@ class InputConfig:
     date_field: str = _opt(
         "date", "field holding a sortable date (ISO 8601), used by representative: earliest"
     )
-    extensions: list[str] = _opt([".txt", ".md"], "file endings read when a directory is scanned")
+    extensions: list[str] = _opt(
+        [".txt", ".md"],
+        "file endings read as one text each when a directory is scanned (shards of records, .jsonl, "
+        ".ndjson, .csv, .parquet, maybe compressed, are read record by record)",
+    )
     max_chars: int = _opt(
         10_000_000,
         "longest document read, in characters; a longer one is skipped with its size, and is never held "

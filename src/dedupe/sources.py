@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import glob
 import json
 import os
 import stat
@@ -300,9 +301,29 @@ def _sniff(path: Path) -> bytes:
         return b""
 
 
-def check_paths(paths: Iterable[str]) -> None:
-    """Fail with one line for the first path that does not exist (``-`` is stdin)."""
+_GLOB = frozenset("*?[")
+
+
+def expand(paths: Iterable[str]) -> list[str]:
+    """The paths, each pattern among them (``'shards/*.jsonl'``, ``'dumps/**/*.jsonl.gz'``, quoted
+    so that the shell left it alone) replaced by the paths it matches, sorted. A path that exists
+    is taken as it is, whatever characters it holds."""
+    out: list[str] = []
     for p in paths:
+        if p != "-" and not os.path.lexists(p) and _GLOB & set(p):
+            matched = sorted(glob.glob(p, recursive=True))
+            if not matched:
+                raise InputError(f"no path matches {p}")
+            out.extend(matched)
+        else:
+            out.append(p)
+    return out
+
+
+def check_paths(paths: Iterable[str]) -> None:
+    """Fail with one line for the first path that does not exist (``-`` is stdin; a pattern must
+    match something: :func:`expand`)."""
+    for p in expand(paths):
         if p != "-" and not os.path.lexists(p):
             raise InputError(f"path not found: {p}")
 
@@ -320,7 +341,7 @@ def read_sources(
     the same string object, so only the other fields cost memory), for writing it back unchanged.
     ``parse=False`` yields JSON Lines records as :class:`Pending` lines for the pipeline's map
     stage to parse (blank lines are dropped here, as parsing would drop them)."""
-    paths = list(paths)
+    paths = expand(paths)
     check_paths(paths)
     for p in paths:
         if p == "-":
@@ -334,12 +355,23 @@ def read_sources(
                 continue
             yield from read_jsonl_stream(stream, "<stdin>", cfg, keep_records, parse)
         elif os.path.isdir(p):
-            yield from read_directory(Path(p), cfg)
+            yield from read_directory(Path(p), cfg, keep_records, parse)
         else:
             yield from read_file(Path(p), p, cfg, keep_records, parse)
 
 
-def read_directory(root: Path, cfg: InputConfig) -> Iterator[Record]:
+RECORD_FORMATS = (".jsonl", ".ndjson", ".csv", ".parquet")  # read record by record, in directories too
+
+
+def read_directory(
+    root: Path, cfg: InputConfig, keep_records: bool = False, parse: bool = True
+) -> Iterator[Record | Pending]:
+    """Every file under ``root`` (symlinks followed, loops reported) whose format dedupe reads: a
+    shard of records (``.jsonl``, ``.ndjson``, ``.csv``, ``.parquet``, each maybe compressed:
+    ``part-0.jsonl.gz``) is read record by record, a record without an id taking its path in the
+    directory and its line (``2024/part-0.jsonl:12``); a file ending in one of
+    ``input.extensions`` (maybe compressed) is one text, its id its path in the directory.
+    Files are read in order of those paths."""
     exts = tuple(e.lower() for e in cfg.extensions)
     found: list[tuple[str, Path]] = []
     problems: list[Skipped] = []
@@ -364,7 +396,8 @@ def read_directory(root: Path, cfg: InputConfig) -> Iterator[Record]:
         seen.add((st.st_dev, st.st_ino))
         dirnames.sort()
         for name in filenames:
-            if name.lower().endswith(exts):
+            fmt = _format_suffix(Path(name))
+            if fmt in RECORD_FORMATS or name.lower().endswith(exts) or (fmt and fmt in exts):
                 path = Path(dirpath) / name
                 doc_id = path.relative_to(root).as_posix()
                 try:
@@ -380,7 +413,11 @@ def read_directory(root: Path, cfg: InputConfig) -> Iterator[Record]:
                 found.append((doc_id, path))
     yield from problems
     for doc_id, path in sorted(found):
-        yield read_text_file(path, doc_id, str(path), cfg.max_chars)
+        fmt = _format_suffix(path)
+        if fmt in RECORD_FORMATS or fmt != path.suffix.lower():  # records, or compressed
+            yield from read_file(path, str(path), cfg, keep_records, parse, base=doc_id, doc_id=doc_id)
+        else:
+            yield read_text_file(path, doc_id, str(path), cfg.max_chars)
 
 
 def _file_kind(mode: int) -> str:
@@ -420,31 +457,48 @@ def _walk(root: str, on_error: Callable[[OSError], None]) -> Iterator[tuple[str,
 
 
 def read_file(
-    path: Path, given: str, cfg: InputConfig, keep_records: bool = False, parse: bool = True
+    path: Path,
+    given: str,
+    cfg: InputConfig,
+    keep_records: bool = False,
+    parse: bool = True,
+    base: str | None = None,
+    doc_id: str | None = None,
 ) -> Iterator[Record | Pending]:
+    """The records of one file, by the format its name gives (compression by its first bytes).
+    ``base``: what a record without an id is named after (``{base}:{line}``; the file's name by
+    default); ``doc_id``: the id of a file read as one text (``given`` by default)."""
     suffix = path.suffix.lower()
+    base = base or path.name
     if suffix != ".parquet" and (kind := compression(_sniff(path))):
-        yield from _read_compressed(path, given, kind, cfg, keep_records, parse)
+        yield from _read_compressed(path, given, kind, cfg, keep_records, parse, base, doc_id or given)
         return
     if suffix in (".jsonl", ".ndjson"):
         try:
             with open(path, "rb") as fh:
                 regular = stat.S_ISREG(os.fstat(fh.fileno()).st_mode)
                 yield from read_jsonl_stream(
-                    fh, given, cfg, keep_records, parse, os.path.abspath(path) if regular else None
+                    fh, given, cfg, keep_records, parse, os.path.abspath(path) if regular else None, base
                 )
         except OSError as err:
             yield Skipped(source=given, reason=f"unreadable file: {err.strerror or err}")
     elif suffix == ".csv":
-        yield from read_csv(path, given, cfg, keep_records)
+        yield from read_csv(path, given, cfg, keep_records, base)
     elif suffix == ".parquet":
-        yield from read_parquet(path, given, cfg)
+        yield from read_parquet(path, given, cfg, base)
     else:
-        yield read_text_file(path, given, given, cfg.max_chars)
+        yield read_text_file(path, doc_id or given, given, cfg.max_chars)
 
 
 def _read_compressed(
-    path: Path, given: str, kind: str, cfg: InputConfig, keep_records: bool, parse: bool
+    path: Path,
+    given: str,
+    kind: str,
+    cfg: InputConfig,
+    keep_records: bool,
+    parse: bool,
+    base: str | None = None,
+    doc_id: str | None = None,
 ) -> Iterator[Record | Pending]:
     """A compressed file (recognised by its magic bytes), decompressed as it is read: JSON Lines or
     CSV when the name says so under its compression suffix (``x.jsonl.gz``), else one text. Damaged
@@ -453,18 +507,19 @@ def _read_compressed(
     try:
         with _open_compressed(path, kind) as fh:
             if fmt in (".jsonl", ".ndjson"):
-                yield from read_jsonl_stream(fh, given, cfg, keep_records, parse)
+                yield from read_jsonl_stream(fh, given, cfg, keep_records, parse, None, base)
             elif fmt == ".csv":
                 import io
 
                 text = io.TextIOWrapper(fh, encoding="utf-8-sig", errors="replace", newline="")
-                yield from _csv_records(text, path, given, cfg, keep_records)
+                yield from _csv_records(text, path, given, cfg, keep_records, base)
             else:
+                doc_id = doc_id or given
                 data = fh.read(4 * cfg.max_chars + 5)
                 if len(data) > 4 * cfg.max_chars + 4:
-                    yield Skipped(source=given, id=given, reason=too_large_file(len(data), cfg.max_chars))
+                    yield Skipped(source=given, id=doc_id, reason=too_large_file(len(data), cfg.max_chars))
                 else:
-                    yield text_record(data, given, given, cfg.max_chars)
+                    yield text_record(data, doc_id, given, cfg.max_chars)
     except _corrupt_errors() as err:
         yield Skipped(source=given, reason=f"damaged {kind} data: {err}")
 
@@ -675,13 +730,14 @@ def read_jsonl_stream(
     keep_records: bool = False,
     parse: bool = True,
     path: str | None = None,
+    base: str | None = None,
 ) -> Iterator[Record | Pending]:
     """Records of a JSON Lines stream; with ``parse`` False, :class:`Pending` blocks of lines for the
     map stage to parse: when ``path`` names the regular file the stream reads, only the blocks'
     byte ranges (the workers read the lines themselves, so this process neither copies nor sends
     them), else the lines."""
     limit = jsonl_limit(cfg)
-    base = Path(name).name
+    base = base or Path(name).name  # a record without an id is named {base}:{line}
     if not parse and path is not None:
         for lineno, start, end, lines in _line_spans(stream, limit):
             yield Pending(None, lineno, lines, name, base, None if start is None else (path, start, end))
@@ -734,7 +790,9 @@ def jsonl_record(
     return doc
 
 
-def read_csv(path: Path, given: str, cfg: InputConfig, keep_records: bool = False) -> Iterator[Record]:
+def read_csv(
+    path: Path, given: str, cfg: InputConfig, keep_records: bool = False, base: str | None = None
+) -> Iterator[Record]:
     csv.field_size_limit(min(sys.maxsize, 4 * cfg.max_chars + 4))
     try:
         fh = open(path, encoding="utf-8-sig", errors="replace", newline="")
@@ -742,11 +800,11 @@ def read_csv(path: Path, given: str, cfg: InputConfig, keep_records: bool = Fals
         yield Skipped(source=given, reason=f"unreadable file: {err.strerror or err}")
         return
     with fh:
-        yield from _csv_records(fh, path, given, cfg, keep_records)
+        yield from _csv_records(fh, path, given, cfg, keep_records, base)
 
 
 def _csv_records(
-    fh: IO[str], path: Path, given: str, cfg: InputConfig, keep_records: bool
+    fh: IO[str], path: Path, given: str, cfg: InputConfig, keep_records: bool, base: str | None = None
 ) -> Iterator[Record]:
     """The records of an open CSV text stream (see :func:`read_csv`)."""
     # strict: a quote left open is an error, not a field that swallows every later row
@@ -778,10 +836,10 @@ def _csv_records(
         source = f"{given}:{reader.line_num}"
         if None in row:  # more cells than header columns
             row.pop(None)
-        yield _record_to_doc(row, source, f"{path.name}:{row_no}", cfg, keep_records)
+        yield _record_to_doc(row, source, f"{base or path.name}:{row_no}", cfg, keep_records)
 
 
-def read_parquet(path: Path, given: str, cfg: InputConfig) -> Iterator[Record]:
+def read_parquet(path: Path, given: str, cfg: InputConfig, base: str | None = None) -> Iterator[Record]:
     try:
         import pyarrow.parquet as pq
     except ImportError:
@@ -804,7 +862,7 @@ def read_parquet(path: Path, given: str, cfg: InputConfig) -> Iterator[Record]:
             for batch in pf.iter_batches(row_groups=[g], columns=columns, batch_size=4096):
                 for rec in batch.to_pylist():
                     row_no += 1
-                    yield parquet_record(rec, row_no, given, path.name, cfg)
+                    yield parquet_record(rec, row_no, given, base or path.name, cfg)
         except Exception as err:  # pyarrow raises several types for damaged data
             if row_no < end:
                 yield Skipped(

@@ -359,6 +359,8 @@ def _skipped_rows(spark: Any, rows: list[tuple[_Input, str]]) -> Any:
 def _empty_files(spark: Any, inp: _Input, extensions: list[str]) -> list[str]:
     """Zero-length text files, which Spark's file sources never read (so they would go unreported):
     listed through Hadoop's FileSystem, skipping names Spark ignores (starting with _ or .)."""
+    from ..sources import RECORD_FORMATS, _format_suffix
+
     jvm = spark.sparkContext._jvm
     hpath = jvm.org.apache.hadoop.fs.Path(inp.uri)
     fs = hpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
@@ -368,9 +370,16 @@ def _empty_files(spark: Any, inp: _Input, extensions: list[str]) -> list[str]:
     root = inp.uri.rstrip("/") + "/"
     while listing.hasNext():
         st = listing.next()
+        path = st.getPath().toString()
+        if inp.is_dir and _format_suffix(PurePosixPath(path)) in RECORD_FORMATS:
+            # the local engine reads such shards record by record; this engine would read them as
+            # texts, or not at all: refused rather than a wrong result
+            raise InputError(
+                f"{inp.given}: a directory holding record files ({PurePosixPath(path).name}): the spark "
+                f"engine reads them when named, or by a pattern ('{inp.given.rstrip('/')}/**/*.jsonl')"
+            )
         if st.getLen() != 0:
             continue
-        path = st.getPath().toString()
         rel = path[len(root) :] if inp.is_dir and path.startswith(root) else PurePosixPath(path).name
         if inp.is_dir and not rel.lower().endswith(exts):
             continue
