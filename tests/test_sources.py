@@ -435,3 +435,32 @@ def test_a_directory_of_shards_is_read_record_by_record(tmp_path):
     assert sorted(matched) == ["a1", "b.jsonl.gz:1", "b2"]
     with pytest.raises(InputError, match="no path matches"):
         list(read_sources([str(root / "*.nothing")], cfg))
+
+
+def test_nested_fields_are_read_by_their_dotted_path(tmp_path):
+    """--text-field meta.text reads a nested object's field (JSON Lines, Parquet structs); a key
+    that is itself dotted (a CSV column "meta.text") is taken first."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from dedupe.config import InputConfig
+    from dedupe.records import Document, Skipped
+    from dedupe.sources import read_sources
+
+    cfg = InputConfig(id_field="meta.id", text_field="meta.text")
+    j = tmp_path / "n.jsonl"
+    j.write_text(
+        json.dumps({"meta": {"id": "x", "text": "nested text"}})
+        + "\n"
+        + json.dumps({"meta": {"id": "y"}})
+        + "\n"
+    )
+    records = list(read_sources([str(j)], cfg))
+    assert [(r.id, r.text) for r in records if isinstance(r, Document)] == [("x", "nested text")]
+    assert [r.reason for r in records if isinstance(r, Skipped)] == ["missing text field 'meta.text'"]
+    c = tmp_path / "n.csv"
+    c.write_text("meta.id,meta.text\nz,a dotted column\n")
+    assert [(r.id, r.text) for r in read_sources([str(c)], cfg)] == [("z", "a dotted column")]
+    p = tmp_path / "n.parquet"
+    pq.write_table(pa.table({"meta": [{"id": "p", "text": "a struct field"}]}), p)
+    assert [(r.id, r.text) for r in read_sources([str(p)], cfg)] == [("p", "a struct field")]

@@ -39,8 +39,8 @@ def _opt(
 
 @dataclass(frozen=True)
 class InputConfig:
-    id_field: str = _opt("id", "JSONL/CSV/Parquet field holding the document id")
-    text_field: str = _opt("text", "JSONL/CSV/Parquet field holding the document text")
+    id_field: str = _opt("id", "JSONL/CSV/Parquet field holding the document id (meta.id: a nested field)")
+    text_field: str = _opt("text", "JSONL/CSV/Parquet field holding the document text (meta.text: nested)")
     date_field: str = _opt(
         "date", "field holding a sortable date (ISO 8601), used by representative: earliest"
     )

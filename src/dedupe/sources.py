@@ -589,10 +589,28 @@ def text_record(data: bytes, doc_id: str, source: str, max_chars: int) -> Record
     return Document(id=doc_id, text=text, source=source, meta=meta)
 
 
+_MISSING = object()
+
+
+def field(rec: dict[str, Any], name: str, default: Any = None) -> Any:
+    """``rec[name]``; when the record has no such key and ``name`` is dotted (``meta.text``), the
+    value at that path through nested objects; else ``default``."""
+    if name in rec:
+        return rec[name]
+    if "." not in name:
+        return default
+    value: Any = rec
+    for part in name.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return default
+        value = value[part]
+    return value
+
+
 def _record_to_doc(rec: Any, source: str, default_id: str, cfg: InputConfig, keep: bool = False) -> Record:
     if not isinstance(rec, dict):
         return Skipped(source=source, reason=f"record is a JSON {type(rec).__name__}, not an object")
-    raw_id = rec.get(cfg.id_field)
+    raw_id = field(rec, cfg.id_field)
     notes: list[str] = []
     if raw_id is None or raw_id == "":
         doc_id = default_id
@@ -603,16 +621,16 @@ def _record_to_doc(rec: Any, source: str, default_id: str, cfg: InputConfig, kee
         return Skipped(
             source=source, reason=f"id field '{cfg.id_field}' is a {type(raw_id).__name__}, not a string"
         )
-    if cfg.text_field not in rec:
+    text = field(rec, cfg.text_field, _MISSING)
+    if text is _MISSING:
         return Skipped(source=source, id=doc_id, reason=f"missing text field '{cfg.text_field}'")
-    text = rec[cfg.text_field]
     if not isinstance(text, str):
         kind = "null" if text is None else type(text).__name__
         return Skipped(
             source=source, id=doc_id, reason=f"text field '{cfg.text_field}' is {kind}, not a string"
         )
     meta: dict[str, Any] = {}
-    date = rec.get(cfg.date_field)
+    date = field(rec, cfg.date_field)
     if isinstance(date, str) and date:
         meta["date"] = date
     if notes:
@@ -850,10 +868,13 @@ def read_parquet(path: Path, given: str, cfg: InputConfig, base: str | None = No
         yield Skipped(source=given, reason=f"unreadable Parquet file: {err}")
         return
     names = set(pf.schema_arrow.names)
-    if cfg.text_field not in names:
+    if _top(cfg.text_field, names) is None:
         yield Skipped(source=given, reason=f"Parquet file has no '{cfg.text_field}' column")
         return
-    columns = [c for c in (cfg.id_field, cfg.text_field, cfg.date_field) if c in names]
+    # a nested field (meta.text) is read with its top-level column
+    columns = list(
+        dict.fromkeys(c for f in (cfg.id_field, cfg.text_field, cfg.date_field) if (c := _top(f, names)))
+    )
     row_no = 0
     groups = pf.num_row_groups
     for g in range(groups):  # one by one: damaged data costs its row group, not the file
@@ -873,10 +894,18 @@ def read_parquet(path: Path, given: str, cfg: InputConfig, base: str | None = No
             row_no = end
 
 
+def _top(name: str, columns: set[str]) -> str | None:
+    """The top-level column holding field ``name`` (itself, or ``meta`` for ``meta.text``), if any."""
+    if name in columns:
+        return name
+    head = name.split(".", 1)[0]
+    return head if "." in name and head in columns else None
+
+
 def parquet_record(rec: dict[str, Any], row_no: int, given: str, base: str, cfg: InputConfig) -> Record:
     """Row ``row_no`` (from 1) of Parquet file ``given`` -> its document, or why it is skipped; a
     date that is not a string (a timestamp column) is taken as its ``str()``."""
-    date = rec.get(cfg.date_field)
-    if date is not None and not isinstance(date, str):
+    date = field(rec, cfg.date_field)
+    if date is not None and not isinstance(date, str) and cfg.date_field in rec:
         rec[cfg.date_field] = str(date)
     return _record_to_doc(rec, f"{given}:{row_no}", f"{base}:{row_no}", cfg)

@@ -424,10 +424,15 @@ def _read_parquet(spark: Any, inp: _Input, fp: _Fingerprint) -> list[Any]:
     F = _pyspark()
     cfg = fp.config.input
     table = spark.read.parquet(inp.uri)
-    if cfg.text_field not in table.columns:
+    from ..sources import _top
+
+    names = set(table.columns)
+    if _top(cfg.text_field, names) is None:
         reason = f"Parquet file has no '{cfg.text_field}' column"
         return [_skipped_rows(spark, [(inp, inp.given, None, reason)])]
-    columns = [c for c in (cfg.id_field, cfg.text_field, cfg.date_field) if c in table.columns]
+    # a nested field (meta.text) is read with its top-level column, as locally
+    fields = (cfg.id_field, cfg.text_field, cfg.date_field)
+    columns = list(dict.fromkeys(c for f in fields if (c := _top(f, names))))
     table = table.select(
         *columns,
         F.col("_metadata.file_path").alias("_file"),
