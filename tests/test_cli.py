@@ -250,8 +250,58 @@ def test_dedup_to_directory(tmp_path, seeds_dir):
         app, ["dedup", str(seeds_dir), "--output", str(out), "--mapping", str(tmp_path / "m.csv"), "-q"]
     )
     assert res.exit_code == 0, res.output
-    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in seeds_dir.iterdir())
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [".dedupe-corpus", *(p.name for p in seeds_dir.iterdir())]
+    )
     assert (tmp_path / "m.csv").read_text().startswith("removed,kept,cluster")
+    # a second run replaces its own earlier output whole; a directory of other files is refused
+    (out / "stale.txt").write_text("left from before")
+    assert main(["dedup", str(seeds_dir), "-o", str(out), "-q"]) == 0 and not (out / "stale.txt").exists()
+    other = tmp_path / "mine"
+    other.mkdir()
+    (other / "keep.txt").write_text("not dedupe's")
+    assert main(["dedup", str(seeds_dir), "-o", str(other), "-q"]) == 2 and (other / "keep.txt").exists()
+    assert main(["dedup", str(seeds_dir), "-o", str(tmp_path / "clean.json"), "-q"]) == 2  # unknown: refused
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {
+                "text": st.text(
+                    st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=40
+                )
+            },
+            optional={"lang": st.sampled_from(["en", "fr"]), "n": st.integers(0, 10**6)},
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+    st.sampled_from([".jsonl", ".jsonl.gz", ".jsonl.zst", ".jsonl.bz2", ".jsonl.xz", ".parquet", ".csv.gz"]),
+)
+def test_dedup_round_trips_through_every_output_format(tmp_path, records, suffix):
+    """Records written by dedup in the format the output's name asks for read back equal: every
+    field kept (CSV: as text), in input order."""
+    from dedupe.config import InputConfig
+    from dedupe.records import Document
+    from dedupe.sources import read_sources
+
+    rows = [{"id": f"r{k}", **r, "text": f"record {k}: {r['text']}"} for k, r in enumerate(records)]
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / f"clean{suffix}"
+    assert main(["dedup", str(src), "-o", str(out), "--profile", "exact", "--no-passages", "-q"]) == 0
+    back = [r for r in read_sources([str(out)], InputConfig(), keep_records=True) if isinstance(r, Document)]
+    written = [d.meta["record"] for d in back]  # every field, read back as dedup reads a record
+    kept = [r for r in rows if r["id"] in {d.id for d in back}]
+    assert len(kept) == len(written) and [w["id"] for w in written] == [r["id"] for r in kept]
+    if suffix.startswith(".csv"):
+        kept = [{k: str(v) for k, v in r.items()} for r in kept]
+        written = [{k: v for k, v in w.items() if v != ""} for w in written]
+    elif suffix == ".parquet":  # one schema: a field a record lacks is null there
+        written = [{k: v for k, v in w.items() if v is not None} for w in written]
+    assert written == kept
 
 
 def test_errors_are_one_line_with_exit_codes(tmp_path, capsys, seeds_dir):

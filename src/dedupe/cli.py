@@ -478,7 +478,11 @@ def dedup(
     paths: PathsArg,
     output: Annotated[
         str,
-        typer.Option("--output", "-o", help="Deduplicated corpus: a .jsonl or .csv file, or a directory."),
+        typer.Option(
+            "--output",
+            "-o",
+            help="Deduplicated corpus, in the format its name gives: .jsonl, .csv (each maybe .gz, .zst, .bz2, .xz), .parquet, or a directory (no suffix).",
+        ),
     ],
     mapping: Annotated[
         str | None,

@@ -2,10 +2,12 @@
 
 Only documents the run processed are written: a record its report lists as skipped (a duplicate
 id, a blank text, a text over ``input.max_chars``, a malformed line) is not. The corpus format
-follows the output path: ``.jsonl`` or ``.csv`` (each kept JSONL or CSV input
-record written back whole, with all its fields; a document read from a text file becomes
-``id``, ``text`` and ``date`` when known), otherwise a directory of text files (a document whose
-id is a safe relative path keeps it, others are named after their id).
+follows the output path (:func:`corpus_format`): ``.jsonl``, ``.ndjson`` or ``.csv``, each maybe
+compressed (``.gz``, ``.zst``, ``.bz2``, ``.xz``), or ``.parquet`` (each kept input record written
+back whole, with all its fields; a document read from a text file becomes ``id``, ``text`` and
+``date`` when known); a name without a suffix, or a directory, is a directory of text files (a
+document whose id is a safe relative path keeps it, others are named after their id), built
+beside it and moved into place whole. Any other suffix is refused. Every write is atomic.
 The mapping has one record per removed document: ``removed``, ``kept`` (its cluster's
 representative), ``cluster`` and the removed document's scores against the kept one; it is
 JSON Lines, or CSV when its path ends in ``.csv``.
@@ -17,12 +19,15 @@ import csv
 import json
 import os
 import re
+import shutil
+import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from .errors import InputError
-from .output import atomic_write
+from .errors import ConfigError, InputError
+from .interrupts import checkpoint
+from .output import COMPRESSIONS, OUTPUT_ERRORS, _as_output_error, _umask, atomic_binary, atomic_write
 from .records import Document
 from .result import Result
 
@@ -48,9 +53,38 @@ class DedupSummary:
     mapping: str
 
 
+CORPUS_FORMATS = (".jsonl", ".ndjson", ".csv", ".parquet")
+MARKER = ".dedupe-corpus"  # in a directory dedup wrote: the next run may replace it
+
+
+def corpus_format(output: str) -> tuple[str, str | None]:
+    """The format an output path asks for: ``(".jsonl" | ".ndjson" | ".csv" | ".parquet" | "dir",
+    compression or None)``. A name ending in a compression suffix is compressed (``clean.jsonl.gz``,
+    ``clean.csv.zst``); a directory, or a name without a suffix, is a directory of text files.
+    Any other suffix is an error, never a guess."""
+    p = Path(output)
+    if output.endswith(("/", os.sep)) or p.is_dir():
+        return "dir", None
+    suffixes = [x.lower() for x in p.suffixes]
+    compression = COMPRESSIONS.get(suffixes[-1]) if suffixes else None
+    if compression:
+        suffixes.pop()
+    fmt = suffixes[-1] if suffixes else ""
+    if fmt in CORPUS_FORMATS and not (fmt == ".parquet" and compression):
+        return fmt, compression
+    if not fmt and not compression:
+        return "dir", None
+    raise ConfigError(
+        f"--output {output}: unknown format {''.join(p.suffixes)!r}; write .jsonl, .csv (either maybe "
+        ".gz, .zst, .bz2 or .xz), .parquet, or a directory of text files (a name without a suffix)"
+    )
+
+
 def default_mapping_path(output: str) -> str:
     p = Path(output)
-    stem = p.with_suffix("") if p.suffix.lower() in (".jsonl", ".csv", ".ndjson") else p
+    stem = str(p).rstrip("/" + os.sep)
+    while Path(stem).suffix.lower() in (*CORPUS_FORMATS, *COMPRESSIONS):
+        stem = stem[: -len(Path(stem).suffix)]
     return f"{stem}.mapping.jsonl"
 
 
@@ -95,25 +129,76 @@ def write_corpus(
     known = {d.id for d in result.documents}
     kept_docs = [d for d in processed(documents, max_chars) if d.id not in removed and d.id in known]
     out = Path(output)
-    suffix = out.suffix.lower()
-    if suffix in (".jsonl", ".ndjson"):
-        with atomic_write(out) as fh:
+    fmt, compression = corpus_format(output)
+    if fmt in (".jsonl", ".ndjson"):
+        with atomic_write(out, compression=compression) as fh:
             for d in kept_docs:
                 fh.write(json.dumps(_record(d), ensure_ascii=False) + "\n")
-    elif suffix == ".csv":
+    elif fmt == ".csv":
         records = [_record(d) for d in kept_docs]
         columns = list(dict.fromkeys(k for r in records for k in r)) or ["id", "text"]
-        with atomic_write(out, newline="") as fh:
+        with atomic_write(out, newline="", compression=compression) as fh:
             writer = csv.DictWriter(fh, fieldnames=columns, restval="")
             writer.writeheader()
-            writer.writerows({k: ("" if v is None else v) for k, v in r.items()} for r in records)
+            writer.writerows({k: _cell(v) for k, v in r.items()} for r in records)
+    elif fmt == ".parquet":
+        _write_parquet(out, [_record(d) for d in kept_docs])
     else:
-        if out.exists() and not out.is_dir():
-            raise InputError(
-                f"output {output} exists and is not a directory (use a .jsonl or .csv name for a file)"
-            )
+        _write_directory(out, output, kept_docs)
+    mapping = mapping or default_mapping_path(output)
+    write_mapping(result, mapping)
+    return DedupSummary(kept=len(kept_docs), removed=len(removed), output=output, mapping=mapping)
+
+
+def _cell(value: object) -> object:
+    """A record's value as a CSV cell: nested values as JSON, null as empty."""
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def _write_parquet(out: Path, records: list[dict]) -> None:
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise ConfigError(
+            f"--output {out}: writing Parquet needs pyarrow: pip install -e '.[parquet]'"
+        ) from None
+    # every field of every record (from_pylist reads the first record's keys only), null where absent
+    columns = list(dict.fromkeys(k for r in records for k in r)) or ["id", "text"]
+    try:
+        table = pa.table(
+            {k: pa.array([r.get(k) for r in records], None if records else pa.string()) for k in columns}
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as err:
+        raise ConfigError(
+            f"--output {out}: the records do not fit one Parquet schema ({err}); write .jsonl instead"
+        ) from None
+    with atomic_binary(out) as fh:
+        pq.write_table(table, fh)
+
+
+def _write_directory(out: Path, output: str, docs: list[Document]) -> None:
+    """One text file a document, written in a new directory beside ``out`` and moved into place
+    when all are written: an interrupted run leaves the old directory (or none), never half."""
+    if out.exists() and not out.is_dir():
+        raise InputError(
+            f"output {output} exists and is not a directory (use a .jsonl or .csv name for a file)"
+        )
+    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists():
+        raise ConfigError(
+            f"--output {output}: directory exists and is not an earlier dedup output: give a new or "
+            "empty directory (it is replaced whole)"
+        )
+    parent = out.parent if str(out.parent) else Path(".")
+    with _as_output_error(out):
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=parent))
+    try:
         used: set[str] = set()
-        for d in kept_docs:
+        for d in docs:
             rel = _safe_relpath(d.id)
             base, n = rel, 1
             while rel in used:
@@ -121,13 +206,25 @@ def write_corpus(
                 root, ext = os.path.splitext(base)
                 rel = f"{root}.{n}{ext}"
             used.add(rel)
-            target = out / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with atomic_write(target) as fh:
-                fh.write(d.text)
-    mapping = mapping or default_mapping_path(output)
-    write_mapping(result, mapping)
-    return DedupSummary(kept=len(kept_docs), removed=len(removed), output=output, mapping=mapping)
+            target = tmp / rel
+            with _as_output_error(target):
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(d.text, encoding="utf-8", errors=OUTPUT_ERRORS)
+        with _as_output_error(out):
+            (tmp / MARKER).write_text("a corpus written by dedupe dedup; it replaces this directory whole\n")
+        checkpoint()
+        with _as_output_error(out):
+            os.chmod(tmp, 0o777 & ~_umask())
+            if out.exists():  # the old output steps aside only once the new one is complete
+                old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=parent))
+                os.rename(out, old / "previous")
+                os.rename(tmp, out)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.rename(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 def mapping_rows(result: Result) -> list[dict]:

@@ -485,7 +485,7 @@ def read_file(
     elif suffix == ".csv":
         yield from read_csv(path, given, cfg, keep_records, base)
     elif suffix == ".parquet":
-        yield from read_parquet(path, given, cfg, base)
+        yield from read_parquet(path, given, cfg, base, keep_records)
     else:
         yield read_text_file(path, doc_id or given, given, cfg.max_chars)
 
@@ -857,7 +857,11 @@ def _csv_records(
         yield _record_to_doc(row, source, f"{base or path.name}:{row_no}", cfg, keep_records)
 
 
-def read_parquet(path: Path, given: str, cfg: InputConfig, base: str | None = None) -> Iterator[Record]:
+def read_parquet(
+    path: Path, given: str, cfg: InputConfig, base: str | None = None, keep_records: bool = False
+) -> Iterator[Record]:
+    """The rows of a Parquet file, row group by row group; with ``keep_records`` every column is
+    read and kept (``dedup`` writes the rows back whole), else only the id, text and date."""
     try:
         import pyarrow.parquet as pq
     except ImportError:
@@ -880,10 +884,11 @@ def read_parquet(path: Path, given: str, cfg: InputConfig, base: str | None = No
     for g in range(groups):  # one by one: damaged data costs its row group, not the file
         end = row_no + pf.metadata.row_group(g).num_rows
         try:
-            for batch in pf.iter_batches(row_groups=[g], columns=columns, batch_size=4096):
+            wanted = None if keep_records else columns
+            for batch in pf.iter_batches(row_groups=[g], columns=wanted, batch_size=4096):
                 for rec in batch.to_pylist():
                     row_no += 1
-                    yield parquet_record(rec, row_no, given, base or path.name, cfg)
+                    yield parquet_record(rec, row_no, given, base or path.name, cfg, keep_records)
         except Exception as err:  # pyarrow raises several types for damaged data
             if row_no < end:
                 yield Skipped(
@@ -902,10 +907,12 @@ def _top(name: str, columns: set[str]) -> str | None:
     return head if "." in name and head in columns else None
 
 
-def parquet_record(rec: dict[str, Any], row_no: int, given: str, base: str, cfg: InputConfig) -> Record:
+def parquet_record(
+    rec: dict[str, Any], row_no: int, given: str, base: str, cfg: InputConfig, keep: bool = False
+) -> Record:
     """Row ``row_no`` (from 1) of Parquet file ``given`` -> its document, or why it is skipped; a
     date that is not a string (a timestamp column) is taken as its ``str()``."""
     date = field(rec, cfg.date_field)
     if date is not None and not isinstance(date, str) and cfg.date_field in rec:
         rec[cfg.date_field] = str(date)
-    return _record_to_doc(rec, f"{given}:{row_no}", f"{base}:{row_no}", cfg)
+    return _record_to_doc(rec, f"{given}:{row_no}", f"{base}:{row_no}", cfg, keep)
