@@ -575,3 +575,47 @@ def test_large_cluster_cohesion_is_linear_and_its_mean_exact(m, values, seed):
     c = cohesion(list(range(m)), None, sig)
     assert abs(c.mean_jaccard - float(np.concatenate(agree).mean())) < 1e-12
     assert float(np.concatenate(agree).min()) <= c.min_jaccard <= c.mean_jaccard and not c.exact
+
+
+ZH = (
+    "国家统计局周三公布的数据显示，今年第三季度国内生产总值同比增长百分之四点八，略低于市场预期。"
+    "分析人士认为，房地产市场持续低迷和外部需求疲软是拖累经济增长的主要因素。"
+    "统计局发言人表示，随着一系列稳增长政策逐步见效，经济有望在第四季度企稳回升。"
+    "与此同时，九月份社会消费品零售总额同比增长百分之三点二，工业增加值增长百分之五点四。"
+)
+ZH_OTHER = (
+    "本届国际电影节于周五晚间在上海开幕，来自四十多个国家和地区的两百余部影片将参加展映。"
+    "组委会介绍，今年新设了青年导演单元，鼓励新人创作，并将举办多场面向公众的交流活动。"
+    "闭幕式将于下周日举行，届时将揭晓各个奖项的最终归属。"
+)
+JA = (
+    "気象庁によりますと、大型の台風十号は今夜から明日の朝にかけて九州南部に接近する見込みです。"
+    "鹿児島県と宮崎県では、記録的な大雨となるおそれがあり、土砂災害や河川の氾濫に厳重な警戒が必要です。"
+    "交通機関にも大きな影響が出ており、航空各社は明日の便の欠航を相次いで決めました。"
+)
+JA_OTHER = (
+    "東京都内の百貨店では、夏のセールが始まり、開店前から多くの買い物客が列を作りました。"
+    "売り場では衣料品や雑貨が最大で半額となり、担当者は客足の回復に期待を寄せています。"
+)
+
+
+def test_texts_without_spaces_between_words_are_matched_by_default():
+    """Chinese and Japanese near-duplicates (a wire story with a sentence dropped, punctuation and a
+    word changed) cluster with the default word shingles; unrelated texts in the same scripts do not."""
+    docs = [
+        Document("zh", ZH),
+        Document(
+            "zh-reprint", "新华社北京电 " + ZH.replace("略低于市场预期", "低于市场预期").replace("，", ", ")
+        ),
+        Document("zh-trimmed", ZH.rsplit("与此同时", 1)[0]),
+        Document("zh-other", ZH_OTHER),
+        Document("ja", JA),
+        Document("ja-reprint", JA.replace("見込みです", "見通しです") + "（共同）"),
+        Document("ja-other", JA_OTHER),
+    ]
+    result = Detector().run(docs)
+    assert clusters_as_sets(result) == {
+        frozenset({"zh", "zh-reprint", "zh-trimmed"}),
+        frozenset({"ja", "ja-reprint"}),
+    }
+    assert all(d.shingles > 30 for d in result.documents)

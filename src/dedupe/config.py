@@ -74,6 +74,11 @@ class NormalizeConfig:
         "read a word broken by a hyphen at a line's end (exam-\\nple, as typeset and scanned text has it) "
         "as one word",
     )
+    split_unspaced: bool = _opt(
+        True,
+        "cut text in scripts written without spaces (Chinese, Japanese, Thai, Lao, Khmer, Myanmar) into one "
+        "word per character, so that word shingles there are character n-grams",
+    )
 
 
 @dataclass(frozen=True)

@@ -90,11 +90,35 @@ def join_hyphenated(text: str) -> tuple[str, list[int] | None]:
     return "".join(pieces), origin
 
 
+# scripts written without spaces between words: Thai, Lao, Myanmar, Khmer, Hiragana, Katakana,
+# CJK ideographs (and their extensions and compatibility forms), halfwidth Katakana
+_UNSPACED = (
+    "\u0e00-\u0e7f\u0e80-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u31f0-\u31ff"
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f"
+)
+_UNSPACED_CHAR = re.compile(f"[{_UNSPACED}]")
+_PIECE = re.compile(f"[{_UNSPACED}]|[^{_UNSPACED}]+")
+
+
+def split_unspaced(tokens: list[str]) -> list[str]:
+    """Each token holding characters of a script written without spaces (Chinese, Japanese, Thai)
+    cut into one token per such character (the rest of the token stays whole): word n-grams over
+    those scripts are character n-grams, as a segmenter-free tool must read them."""
+    out: list[str] = []
+    for t in tokens:
+        if t.isascii() or not _UNSPACED_CHAR.search(t):
+            out.append(t)
+        else:
+            out.extend(_PIECE.findall(t))
+    return out
+
+
 def words(text: str, cfg: NormalizeConfig) -> list[str]:
     """The normalised words of ``text``: what word shingles are built from."""
     if cfg.join_hyphenated:
         text = join_hyphenated(text)[0]
-    return _fold(text, cfg).split()
+    out = _fold(text, cfg).split()
+    return split_unspaced(out) if cfg.split_unspaced and not text.isascii() else out
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,8 +181,15 @@ def _tokenize(text: str, cfg: NormalizeConfig) -> Tokens:
                 origin_start = [base] * len(norm)
                 origin_end = [base + len(run)] * len(norm)
         for w in _RUN.finditer(norm):
-            out_words.append(w.group())
-            starts.append(origin_start[w.start()])
+            word, at = w.group(), w.start()
+            if cfg.split_unspaced and _UNSPACED_CHAR.search(word):
+                for piece in _PIECE.finditer(word):  # as split_unspaced cuts it, with its spans
+                    out_words.append(piece.group())
+                    starts.append(origin_start[at + piece.start()])
+                    ends.append(origin_end[at + piece.end() - 1])
+                continue
+            out_words.append(word)
+            starts.append(origin_start[at])
             ends.append(origin_end[w.end() - 1])
     return Tokens(out_words, starts, ends)
 

@@ -52,11 +52,17 @@ from .sqlite import SCHEMA_VERSION, SQLiteStore, StoredBatch, as_signed
 from .store import IndexStore
 
 # Keys whose values shape the stored fingerprints: an index answers only under its own values.
+# normalisation steps added after indexes were first made: an index whose config lacks one was
+# fingerprinted without it, and is read so (not with today's default, which would mismatch)
+LATER_NORMALIZE_KEYS = ("join_hyphenated", "split_unspaced")
+
 FINGERPRINT_KEYS = (
     "normalize.nfkc",
     "normalize.casefold",
     "normalize.fold_punctuation",
     "normalize.fold_whitespace",
+    "normalize.join_hyphenated",
+    "normalize.split_unspaced",
     "shingle.kind",
     "shingle.size",
     "minhash.num_perm",
@@ -141,6 +147,8 @@ class Index:
     def _effective(store: SQLiteStore, overrides: dict[str, Any]) -> Config:
         """The index's config with the user's query-time keys on top; fingerprint keys must agree."""
         stored = store.config()
+        for key in LATER_NORMALIZE_KEYS:  # an index made before a key existed was made without it
+            stored.setdefault("normalize", {}).setdefault(key, False)
         asked = from_dict(stored).replace(overrides)  # validated like any config
         values = asked.to_dict()
         clashes = [
