@@ -461,4 +461,4 @@ def test_help_fits_80_columns_keeps_brackets_and_gives_examples():
     ).stdout
     assert max(len(line) for line in out.splitlines()) <= 80
     assert "--jaccard-threshold" in out and "--containment-threshold" in out and "…" not in out
-    assert "dedupe[spark]" in out and "Examples:" in out and "dedupe scan seeds/" in out
+    assert "dedupe-text[spark]" in out and "Examples:" in out and "dedupe scan seeds/" in out

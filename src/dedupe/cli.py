@@ -36,7 +36,7 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    rich_markup_mode=None,  # help text is plain: "dedupe[spark]" is not a markup tag
+    rich_markup_mode=None,  # help text is plain: "dedupe-text[spark]" is not a markup tag
     help="Find near-duplicate and syndicated texts, with the scores and passages that explain each match.",
 )
 
@@ -155,7 +155,7 @@ WorkersOpt = Annotated[
 EngineOpt = Annotated[
     Engine | None,
     typer.Option(
-        help="run.engine: local (this machine) or spark (Apache Spark; extra dedupe[spark]).",
+        help="run.engine: local (this machine) or spark (Apache Spark; extra dedupe-text[spark]).",
         show_default=False,
     ),
 ]

@@ -259,7 +259,7 @@ class PassagesConfig:
 class RunConfig:
     engine: str = _opt(
         "local",
-        "what runs the pipeline: this machine (local) or Apache Spark (spark, extra dedupe[spark]; "
+        "what runs the pipeline: this machine (local) or Apache Spark (spark, extra dedupe-text[spark]; "
         "see the spark section)",
         choices=("local", "spark"),
     )

@@ -165,7 +165,7 @@ def _write_parquet(out: Path, records: list[dict]) -> None:
         import pyarrow.parquet as pq
     except ImportError:
         raise ConfigError(
-            f"--output {out}: writing Parquet needs pyarrow: pip install -e '.[parquet]'"
+            f"--output {out}: writing Parquet needs pyarrow: pip install 'dedupe-text[parquet]' (or, in a clone, pip install -e '.[parquet]')"
         ) from None
     # every field of every record (from_pylist reads the first record's keys only), null where absent
     columns = list(dict.fromkeys(k for r in records for k in r)) or ["id", "text"]

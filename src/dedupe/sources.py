@@ -7,7 +7,7 @@ Every record read becomes exactly one of the two, so a run can account for its w
   directories are followed once: a link back into a directory already walked (a loop) is
   reported as skipped.
 * A file given by name is read by its ending: ``.jsonl``/``.ndjson`` as JSON Lines, ``.csv`` as
-  CSV, ``.parquet`` as Parquet (extra ``dedupe[parquet]``), anything else as one text document
+  CSV, ``.parquet`` as Parquet (extra ``dedupe-text[parquet]``), anything else as one text document
   whose id is the path as given.
 * ``-`` reads JSON Lines from standard input.
 
@@ -865,7 +865,7 @@ def read_parquet(
     try:
         import pyarrow.parquet as pq
     except ImportError:
-        raise InputError(f"reading {given} needs pyarrow: pip install 'dedupe[parquet]'") from None
+        raise InputError(f"reading {given} needs pyarrow: pip install 'dedupe-text[parquet]' (or, in a clone, pip install -e '.[parquet]')") from None
     try:
         pf = pq.ParquetFile(path)
     except Exception as err:  # pyarrow raises several types for a bad file
