@@ -440,7 +440,9 @@ def test_table_caps_every_section_and_says_how_many_more():
     out = io.StringIO()
     write(Detector().run(docs), out, width=120)
     text = out.getvalue()
-    assert "... and 7 more members (use --format json for all)." in text
+    assert (
+        "... and 7 more members (--limit N shows more, --limit 0 all; --format json has everything)." in text
+    )
     assert f"d{MAX_ROWS + 6:02d}" not in text.split("Shared passages")[0]  # the 27th member is not listed
 
 
@@ -462,3 +464,15 @@ def test_help_fits_80_columns_keeps_brackets_and_gives_examples():
     assert max(len(line) for line in out.splitlines()) <= 80
     assert "--jaccard-threshold" in out and "--containment-threshold" in out and "…" not in out
     assert "dedupe-text[spark]" in out and "Examples:" in out and "dedupe scan seeds/" in out
+
+
+def test_limit_caps_every_table_section_and_zero_shows_all(seeds_dir, capsys):
+    """The table shows the largest items and counts the rest; --limit N changes the cap for every
+    section (reuse pairs included), --limit 0 lifts it."""
+    assert main(["scan", str(seeds_dir), "--limit", "2", "-q"]) == 0
+    capped = capsys.readouterr().out
+    assert "... and 4 more pairs (--limit N shows more" in capped and "more occurrences" in capped
+    assert main(["scan", str(seeds_dir), "--limit", "0", "-q"]) == 0
+    full = capsys.readouterr().out
+    assert " more " not in full and len(full.splitlines()) > len(capped.splitlines())
+    assert main(["scan", str(seeds_dir), "--limit", "-1", "-q"]) == 2

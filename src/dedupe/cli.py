@@ -176,6 +176,16 @@ OutputOpt = Annotated[
     str | None, typer.Option("--output", "-o", help="Output file (default: stdout).", show_default=False)
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr.")]
+LimitOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--limit",
+        min=0,
+        help="Table format: items shown per section (clusters, members, passages, occurrences, reuse "
+        "pairs); 0 shows all. Default: 50 clusters, 20 of the rest.",
+        show_default=False,
+    ),
+]
 PathsArg = Annotated[
     list[str],
     typer.Argument(
@@ -416,13 +426,14 @@ def scan(
     id_field: IdOpt = None,
     text_field: TextOpt = None,
     passages: PassagesOpt = None,
+    limit: LimitOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Find near-duplicate clusters and shared passages, and report them with their scores."""
     _not_an_input(paths, output)
     cfg = _config(config, locals())
     if cfg.run.engine == "spark":
-        _scan_spark(paths, cfg, format, output, quiet)
+        _scan_spark(paths, cfg, format, output, quiet, limit)
         return
     if format is ScanFormat.parquet:
         raise ConfigError(
@@ -431,10 +442,17 @@ def scan(
     report_format = Format(format.value)
     result, documents = _detect(paths, cfg, quiet, keep=report_format is Format.html)
     texts = {d.id: d.text for d in documents} if report_format is Format.html else None
-    _write_result(result, report_format, output, quiet, texts)
+    _write_result(result, report_format, output, quiet, texts, limit)
 
 
-def _scan_spark(paths: list[str], cfg: Config, format: ScanFormat, output: str | None, quiet: bool) -> None:
+def _scan_spark(
+    paths: list[str],
+    cfg: Config,
+    format: ScanFormat,
+    output: str | None,
+    quiet: bool,
+    limit: int | None = None,
+) -> None:
     """scan on Spark: json, jsonl or parquet to an --output directory are written by Spark;
     anything else is collected to this process and reported as the local engine reports."""
     from .engines.spark import SparkEngine
@@ -453,11 +471,16 @@ def _scan_spark(paths: list[str], cfg: Config, format: ScanFormat, output: str |
         tables = "documents, skipped, clusters, pairs" + (", passages, reuse_clusters" if job.local else "")
         _note(quiet, f"{job.summary_line()}\nwritten to {output}/ (summary.json, {tables})")
         return
-    _write_result(job.result(), Format(format.value), output, quiet, None)
+    _write_result(job.result(), Format(format.value), output, quiet, None, limit)
 
 
 def _write_result(
-    result: Result, format: Format, output: str | None, quiet: bool, texts: dict[str, str] | None
+    result: Result,
+    format: Format,
+    output: str | None,
+    quiet: bool,
+    texts: dict[str, str] | None,
+    limit: int | None = None,
 ) -> None:
     to_terminal = output in (None, "-") and sys.stdout.isatty()
     with _output(output) as fh:
@@ -468,6 +491,7 @@ def _write_result(
             color=to_terminal,
             width=os.get_terminal_size().columns if to_terminal else None,
             texts=texts,
+            limit=limit,
         )
     if format is not Format.table or output not in (None, "-"):
         _note(quiet, result.summary_line())
@@ -672,6 +696,7 @@ def index_query(
     id_field: IdOpt = None,
     text_field: TextOpt = None,
     passages: PassagesOpt = None,
+    limit: LimitOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Report each new document's near-duplicates and shared passages among the indexed documents
@@ -683,7 +708,7 @@ def index_query(
         texts: dict[str, str] | None = {} if format is Format.html else None
         _not_an_input([*paths, index], output)
         result = ix.query(read_sources(paths, ix.config.input), add=add, texts=texts)
-    _write_result(result, format, output, quiet, texts)
+    _write_result(result, format, output, quiet, texts, limit)
     if add:
         _note(quiet, f"added {result.stats['index'].get('added', 0)} documents to {index}")
 

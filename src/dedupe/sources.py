@@ -865,7 +865,9 @@ def read_parquet(
     try:
         import pyarrow.parquet as pq
     except ImportError:
-        raise InputError(f"reading {given} needs pyarrow: pip install 'dedupe-text[parquet]' (or, in a clone, pip install -e '.[parquet]')") from None
+        raise InputError(
+            f"reading {given} needs pyarrow: pip install 'dedupe-text[parquet]' (or, in a clone, pip install -e '.[parquet]')"
+        ) from None
     try:
         pf = pq.ParquetFile(path)
     except Exception as err:  # pyarrow raises several types for a bad file

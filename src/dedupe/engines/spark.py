@@ -112,7 +112,9 @@ def _pyspark() -> Any:
         import pyspark  # noqa: F401
         from pyspark.sql import functions
     except ImportError:
-        raise EngineError("the spark engine needs pyspark: pip install 'dedupe-text[spark]' (or, in a clone, pip install -e '.[spark]')") from None
+        raise EngineError(
+            "the spark engine needs pyspark: pip install 'dedupe-text[spark]' (or, in a clone, pip install -e '.[spark]')"
+        ) from None
     return functions
 
 

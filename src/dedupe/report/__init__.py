@@ -22,13 +22,15 @@ def write_report(
     color: bool = False,
     width: int | None = None,
     texts: Mapping[str, str] | None = None,
+    limit: int | None = None,
 ) -> None:
     """Write ``result`` as ``fmt``; the HTML report also takes the documents' ``texts`` (id -> text)
-    to show them side by side and each passage in its sentence."""
+    to show them side by side and each passage in its sentence; ``limit`` caps each section of the
+    table (see :func:`dedupe.report.table.write`)."""
     if fmt == "html":
         html_report.write(result, stream, texts)
     elif fmt == "table":
-        table_report.write(result, stream, color=color, width=width)
+        table_report.write(result, stream, color=color, width=width, limit=limit)
     elif fmt == "json":
         json_report.write_json(result, stream)
     elif fmt == "jsonl":

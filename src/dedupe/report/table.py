@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from dataclasses import dataclass
 from typing import IO
 
 from rich import box
@@ -16,6 +18,25 @@ MAX_CLUSTERS = 50
 MAX_PASSAGES = 20
 MAX_REUSE = 20
 MAX_ROWS = 20  # rows of one cluster's, passage's or reuse cluster's table; the rest is counted
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much of each section the table shows; the rest is counted ("... and 12 more")."""
+
+    clusters: int = MAX_CLUSTERS
+    passages: int = MAX_PASSAGES
+    reuse: int = MAX_REUSE
+    rows: int = MAX_ROWS
+    skipped: int = 20
+
+    @classmethod
+    def of(cls, limit: int | None) -> Limits:
+        """The defaults (None), the same cap for every section (``--limit N``), or none (0)."""
+        if limit is None:
+            return cls()
+        n = limit if limit > 0 else sys.maxsize
+        return cls(n, n, n, n, n)
 
 
 def _table(*columns: str) -> Table:
@@ -37,7 +58,16 @@ def _pct(x: float) -> str:
     return f"{x:.2f}"
 
 
-def write(result: Result, stream: IO[str], *, color: bool = False, width: int | None = None) -> None:
+def write(
+    result: Result,
+    stream: IO[str],
+    *,
+    color: bool = False,
+    width: int | None = None,
+    limit: int | None = None,
+) -> None:
+    """The report for people; ``limit``: items shown per section (None: 50 clusters, 20 of the rest; 0: all)."""
+    lim = Limits.of(limit)
     console = Console(
         file=stream,
         force_terminal=color,
@@ -58,7 +88,7 @@ def write(result: Result, stream: IO[str], *, color: bool = False, width: int | 
     clusters = sorted(result.clusters, key=lambda c: (-len(c.members), c.id))
     if not clusters:
         console.print("\nNo near-duplicate clusters.")
-    for c in clusters[:MAX_CLUSTERS]:
+    for c in clusters[: lim.clusters]:
         console.print(
             f"\n[bold]Cluster {c.id}[/]: {len(c.members)} documents, cohesion min {_pct(c.cohesion.min_jaccard)} "
             f"mean {_pct(c.cohesion.mean_jaccard)}{'' if c.cohesion.exact else ' (estimated)'}"
@@ -66,7 +96,7 @@ def write(result: Result, stream: IO[str], *, color: bool = False, width: int | 
         table = _table(
             "document", "matched to", "rule", ">Jaccard", ">in matched", ">matched in", "to the source"
         )
-        for s in _source_first(c.scores, c.representative)[:MAX_ROWS]:
+        for s in _source_first(c.scores, c.representative)[: lim.rows]:
             if s.id == c.representative:
                 table.add_row(f"{s.id} (source)", "", "", "", "", "", "")
             else:
@@ -80,18 +110,18 @@ def write(result: Result, stream: IO[str], *, color: bool = False, width: int | 
                     _relation(s),
                 )
         console.print(table)
-        _more(console, len(c.scores), "members")
-    if len(clusters) > MAX_CLUSTERS:
-        console.print(f"\n... and {len(clusters) - MAX_CLUSTERS} more clusters (use --format json for all).")
+        _more(console, len(c.scores), "members", lim.rows)
+    if len(clusters) > lim.clusters:
+        console.print(f"\n... and {len(clusters) - lim.clusters} more clusters ({MORE}).")
     if p["passages"]["enabled"]:
-        _passages(console, result)
-        _reuse(console, result)
+        _passages(console, result, lim)
+        _reuse(console, result, lim)
     if result.skipped:
         console.print(f"\n[bold]Skipped[/] ({len(result.skipped)}):")
-        for s in result.skipped[:20]:
+        for s in result.skipped[: lim.skipped]:
             console.print(f"  {s.source}: {s.reason}", markup=False)
-        if len(result.skipped) > 20:
-            console.print(f"  ... and {len(result.skipped) - 20} more (use --format json for all).")
+        if len(result.skipped) > lim.skipped:
+            console.print(f"  ... and {len(result.skipped) - lim.skipped} more ({MORE}).")
     console.print(f"\n{result.summary_line()}.")
 
 
@@ -100,10 +130,13 @@ def _source_first(scores: tuple[MemberScore, ...], source: str) -> list[MemberSc
     return sorted(scores, key=lambda s: (s.id != source, s.id))
 
 
-def _more(console: Console, count: int, noun: str) -> None:
-    """The line that counts the rows a table left out (it shows ``MAX_ROWS``)."""
-    if count > MAX_ROWS:
-        console.print(f"... and {count - MAX_ROWS} more {noun} (use --format json for all).")
+MORE = "--limit N shows more, --limit 0 all; --format json has everything"
+
+
+def _more(console: Console, count: int, noun: str, shown: int) -> None:
+    """The line that counts the rows a table left out (it shows ``shown``)."""
+    if count > shown:
+        console.print(f"... and {count - shown} more {noun} ({MORE}).")
 
 
 def _rules(p: dict) -> str:
@@ -139,12 +172,12 @@ def _snippet(text: str, limit: int = 160) -> str:
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 
-def _passages(console: Console, result: Result) -> None:
+def _passages(console: Console, result: Result, lim: Limits) -> None:
     console.print("\n[bold underline]Shared passages[/]")
     if not result.passages:
         console.print("No shared passages.")
         return
-    for g in result.passages[:MAX_PASSAGES]:
+    for g in result.passages[: lim.passages]:
         kind = {"template": "template passage", "boilerplate": "boilerplate"}.get(
             g.category, "quotation" if g.quotation else "passage"
         )
@@ -153,7 +186,7 @@ def _passages(console: Console, result: Result) -> None:
             highlight=False,
         )
         table = _table("document", ">chars", ">sim.", "quoted", "text as printed")
-        for o in g.occurrences[:MAX_ROWS]:
+        for o in g.occurrences[: lim.rows]:
             table.add_row(
                 o.doc,
                 f"{o.start}-{o.end}",
@@ -162,22 +195,20 @@ def _passages(console: Console, result: Result) -> None:
                 _snippet(o.text, 90),
             )
         console.print(table)
-        _more(console, len(g.occurrences), "occurrences")
-    if len(result.passages) > MAX_PASSAGES:
-        console.print(
-            f"... and {len(result.passages) - MAX_PASSAGES} more shared passages (use --format json for all)."
-        )
+        _more(console, len(g.occurrences), "occurrences", lim.rows)
+    if len(result.passages) > lim.passages:
+        console.print(f"... and {len(result.passages) - lim.passages} more shared passages ({MORE}).")
 
 
-def _reuse(console: Console, result: Result) -> None:
+def _reuse(console: Console, result: Result, lim: Limits) -> None:
     console.print("\n[bold underline]Reuse clusters[/] (documents sharing passages)")
     if not result.reuse_clusters:
         console.print("No reuse clusters.")
         return
-    for c in sorted(result.reuse_clusters, key=lambda c: (-len(c.members), c.id))[:MAX_REUSE]:
+    for c in sorted(result.reuse_clusters, key=lambda c: (-len(c.members), c.id))[: lim.reuse]:
         console.print(f"\n[bold]Reuse cluster {c.id}[/]: {len(c.members)} documents")
         table = _table("document a", "document b", ">shared chars", ">of a", ">of b")
-        for pr in sorted(c.pairs, key=lambda p: -min(p.shared_chars_a, p.shared_chars_b))[:MAX_ROWS]:
+        for pr in sorted(c.pairs, key=lambda p: -min(p.shared_chars_a, p.shared_chars_b))[: lim.rows]:
             table.add_row(
                 pr.a,
                 pr.b,
@@ -186,8 +217,6 @@ def _reuse(console: Console, result: Result) -> None:
                 f"{pr.fraction_b:.0%}",
             )
         console.print(table)
-        _more(console, len(c.pairs), "pairs")
-    if len(result.reuse_clusters) > MAX_REUSE:
-        console.print(
-            f"... and {len(result.reuse_clusters) - MAX_REUSE} more reuse clusters (use --format json for all)."
-        )
+        _more(console, len(c.pairs), "pairs", lim.rows)
+    if len(result.reuse_clusters) > lim.reuse:
+        console.print(f"... and {len(result.reuse_clusters) - lim.reuse} more reuse clusters ({MORE}).")
