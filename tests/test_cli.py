@@ -476,3 +476,23 @@ def test_limit_caps_every_table_section_and_zero_shows_all(seeds_dir, capsys):
     full = capsys.readouterr().out
     assert " more " not in full and len(full.splitlines()) > len(capped.splitlines())
     assert main(["scan", str(seeds_dir), "--limit", "-1", "-q"]) == 2
+
+
+def test_progress_stops_each_stage_clock_when_it_is_done(monkeypatch):
+    """A stage's bar stops (its clock with it) when it reaches its total or the next stage starts;
+    a stage without a total shows its count, then ends full."""
+    from dedupe.cli import _Progress
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    progress = _Progress(True)
+    assert progress.bar is not None
+    with progress:
+        progress("fingerprint", 500, 0)
+        progress("fingerprint", 1000, 0)
+        progress("verify", 0, 80)
+        tasks = {t.description: t for t in progress.bar.tasks}
+        assert tasks["fingerprint"].finished and tasks["fingerprint"].stop_time is not None
+        assert tasks["fingerprint"].fields["count"] == "1,000" and tasks["verify"].stop_time is None
+        progress("verify", 80, 80)
+        tasks = {t.description: t for t in progress.bar.tasks}
+        assert tasks["verify"].stop_time is not None and tasks["verify"].fields["count"] == "80/80"

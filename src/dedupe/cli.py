@@ -253,20 +253,23 @@ def rules_text(config: Config) -> str:
 
 
 class _Progress:
-    """A rich progress bar on stderr, only when stderr is a terminal."""
+    """A rich progress bar on stderr, only when stderr is a terminal: one line a stage, with its
+    count (of a total when known), elapsed time and, with a total, the time left. A stage is
+    finished, its clock stopped, when it reaches its total or the next stage starts."""
 
     def __init__(self, enabled: bool) -> None:
         self.bar = None
         self.tasks: dict[str, Any] = {}
         if enabled and sys.stderr.isatty():
             from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
             self.bar = Progress(
                 TextColumn("{task.description}"),
                 BarColumn(),
-                MofNCompleteColumn(),
+                TextColumn("{task.fields[count]}"),
                 TimeElapsedColumn(),
+                TimeRemainingColumn(),
                 console=Console(stderr=True),
                 transient=True,
             )
@@ -275,9 +278,23 @@ class _Progress:
         if self.bar is None:
             return
         size = total or None  # 0: not known yet (documents are still being read)
+        count = f"{done:,}/{total:,}" if total else f"{done:,}"
         if stage not in self.tasks:
-            self.tasks[stage] = self.bar.add_task(stage, total=size)
-        self.bar.update(self.tasks[stage], completed=done, total=size)
+            for other in self.tasks.values():  # the stages before this one are over
+                self._finish(other)
+            self.tasks[stage] = self.bar.add_task(stage, total=size, count=count)
+        task = self.tasks[stage]
+        self.bar.update(task, completed=done, total=size, count=count)
+        if total and done >= total:
+            self._finish(task)
+
+    def _finish(self, task: Any) -> None:
+        assert self.bar is not None
+        state = self.bar.tasks[[t.id for t in self.bar.tasks].index(task)]
+        if not state.finished or state.stop_time is None:
+            if state.total is None:
+                self.bar.update(task, total=state.completed)
+            self.bar.stop_task(task)
 
     def __enter__(self) -> _Progress:
         if self.bar is not None:

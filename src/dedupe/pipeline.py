@@ -516,6 +516,8 @@ class Detector:
             self._tick("verify", lo, len(pairs))
             part = pairs[lo : lo + block]
             accepted.extend(map(tuple, part[verifier.screen(part, self.engine.workers)].tolist()))
+        if len(pairs):
+            self._tick("verify", len(pairs), len(pairs))  # done: the bar ends full, its clock stops
         return accepted, len(pairs) - len(accepted)  # type: ignore[return-value]
 
     def conclude(
