@@ -159,10 +159,26 @@ def test_extend_kernel_equals_python(a, b, max_gap, reverse, data):
     assert got == _extend_reference(list(wa), list(wb), a1, b1, max_gap)
 
 
+def _flagged_values(words, flags, lo, hi):
+    """Each run of adjacent flagged words in ``[lo, hi)``, its hashes combined in order (mod 2^64)."""
+    out, run = [], None
+    for i in range(lo, hi):
+        if flags[i]:
+            w = int(words[i])
+            run = w if run is None else ((run * 0x9E3779B97F4A7C15) % (1 << 64)) ^ w
+        elif run is not None:
+            out.append(run)
+            run = None
+    if run is not None:
+        out.append(run)
+    return Counter(out)
+
+
 def replaced_words(wa, fa, a0, a1, wb, fb, b0, b1):
-    """Flagged words of ``wa[a0:a1]`` and ``wb[b0:b1]`` the other side does not hold (multisets): the fewer."""
-    x = Counter(int(w) for w, f in zip(wa[a0:a1], fa[a0:a1]) if f)
-    y = Counter(int(w) for w, f in zip(wb[b0:b1], fb[b0:b1]) if f)
+    """Flagged values (runs of adjacent flagged words) of ``wa[a0:a1]`` and ``wb[b0:b1]`` the other
+    side does not hold (multisets): the fewer."""
+    x = _flagged_values(wa, fa, a0, a1)
+    y = _flagged_values(wb, fb, b0, b1)
     common = sum((x & y).values())
     return min(sum(x.values()) - common, sum(y.values()) - common)
 

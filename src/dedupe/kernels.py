@@ -1132,16 +1132,26 @@ def _differ_at(words_a, figure_a, x0, x1, words_b, figure_b, y0, y1):
 
 @njit
 def _flagged(words, flags, lo, hi):
-    """The words among ``[lo, hi)`` that ``flags`` marks, sorted (a multiset)."""
+    """The values among words ``[lo, hi)`` that ``flags`` marks, sorted (a multiset): each run of
+    adjacent flagged words is one value, its words' hashes combined in order, so that "1.2" (the
+    words 1, 2) is not "2.1" and "7,024,000" is one figure."""
     k = 0
     for i in range(lo, hi):
-        k += flags[i]
+        k += flags[i] and (i == lo or not flags[i - 1])
     out = np.empty(k, np.uint64)
     k = 0
-    for i in range(lo, hi):
+    i = lo
+    while i < hi:
         if flags[i]:
-            out[k] = words[i]
+            h = words[i]
+            i += 1
+            while i < hi and flags[i]:
+                h = (h * _MULT) ^ words[i]
+                i += 1
+            out[k] = h
             k += 1
+        else:
+            i += 1
     out.sort()
     return out
 
