@@ -149,6 +149,13 @@ def test_reuters_report_stays_usable(browser, tmp_path, reuters_stories):
     size = path.stat().st_size
     assert size < 20_000_000, size
     page, problems = open_report(browser, path)
+    rows = page.locator("#cluster-table > tbody > tr")
+    # each cluster says what it is about: its source's first words (Reuters: the headline)
+    texts = [rows.nth(k).text_content() for k in range(5)]
+    first_words = {s["id"]: " ".join(s["text"].split()[:3]) for s in reuters.stories()}
+    assert all(any(doc in t and words in t for doc, words in first_words.items()) for t in texts), texts
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "reuters-clusters.png"))
     page.locator("#more-clusters").click()
     assert page.locator("#cluster-table > tbody > tr").count() == 100
     first = page.locator("#cluster-table > tbody > tr").first
