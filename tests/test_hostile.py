@@ -530,3 +530,62 @@ def test_running_out_of_memory_is_a_clear_error_with_its_code(seeds_dir):
                 proc.stderr.startswith("dedupe: error: out of memory") and len(proc.stderr.splitlines()) == 1
             )
     assert 8 in codes
+
+
+@pytest.mark.parametrize("errno_name", ["ENOSPC", "EIO", "EACCES"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["scan", "{seeds}", "-f", "json", "-o", "{out}/report.json"],
+        ["dedup", "{seeds}", "-o", "{out}/clean.jsonl.gz"],
+        ["dedup", "{seeds}", "-o", "{out}/clean.parquet"],
+        ["dedup", "{seeds}", "-o", "{out}/corpus"],
+    ],
+)
+def test_an_os_error_at_a_write_is_exit_7_and_leaves_the_old_output(
+    tmp_path, seeds_dir, monkeypatch, command, errno_name
+):
+    """An operating-system error as an output is made durable (a full disk, an I/O error, a
+    permission refused): exit 7 with one line, the earlier output untouched, no temporary file left."""
+    import errno as errno_module
+
+    out = tmp_path / "out"
+    out.mkdir()
+    argv = [a.format(seeds=seeds_dir, out=out) for a in command]
+    assert main([*argv, "-q"]) == 0  # an earlier, good output
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    code = getattr(errno_module, errno_name)
+
+    def failing(*args, **kwargs):
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(os, "fsync", failing)  # every atomic output syncs before it is renamed in
+    monkeypatch.setattr(os, "rename", failing)  # a directory output is renamed into place
+    assert main([*argv, "-q"]) == 7
+    after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert after == before
+    assert not [p for p in tmp_path.rglob("*") if p.name.endswith((".tmp", ".old"))]
+
+
+def test_a_full_disk_under_the_index_is_exit_7_and_the_index_stays_usable(tmp_path, seeds_dir):
+    """A real full file system (a 600 KB tmpfs, when this process may mount one): 'index add'
+    stops with exit 7, and the index still opens and checks ok, holding what was committed."""
+    import subprocess as sp
+
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    if sp.run(["mount", "-t", "tmpfs", "-o", "size=600k", "tmpfs", str(mnt)], capture_output=True).returncode:
+        pytest.skip("cannot mount a small tmpfs here (not root, or no mount permission)")
+    try:
+        index = mnt / "news.db"
+        corpus = tmp_path / "big.jsonl"
+        corpus.write_text(
+            "".join(
+                json.dumps({"id": f"d{k}", "text": f"story {k} " + "word " * 300}) + "\n" for k in range(3000)
+            )
+        )
+        assert main(["index", "add", str(index), str(seeds_dir), "-q"]) == 0
+        assert main(["index", "add", str(index), str(corpus), "-q"]) == 7
+        assert main(["index", "check", str(index)]) == 0
+    finally:
+        sp.run(["umount", str(mnt)], check=False)

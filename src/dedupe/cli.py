@@ -844,6 +844,9 @@ def main(argv: list[str] | None = None) -> int:
         typer.echo(f"dedupe: error: {OUT_OF_MEMORY}", err=True)
         return OUT_OF_MEMORY_EXIT
     except sqlite3.DatabaseError as err:  # only the index uses SQLite: a damaged or unusable file
+        if any(m in str(err) for m in ("disk is full", "disk I/O error", "readonly database")):
+            typer.echo(f"dedupe: error: index: cannot write: {err}", err=True)  # the system refused
+            return OutputError.exit_code
         typer.echo(f"dedupe: error: index: {err} (see `dedupe index check`)", err=True)
         return IndexStoreError.exit_code
     except OSError as err:  # the system refused (a full disk, a read-only file system): not a bug

@@ -217,9 +217,15 @@ def _write_directory(out: Path, output: str, docs: list[Document]) -> None:
             os.chmod(tmp, 0o777 & ~_umask())
             if out.exists():  # the old output steps aside only once the new one is complete
                 old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=parent))
-                os.rename(out, old / "previous")
-                os.rename(tmp, out)
-                shutil.rmtree(old, ignore_errors=True)
+                try:
+                    os.rename(out, old / "previous")
+                    try:
+                        os.rename(tmp, out)
+                    except BaseException:
+                        os.rename(old / "previous", out)  # put the old output back
+                        raise
+                finally:
+                    shutil.rmtree(old, ignore_errors=True)
             else:
                 os.rename(tmp, out)
     except BaseException:
