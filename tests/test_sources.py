@@ -464,3 +464,40 @@ def test_nested_fields_are_read_by_their_dotted_path(tmp_path):
     p = tmp_path / "n.parquet"
     pq.write_table(pa.table({"meta": [{"id": "p", "text": "a struct field"}]}), p)
     assert [(r.id, r.text) for r in read_sources([str(p)], cfg)] == [("p", "a struct field")]
+
+
+def test_remote_paths_are_read_through_fsspec_as_local_ones(tmp_path):
+    """A URL (here fsspec's in-memory file system, as s3://, gs:// or hf:// would be) is read as the
+    same file, directory or pattern would be locally: the same documents, ids and skipped records."""
+    import gzip
+
+    fsspec = pytest.importorskip("fsspec")
+    from dedupe.config import InputConfig
+    from dedupe.sources import read_sources
+
+    local = tmp_path / "dump"
+    (local / "2024").mkdir(parents=True)
+    files = {
+        "a.jsonl": (json.dumps({"id": "a1", "text": "first shard text"}) + "\n{broken\n").encode(),
+        "2024/b.jsonl.gz": gzip.compress((json.dumps({"text": "a record with no id"}) + "\n").encode()),
+        "2024/c.csv": b"id,text\nc1,a csv row of text\n",
+        "e.txt": b"a text file",
+    }
+    fs = fsspec.filesystem("memory")
+    for name, data in files.items():
+        (local / name).write_bytes(data)
+        with fs.open(f"/dump-test/{name}", "wb") as fh:
+            fh.write(data)
+
+    def records(paths):
+        return [
+            (type(r).__name__, r.id, getattr(r, "text", None) or getattr(r, "reason", None))
+            for r in read_sources(paths, InputConfig())
+        ]
+
+    assert records(["memory://dump-test"]) == records([str(local)])
+    remote = records(["memory://dump-test/**/*.jsonl*"])
+    assert [r[1:] for r in remote] == [r[1:] for r in records([str(local / "**" / "*.jsonl*")])]
+    assert [r[1] for r in remote] == ["b.jsonl.gz:1", "a1", None]
+    with pytest.raises(InputError, match="path not found"):
+        records(["memory://dump-test/missing.jsonl"])

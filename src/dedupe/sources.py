@@ -27,10 +27,11 @@ import csv
 import glob
 import json
 import os
+import re
 import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import IO, Any, NamedTuple
 
 import numpy as np
@@ -251,8 +252,9 @@ def compression(head: bytes) -> str | None:
 _COMPRESSION_SUFFIXES = frozenset({".gz", ".gzip", ".bz2", ".xz", ".zst", ".zstd"})
 
 
-def _open_compressed(path: Path, kind: str) -> IO[bytes]:
-    """A binary stream of the decompressed bytes of ``path`` (``kind``: :func:`compression`)."""
+def _open_compressed(path: Path | IO[bytes], kind: str) -> IO[bytes]:
+    """A binary stream of the decompressed bytes of ``path`` (a path, or an open binary file;
+    ``kind``: :func:`compression`)."""
     if kind == "gzip":
         import gzip
 
@@ -269,7 +271,8 @@ def _open_compressed(path: Path, kind: str) -> IO[bytes]:
 
     import zstandard
 
-    raw = zstandard.ZstdDecompressor().stream_reader(open(path, "rb"), read_across_frames=True, closefd=True)
+    source = open(path, "rb") if isinstance(path, (str, Path)) else path
+    raw = zstandard.ZstdDecompressor().stream_reader(source, read_across_frames=True, closefd=True)
     return io.BufferedReader(raw)  # type: ignore[arg-type]
 
 
@@ -310,7 +313,9 @@ def expand(paths: Iterable[str]) -> list[str]:
     is taken as it is, whatever characters it holds."""
     out: list[str] = []
     for p in paths:
-        if p != "-" and not os.path.lexists(p) and _GLOB & set(p):
+        if is_remote(p):  # matched where it lives (read_remote)
+            out.append(p)
+        elif p != "-" and not os.path.lexists(p) and _GLOB & set(p):
             matched = sorted(glob.glob(p, recursive=True))
             if not matched:
                 raise InputError(f"no path matches {p}")
@@ -324,7 +329,7 @@ def check_paths(paths: Iterable[str]) -> None:
     """Fail with one line for the first path that does not exist (``-`` is stdin; a pattern must
     match something: :func:`expand`)."""
     for p in expand(paths):
-        if p != "-" and not os.path.lexists(p):
+        if p != "-" and not is_remote(p) and not os.path.lexists(p):
             raise InputError(f"path not found: {p}")
 
 
@@ -354,6 +359,8 @@ def read_sources(
                 )
                 continue
             yield from read_jsonl_stream(stream, "<stdin>", cfg, keep_records, parse)
+        elif is_remote(p):
+            yield from read_remote(p, cfg, keep_records, parse)
         elif os.path.isdir(p):
             yield from read_directory(Path(p), cfg, keep_records, parse)
         else:
@@ -418,6 +425,97 @@ def read_directory(
             yield from read_file(path, str(path), cfg, keep_records, parse, base=doc_id, doc_id=doc_id)
         else:
             yield read_text_file(path, doc_id, str(path), cfg.max_chars)
+
+
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def is_remote(path: str) -> bool:
+    """Whether ``path`` is a URL read through fsspec (``s3://``, ``gs://``, ``hf://``, ...): any
+    scheme but ``file://``."""
+    return bool(_SCHEME.match(path)) and not path.startswith("file://")
+
+
+def read_remote(
+    url: str, cfg: InputConfig, keep_records: bool = False, parse: bool = True
+) -> Iterator[Record | Pending]:
+    """A remote file, directory or pattern, read through fsspec (the ``remote`` extra, plus the
+    scheme's own package: s3fs, gcsfs, huggingface_hub) as a local one is: records by the format
+    the name gives, compression by the first bytes, a directory's shards and texts in order of
+    their paths in it."""
+    try:
+        from fsspec.core import url_to_fs
+    except ImportError:
+        raise InputError(
+            f"reading {url} needs fsspec: pip install 'dedupe-text[remote]' (and the package for its "
+            "scheme: s3fs, gcsfs, huggingface_hub, ...)"
+        ) from None
+    try:
+        fs, root = url_to_fs(url)
+        protocol = url.split("://", 1)[0]
+        if _GLOB & set(root):
+            files, base_dir = sorted(fs.glob(root)), None
+            if not files:
+                raise InputError(f"no path matches {url}")
+        elif fs.isdir(root):
+            base_dir = root.rstrip("/")
+            exts = tuple(e.lower() for e in cfg.extensions)
+            files = [
+                f
+                for f in sorted(fs.find(root))
+                if _format_suffix(PurePosixPath(f)) in RECORD_FORMATS
+                or f.lower().endswith(exts)
+                or _format_suffix(PurePosixPath(f)) in exts
+            ]
+        elif fs.exists(root):
+            files, base_dir = [root], None
+        else:
+            raise InputError(f"path not found: {url}")
+    except (ImportError, ValueError) as err:  # an unknown scheme, its package missing
+        raise InputError(f"cannot read {url}: {err}") from None
+    for f in files:
+        given = f if "://" in f else f"{protocol}://{f}"
+        inside = base_dir is not None and f.startswith(base_dir + "/")
+        rel = f[len(base_dir) + 1 :] if inside else PurePosixPath(f).name  # type: ignore[operator]
+        # as locally: a record without an id is named after its file (its path in a directory),
+        # a text file's id is its path in the directory, or the path as given
+        yield from _read_remote_file(fs, f, given, rel, rel if inside else given, cfg, keep_records, parse)
+
+
+def _read_remote_file(
+    fs: Any,
+    path: str,
+    given: str,
+    rel: str,
+    doc_id: str,
+    cfg: InputConfig,
+    keep_records: bool,
+    parse: bool,
+) -> Iterator[Record | Pending]:
+    fmt = _format_suffix(PurePosixPath(path))
+    try:
+        with fs.open(path, "rb") as fh:
+            head = fh.read(8)
+            fh.seek(0)
+            kind = compression(head) if fmt != ".parquet" else None
+            stream = _open_compressed(fh, kind) if kind else fh
+            if fmt in (".jsonl", ".ndjson"):
+                yield from read_jsonl_stream(stream, given, cfg, keep_records, parse, None, rel)
+            elif fmt == ".csv":
+                import io
+
+                text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
+                yield from _csv_records(text, PurePosixPath(path), given, cfg, keep_records, rel)
+            elif fmt == ".parquet":
+                yield from read_parquet(fh, given, cfg, rel, keep_records)  # type: ignore[arg-type]
+            else:
+                data = stream.read(4 * cfg.max_chars + 5)
+                if len(data) > 4 * cfg.max_chars + 4:
+                    yield Skipped(source=given, id=doc_id, reason=too_large_file(len(data), cfg.max_chars))
+                else:
+                    yield text_record(data, doc_id, given, cfg.max_chars)
+    except _corrupt_errors() as err:
+        yield Skipped(source=given, reason=f"unreadable remote file: {err}")
 
 
 def _file_kind(mode: int) -> str:
