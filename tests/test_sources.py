@@ -501,3 +501,34 @@ def test_remote_paths_are_read_through_fsspec_as_local_ones(tmp_path):
     assert [r[1] for r in remote] == ["b.jsonl.gz:1", "a1", None]
     with pytest.raises(InputError, match="path not found"):
         records(["memory://dump-test/missing.jsonl"])
+
+
+def test_a_nested_text_field_is_read_again_for_passages(tmp_path):
+    """The passage stage reads a JSON Lines text again from its file when it reports it: through
+    the same dotted path (a KeyError, exit 1, before)."""
+    from dedupe.cli import main
+
+    text = "the quick brown fox jumps over the lazy dog near the river bank today " * 3
+    path = tmp_path / "nested.jsonl"
+    path.write_text("".join(json.dumps({"meta": {"id": k, "text": text + k}}) + "\n" for k in ("x", "y")))
+    out = tmp_path / "r.json"
+    assert (
+        main(
+            [
+                "scan",
+                str(path),
+                "--text-field",
+                "meta.text",
+                "--id-field",
+                "meta.id",
+                "-f",
+                "json",
+                "-o",
+                str(out),
+                "-q",
+            ]
+        )
+        == 0
+    )
+    data = json.loads(out.read_text())
+    assert data["summary"]["clusters"] == 1 and data["passages"][0]["occurrences"][0]["text"]

@@ -99,7 +99,7 @@ def _hostile_inputs(tmp_path: Path) -> list[str]:
     (d / "binary.txt").write_bytes(bytes(range(256)) * 8)
     (d / "empty.txt").write_bytes(b"")
     (d / "short.txt").write_bytes(b"two words")
-    (d / "ignored.csv").write_text("not read: not in input.extensions")
+    (d / "ignored.dat").write_text("not read: neither a record format nor in input.extensions")
     j = tmp_path / "d.jsonl"
     lines = [
         json.dumps({"id": "ok", "text": SENTENCE, "date": "1987-03-01"}),

@@ -43,12 +43,9 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        from importlib.metadata import PackageNotFoundError, version
+        from . import __version__
 
-        try:
-            typer.echo(f"dedupe {version('dedupe')}")
-        except PackageNotFoundError:  # run from a source tree that was not installed
-            typer.echo("dedupe (not installed)")
+        typer.echo(f"dedupe {__version__} (distribution dedupe-text)")
         raise typer.Exit()
 
 
@@ -350,7 +347,9 @@ def _note(quiet: bool, message: str) -> None:
 
 
 def _announce_compiling(quiet: bool) -> None:
-    """Say so before the first run after install compiles the kernels (about 20 s, once)."""
+    """Before the first run after install: say so, and compile every kernel a scan may use (about
+    20 s, once), so that no later run compiles more unannounced (a first scan of small texts
+    would leave the kernels of larger corpora to a later one)."""
     from .kernels import compiled
 
     if not compiled():
@@ -358,6 +357,18 @@ def _announce_compiling(quiet: bool) -> None:
             quiet,
             "dedupe: compiling its kernels once, about 20 s (later runs start at once; `dedupe warmup` does it ahead)",
         )
+        _warm_kernels()
+
+
+def _warm_kernels() -> None:
+    """Run the pipeline over a few texts that take every compiled path: ASCII and not, quoted
+    passages, identical copies, a text shorter than a shingle."""
+    from .pipeline import Detector
+
+    words = "the quick brown fox jumps over the lazy dog while the cat sleeps in the warm sun".split()
+    texts = [" ".join(words[k:] + words[:k]) + f' "a quoted {k} remark" said.' for k in range(8)]
+    texts += [texts[2].replace("quoted", "\u201cquoted\u201d")]  # a non-ASCII text takes the other path
+    Detector(Config()).run([*texts, texts[0], texts[1][:40]])
 
 
 def _detect(
@@ -576,14 +587,12 @@ def warmup(quiet: QuietOpt = False) -> None:
     """Compile dedupe's kernels now (about 20 s after install; they are cached for every later run)."""
     import time
 
-    from .pipeline import Detector
-
     t0 = time.perf_counter()
-    _announce_compiling(quiet)
-    words = "the quick brown fox jumps over the lazy dog while the cat sleeps in the warm sun".split()
-    texts = [" ".join(words[k:] + words[:k]) + f' "a quoted {k} remark" said.' for k in range(8)]
-    texts += [texts[2].replace("quoted", "\u201cquoted\u201d")]  # a non-ASCII text takes the other path
-    Detector(Config()).run([*texts, texts[0], texts[1][:40]])
+    from .kernels import compiled
+
+    if not compiled():
+        _note(quiet, "dedupe: compiling its kernels once, about 20 s")
+    _warm_kernels()
     _note(quiet, f"dedupe: kernels ready ({time.perf_counter() - t0:.1f} s)")
 
 

@@ -1524,6 +1524,36 @@ class PairEvidence:
         return share * (1.0 if self.similarity is None else self.similarity[:, None])
 
 
+def aligned_pairs(fps: Sequence[PassageFingerprint], pairs: np.ndarray, cfg: PassagesConfig) -> Alignments:
+    """Alignments of the given document pairs (``m x 2``, ``a < b``), each from all the seed
+    n-grams the two share: the evidence on pairs the passage stage did not align (their shared
+    seeds were paired through a hub document, as widely printed text is), for the verdicts only.
+    A templated notice accepted by its shingle sets is then seen stating other figures."""
+    fps = PassageStore.of(fps, cfg.ngram)
+    rows = []
+    for a, b in np.asarray(pairs, dtype=np.int64).reshape(-1, 2).tolist():
+        sa, sb = fps[a].seeds, fps[b].seeds
+        common = np.intersect1d(sa, sb)
+        if not len(common):
+            continue
+        pa = np.flatnonzero(np.isin(sa, common))
+        pb = np.flatnonzero(np.isin(sb, common))
+        # every two occurrences of one seed, one in each document: join on the seed hash
+        order_b = pb[np.argsort(sb[pb], kind="stable")]
+        lo = np.searchsorted(sb[order_b], sa[pa], "left")
+        hi = np.searchsorted(sb[order_b], sa[pa], "right")
+        counts = hi - lo
+        left = np.repeat(pa, counts)
+        right = order_b[np.concatenate([np.arange(x, y) for x, y in zip(lo, hi)])] if counts.sum() else pa[:0]
+        rows.append(np.column_stack([np.full(len(left), a), left, np.full(len(left), b), right]))
+    if not rows:
+        return Alignments(np.empty((0, 6), dtype=np.int64), np.empty(0))
+    seeds = np.concatenate(rows)
+    seeds = seeds[np.lexsort((seeds[:, 3], seeds[:, 1], seeds[:, 2], seeds[:, 0]))]
+    starts, sizes = alignable(seeds, cfg)
+    return _align_runs(fps, cfg, seeds, starts, sizes)
+
+
 def find_passages(
     fps: Sequence[PassageFingerprint],
     ids: list[str],

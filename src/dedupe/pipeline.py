@@ -43,7 +43,7 @@ from .errors import NoDocumentsError
 from .interrupts import checkpoint
 from .lsh import optimal_params, signature_pairs
 from .minhash import MinHasher
-from .passages import PassageBatch, PassageStore, find_passages
+from .passages import Alignments, PairEvidence, PassageBatch, PassageStore, aligned_pairs, find_passages
 from .passages import fingerprints as passage_fingerprints
 from .records import Cluster, Document, MemberScore, Skipped
 from .result import Documents, Result
@@ -560,6 +560,7 @@ class Detector:
             )
             timings["passages"] = time.perf_counter() - t0
             t0 = time.perf_counter()
+            evidence = self._evidence_on_accepted(fp, accepted, evidence)
             chars = fp.chars
             accepted, verdicts = verifier.evidence(
                 accepted,
@@ -604,6 +605,29 @@ class Detector:
             reuse_clusters=reuse,
             stats=stats,
         )
+
+    def _evidence_on_accepted(
+        self, fp: Fingerprints, accepted: list[tuple[int, int]], evidence: PairEvidence
+    ) -> PairEvidence:
+        """The passage stage's evidence, with alignments made for the pairs the shingle sets
+        accepted that it did not align (their shared text was paired through a hub document):
+        without them, two notices of one template that differ only in figures would pass by
+        containment unchallenged."""
+        if not accepted or fp.passages is None:
+            return evidence
+        n = max(len(fp), 1)
+        keys = np.array(sorted({min(i, j) * n + max(i, j) for i, j in accepted if i != j}), dtype=np.int64)
+        known = evidence.pairs[:, 0] * n + evidence.pairs[:, 1] if len(evidence.pairs) else keys[:0]
+        missing = keys[~np.isin(keys, known)]
+        if not len(missing):
+            return evidence
+        store = PassageStore.of(fp.passages, self.config.passages.ngram)
+        extra = aligned_pairs(store, np.column_stack(np.divmod(missing, n)), self.config.passages)
+        if not len(extra):
+            return evidence
+        joined = Alignments.concat([evidence.alignments, extra])
+        joined = joined.take(np.lexsort((joined.cols[:, 3], joined.cols[:, 0])))  # pair order
+        return PairEvidence.of(joined, store)
 
     @staticmethod
     def _with_copies(

@@ -173,7 +173,8 @@ class Texts(Sequence[str]):
         # the very bytes jsonl_record made a document of: its text, without checking them again
         if start == 0 and raw.startswith(codecs.BOM_UTF8):
             raw = raw[len(codecs.BOM_UTF8) :]
-        return json.loads(raw.decode("utf-8", errors="replace"))[self.cfg.text_field]  # type: ignore[no-any-return]
+        record = json.loads(raw.decode("utf-8", errors="replace"))
+        return field(record, self.cfg.text_field)  # type: ignore[no-any-return]
 
     def slices(self, docs: Sequence[int], starts: Sequence[int], ends: Sequence[int]) -> list[str]:
         """``self[docs[k]][starts[k]:ends[k]]`` for each ``k``, each text read once (in the order of
