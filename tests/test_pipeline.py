@@ -652,3 +652,25 @@ def test_widely_printed_template_notices_stay_apart():
     docs.append(Document("notice-00-reprint", docs[0].text.replace(" said.", " said on Thursday.")))
     result = Detector().run(docs)
     assert clusters_as_sets(result) == {frozenset({"notice-00", "notice-00-reprint"})}
+
+
+def test_each_member_relation_to_its_source_comes_with_its_spans():
+    """A member matched to its star's center, not to the source, is aligned with the source when
+    it is explained: an edited member lists what changed, and no difference is listed twice."""
+    rng = random.Random(12)
+    base = article(rng, 260)
+    words = base.split()
+    docs = [
+        Document("source", base),
+        Document("copy", " ".join(w if i % 50 else "changed" for i, w in enumerate(words))),
+        Document("trim", " ".join(words[:200])),
+        Document("trim-of-copy", " ".join((w if i % 50 else "changed") for i, w in enumerate(words[:150]))),
+    ]
+    result = Detector(Config().replace({"cluster.representative": "longest"})).run(docs)
+    for c in result.clusters:
+        for s in c.scores:
+            assert len(set(s.differences)) == len(s.differences)
+            if s.relation == "edited":
+                assert s.differences and s.changed_words > 0
+            if s.relation == "trimmed":
+                assert s.differences and all(k == "dropped" for k, _, _ in s.differences)

@@ -185,10 +185,12 @@ class Explainer:
     spans' words, :func:`dedupe.kernels.matching_blocks`). Spans are characters of the texts.
 
     ``evidence``: the passage stage's :class:`~dedupe.passages.PairEvidence`; ``store``: the
-    documents' passage fingerprints; ``chars``: each document's characters."""
+    documents' passage fingerprints; ``chars``: each document's characters; ``cfg``: the passage
+    settings, to align a member with its source when no alignment joins them yet (a member
+    matched to the star's center, not to the source)."""
 
-    def __init__(self, evidence: Any, store: Any, chars: Sequence[int]) -> None:
-        self.store, self.chars = store, chars
+    def __init__(self, evidence: Any, store: Any, chars: Sequence[int], cfg: Any = None) -> None:
+        self.store, self.chars, self.cfg = store, chars, cfg
         cols = evidence.alignments.cols
         self.cols, self.similarity = cols, evidence.alignments.similarity
         self.n = max(len(chars), 1)
@@ -199,10 +201,15 @@ class Explainer:
             return score
         a, b = (m, rep) if m < rep else (rep, m)
         lo, hi = np.searchsorted(self.keys, [a * self.n + b, a * self.n + b + 1])
-        if lo == hi:  # no passage between them: the relation the scores show
+        rows, similarity = self.cols[lo:hi], self.similarity[lo:hi]
+        if lo == hi and self.cfg is not None:  # not aligned yet: align the two now
+            from .passages import aligned_pairs
+
+            extra = aligned_pairs(self.store, np.array([[a, b]]), self.cfg)
+            rows, similarity = extra.cols, extra.similarity
+        if not len(rows):  # no passage between them: the relation the scores show
             added = max(0, self.chars[m] - self.chars[rep]) if score.relation == "extended" else 0
             return dataclasses.replace(score, added_chars=added)
-        rows = self.cols[lo:hi]
         m_first = a == m
         m_spans = rows[:, 1:3] if m_first else rows[:, 4:6]
         s_spans = rows[:, 4:6] if m_first else rows[:, 1:3]
@@ -210,9 +217,7 @@ class Explainer:
         changed = 0
         store = self.store
         words_m, words_s = store.words_of(m), store.words_of(rep)
-        for (m0, m1), (s0, s1), sim in zip(
-            m_spans.tolist(), s_spans.tolist(), self.similarity[lo:hi].tolist()
-        ):
+        for (m0, m1), (s0, s1), sim in zip(m_spans.tolist(), s_spans.tolist(), similarity.tolist()):
             if sim >= 1.0 and m1 - m0 == s1 - s0:
                 continue
             if max(m1 - m0, s1 - s0) > _DIFF_LIMIT:
@@ -220,8 +225,10 @@ class Explainer:
                 continue
             for gm0, gm1, gs0, gs1 in _gaps(words_m[m0:m1], words_s[s0:s1]):
                 if gm1 > gm0 and gs1 > gs0:
-                    diffs.append(("changed", *store.char_span(m, m0 + gm0, m0 + gm1)))
-                    changed += max(gm1 - gm0, gs1 - gs0)
+                    span = ("changed", *store.char_span(m, m0 + gm0, m0 + gm1))
+                    if span not in diffs:  # two alignments of a pair may overlap: counted once
+                        diffs.append(span)
+                        changed += max(gm1 - gm0, gs1 - gs0)
                 elif gm1 > gm0:
                     diffs.append(("added", *store.char_span(m, m0 + gm0, m0 + gm1)))
                 else:
@@ -250,7 +257,7 @@ class Explainer:
             kept=max(0.0, 1.0 - dropped / source_chars),
             added_chars=added,
             changed_words=changed,
-            differences=tuple(sorted(diffs, key=lambda d: (d[0] != "dropped", d[1], d[2], d[0]))),
+            differences=tuple(sorted(set(diffs), key=lambda d: (d[0] != "dropped", d[1], d[2], d[0]))),
         )
 
 

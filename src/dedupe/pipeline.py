@@ -573,7 +573,8 @@ class Detector:
             if reported is not None:  # an index query lists every copy, as its LSH look-up does
                 accepted = self._with_copies(fp, verifier, accepted, reported)
             stats = {**stats, **verdicts}
-            explain = Explainer(evidence, PassageStore.of(fp.passages, self.config.passages.ngram), chars)
+            store = PassageStore.of(fp.passages, self.config.passages.ngram)
+            explain = Explainer(evidence, store, chars, self.config.passages)
             timings["evidence"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
