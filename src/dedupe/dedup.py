@@ -42,6 +42,8 @@ MAPPING_COLUMNS = [
     "jaccard_estimate",
     "containment_in_matched",
     "matched_contained",
+    "aligned_in_matched",
+    "matched_aligned",
 ]
 
 
@@ -252,6 +254,8 @@ def mapping_rows(result: Result) -> list[dict]:
                         "jaccard_estimate": round(s.jaccard_estimate, 6),
                         "containment_in_matched": round(s.containment_in_matched, 6),
                         "matched_contained": round(s.matched_contained, 6),
+                        "aligned_in_matched": round(s.aligned_in_matched, 6),
+                        "matched_aligned": round(s.matched_aligned, 6),
                     }
                 )
     rows.sort(key=lambda r: r["removed"])

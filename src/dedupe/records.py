@@ -80,6 +80,10 @@ class MemberScore:
     jaccard: float
     containment_in_matched: float
     matched_contained: float
+    # the share of the member, and of the document it matched, that the passages the two share
+    # reproduce (the figures the aligned rule reads; 0 when the passages were not searched)
+    aligned_in_matched: float = 0.0
+    matched_aligned: float = 0.0
     matched_to: str = ""
     match: str | None = None
     relation: str = "source"

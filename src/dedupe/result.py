@@ -16,7 +16,7 @@ from .records import Cluster, DocumentInfo, MemberScore, PairScore, Skipped
 # 2.0: members are scored against the document they matched (matched_to; the containments renamed),
 # with their rule and relation to the source; pairs carry aligned shares and a template flag;
 # passage groups a kind
-SCHEMA_VERSION = "2.0"
+SCHEMA_VERSION = "2.1"
 
 
 def _round(x: float) -> float:
@@ -231,6 +231,8 @@ def member_json(s: MemberScore) -> str:
         f'"jaccard": {_json_score(s.jaccard)}, '
         f'"containment_in_matched": {_json_score(s.containment_in_matched)}, '
         f'"matched_contained": {_json_score(s.matched_contained)}, '
+        f'"aligned_in_matched": {_json_score(s.aligned_in_matched)}, '
+        f'"matched_aligned": {_json_score(s.matched_aligned)}, '
         f'"matched_to": {_encode_str(s.matched_to)}, "match": {_json_str_or_null(s.match)}, "relation": {_encode_str(s.relation)}, '
         f'"kept": {_json_score(s.kept)}, "added_chars": {s.added_chars:d}, '
         f'"changed_words": {s.changed_words:d}, "differences": [{diffs}]}}'

@@ -407,6 +407,8 @@ class Verifier:
             s.jaccard,
             s.containment_a_in_b if m_is_a else s.containment_b_in_a,
             s.containment_b_in_a if m_is_a else s.containment_a_in_b,
+            aligned_in_matched=s.aligned_a if m_is_a else s.aligned_b,
+            matched_aligned=s.aligned_b if m_is_a else s.aligned_a,
             matched_to=ids[matched],
             match=s.match,
             relation=relation,

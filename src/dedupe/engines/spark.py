@@ -74,7 +74,8 @@ def _arrow_schema(name: str) -> Any:
     member = pa.struct(
         [
             ("id", s), ("jaccard_estimate", f64), ("jaccard", f64),
-            ("containment_in_matched", f64), ("matched_contained", f64), ("matched_to", s),
+            ("containment_in_matched", f64), ("matched_contained", f64), ("aligned_in_matched", f64),
+            ("matched_aligned", f64), ("matched_to", s),
             ("match", s), ("relation", s), ("kept", f64), ("added_chars", i64), ("changed_words", i64),
             ("differences", pa.list_(difference)),
         ]
