@@ -66,7 +66,8 @@ def stories(directory: Path = DEFAULT_DIR, limit: int | None = None) -> Iterator
             body = re.sub(r"\s*reuter\s*$", "", fields["BODY"], flags=re.I)
             parts = [fields["TITLE"], (fields["DATELINE"] + " " + body).strip()]
             text = "\n".join(p for p in parts if p)
-            if not text:
+            if not text:  # one story of the collection has no title and no body
+                LEFT_OUT.append(f"NEWID {_NEWID.search(attrs).group(1)}")
                 continue
             yield {
                 "id": f"reuters-{int(_NEWID.search(attrs).group(1)):05d}",
@@ -77,6 +78,9 @@ def stories(directory: Path = DEFAULT_DIR, limit: int | None = None) -> Iterator
             n += 1
             if limit is not None and n >= limit:
                 return
+
+
+LEFT_OUT: list[str] = []  # stories without any text, left out by stories()
 
 
 def busy_ids(stories: list[dict], n: int = 8, stock: int = 5) -> set[str]:
@@ -108,4 +112,6 @@ if __name__ == "__main__":
     parser.add_argument("--limit", type=int)
     parser.add_argument("--dir", type=Path, default=DEFAULT_DIR)
     args = parser.parse_args()
-    print(f"{write_jsonl(args.out, args.dir, args.limit)} stories written to {args.out}")
+    written = write_jsonl(args.out, args.dir, args.limit)
+    left = f" ({len(LEFT_OUT)} without text left out: {', '.join(sorted(set(LEFT_OUT)))})" if LEFT_OUT else ""
+    print(f"{written} stories written to {args.out}{left}")
