@@ -674,3 +674,17 @@ def test_each_member_relation_to_its_source_comes_with_its_spans():
                 assert s.differences and s.changed_words > 0
             if s.relation == "trimmed":
                 assert s.differences and all(k == "dropped" for k, _, _ in s.differences)
+
+
+def test_fingerprint_progress_counts_against_the_inputs_size():
+    """Given the inputs' size (the command line counts it for local, uncompressed inputs), the
+    fingerprint stage reports its progress as characters done of it, ending at the total: a bar
+    with a time left, not a bare count."""
+    ticks = []
+    docs = [Document(f"d{k}", article(random.Random(k), 40)) for k in range(50)]
+    detector = Detector(Config().replace({"run.batch_size": 10}), progress=lambda *t: ticks.append(t))
+    detector.input_bytes = sum(len(d.text) for d in docs) + 500  # JSON around the texts
+    detector.run(docs)
+    marks = [(done, total) for stage, done, total in ticks if stage == "fingerprint (MB)"]
+    assert len(marks) >= 5 and all(t == detector.input_bytes for _, t in marks)
+    assert [d for d, _ in marks] == sorted(d for d, _ in marks) and marks[-1][0] == detector.input_bytes

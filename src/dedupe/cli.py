@@ -15,6 +15,7 @@ import sqlite3
 import sys
 from collections.abc import Iterator
 from enum import Enum
+from pathlib import Path
 from typing import IO, Annotated, Any
 
 import typer
@@ -249,6 +250,37 @@ def rules_text(config: Config) -> str:
     return ", or ".join(words[r] for r in v.rules)
 
 
+def _input_bytes(paths: list[str], config: Config) -> int | None:
+    """The bytes of the inputs, when all are local, uncompressed files or directories (a
+    compressed, remote or standard input has no size to count against: no total then)."""
+    from .sources import RECORD_FORMATS, _format_suffix, compression, expand, is_remote
+
+    total = 0
+    exts = tuple(e.lower() for e in config.input.extensions)
+    try:
+        for p in expand(paths):
+            if p == "-" or is_remote(p):
+                return None
+            files = (
+                [p]
+                if not os.path.isdir(p)
+                else [
+                    os.path.join(d, f)
+                    for d, _, names in os.walk(p)
+                    for f in names
+                    if f.lower().endswith(exts) or _format_suffix(Path(f)) in RECORD_FORMATS
+                ]
+            )
+            for f in files:
+                with open(f, "rb") as fh:
+                    if compression(fh.read(8)):
+                        return None
+                total += os.path.getsize(f)
+    except OSError:
+        return None
+    return total or None
+
+
 class _Progress:
     """A rich progress bar on stderr, only when stderr is a terminal: one line a stage, with its
     count (of a total when known), elapsed time and, with a total, the time left. A stage is
@@ -275,7 +307,10 @@ class _Progress:
         if self.bar is None:
             return
         size = total or None  # 0: not known yet (documents are still being read)
-        count = f"{done:,}/{total:,}" if total else f"{done:,}"
+        if stage.endswith("(MB)"):  # counted in characters of the inputs' bytes
+            count = f"{done / 1e6:,.1f}/{total / 1e6:,.1f}" if total else f"{done / 1e6:,.1f}"
+        else:
+            count = f"{done:,}/{total:,}" if total else f"{done:,}"
         if stage not in self.tasks:
             for other in self.tasks.values():  # the stages before this one are over
                 self._finish(other)
@@ -379,6 +414,7 @@ def _detect(
     _announce_compiling(quiet)
     kept: list[Document] = []
     count = 0
+    progress = _Progress(not quiet)
 
     def records() -> Iterator[Record | Pending]:
         nonlocal count
@@ -389,9 +425,12 @@ def _detect(
                 kept.append(r)
             yield r
 
-    with _Progress(not quiet) as progress:
+    with progress:
         try:
-            result = Detector(config, progress=progress).run(records())
+            detector = Detector(config, progress=progress)
+            if progress.bar is not None:  # the fingerprint stage counts against the inputs' size
+                detector.input_bytes = _input_bytes(paths, config)
+            result = detector.run(records())
         except NoDocumentsError:
             if count:
                 raise

@@ -435,6 +435,8 @@ class Detector:
         self.config = config or Config()
         self.engine = engine or LocalEngine(self.config.run.workers)
         self.progress = progress
+        # the inputs' size in bytes, when known: the fingerprint stage's progress counts against it
+        self.input_bytes: int | None = None
         self.fingerprinter = fingerprinter or Fingerprinter(self.config)
         lsh = self.config.lsh
         if lsh.bands is not None and lsh.rows is not None:
@@ -726,6 +728,7 @@ class Detector:
         text_spans: list[np.ndarray] = []
         text_digests: list[np.ndarray] = []
         mapper = ItemMapper(self.config, keep_texts, self.fingerprinter, locate_texts)
+        done_chars = 0
         for mb in self.engine.map(mapper, batches()):
             taken.skipped.extend(mb.skipped)
             admitted = taken.admit_all(mb.ids, mb.sources, mb.reasons)
@@ -758,7 +761,13 @@ class Detector:
                 text_paths.extend(mb.text_paths[k] for k in rows)
                 text_spans.append(mb.text_spans[rows])
                 text_digests.append(mb.text_digests[rows])
-            self._tick("fingerprint", len(ids), 0)
+            if self.input_bytes:  # the characters fingerprinted of the inputs' bytes: a total, a time left
+                done_chars += sum(mb.chars)
+                self._tick("fingerprint (MB)", min(done_chars, self.input_bytes), self.input_bytes)
+            else:
+                self._tick("fingerprint", len(ids), 0)
+        if self.input_bytes:
+            self._tick("fingerprint (MB)", self.input_bytes, self.input_bytes)
         timings["fingerprint"] = time.perf_counter() - t0 - timings["read"]
         skipped = taken.sorted_skipped()
         if not ids and not allow_empty:
