@@ -22,6 +22,7 @@ from dedupe import Detector  # noqa: E402
 from dedupe.cli import main  # noqa: E402
 from dedupe.config import load_config  # noqa: E402
 from dedupe.engines.spark import SparkEngine, connected_components, spark_session  # noqa: E402
+from dedupe.errors import InputError  # noqa: E402
 from dedupe.sources import read_sources  # noqa: E402
 
 SENTENCE = "the quick brown fox jumps over the lazy dog near the river bank today"
@@ -236,3 +237,23 @@ def _jsonl_as_text(tmp_path: Path) -> Path:
     path = tmp_path / "ext.yaml"
     path.write_text("input:\n  extensions: [.txt, .jsonl]\n")
     return path
+
+
+def test_compressed_json_lines_equal_local(spark, tmp_path, reuters_stories):
+    """gzip and bzip2 JSON Lines are read through Hadoop's codecs as the local engine reads them
+    (the same documents, clusters and pairs); zstd and xz are refused with the fix named."""
+    import bz2
+    import gzip
+
+    lines = "".join(json.dumps(s) + "\n" for s in reuters_stories[:400])
+    lines += json.dumps({"text": reuters_stories[0]["text"]}) + "\n{broken\n"  # no id; malformed
+    for name, pack in (("r.jsonl.gz", gzip.compress), ("r.jsonl.bz2", bz2.compress)):
+        path = tmp_path / name
+        path.write_bytes(pack(lines.encode()))
+        remote, local = both(spark, [str(path)])
+        assert_same(remote, local)
+        assert remote["clusters"] and remote["skipped"]
+    zst = tmp_path / "r.jsonl.zst"
+    zst.write_bytes(b"\x28\xb5\x2f\xfd")
+    with pytest.raises(InputError, match="recompress it as .gz"):
+        SparkEngine(load_config(None, OVERRIDES), spark).scan([str(zst)])

@@ -49,6 +49,7 @@ from ..config import Config
 from ..errors import ConfigError, DedupeError, EngineError, InputError, NoDocumentsError
 from ..records import Cluster, Cohesion, DocumentInfo, MemberScore, PairScore, Skipped
 from ..result import SCHEMA_VERSION, Result, cluster_dict, pair_dict, summary, summary_line
+from ..sources import _format_suffix
 
 # the record every reader yields: where it was read (pos: the input path's position; file, line:
 # its place there), then the document or why it was skipped, and the map stage's fingerprints
@@ -217,7 +218,13 @@ def resolve_inputs(spark: Any, paths: list[str]) -> list[_Input]:
             uri = st.getPath().toString()
             name = given if len(statuses) == 1 else uri
             is_dir = st.isDirectory()
-            suffix = PurePosixPath(uri).suffix.lower()
+            suffix = _format_suffix(PurePosixPath(uri))  # .jsonl for x.jsonl.gz
+            packed = PurePosixPath(uri).suffix.lower()
+            if not is_dir and packed in (".zst", ".zstd", ".xz"):
+                raise InputError(
+                    f"{given}: the spark engine reads gzip and bzip2 files (Hadoop's codecs), not "
+                    f"{packed}: recompress it as .gz, or use the local engine"
+                )
             if suffix in (".jsonl", ".ndjson"):
                 kind = "jsonl"
             elif suffix == ".parquet":
