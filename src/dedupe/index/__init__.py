@@ -347,7 +347,7 @@ class Index:
                 "schema_version": SCHEMA_VERSION,
                 "documents": indexed_before,
                 "loaded": len(loaded),
-                "new_in_index": len(known),
+                "already_in_index": len(known),  # queried documents the index held: compared, not added
             },
         }
         result = det.conclude(universe, verifier, accepted, stats, is_new, frequent)
