@@ -496,3 +496,38 @@ def test_progress_stops_each_stage_clock_when_it_is_done(monkeypatch):
         progress("verify", 80, 80)
         tasks = {t.description: t for t in progress.bar.tasks}
         assert tasks["verify"].stop_time is not None and tasks["verify"].fields["count"] == "80/80"
+
+
+def test_dedup_shards_mirror_the_input_shards(tmp_path):
+    """--shards writes each kept record into the file of the same path and format it was read
+    from (compressed shards compressed alike); removed records are the mapping's, and every
+    record is in one of the two or skipped."""
+    import gzip
+
+    base = " ".join(f"word{i % 97} token{i % 13}" for i in range(200))
+    root = tmp_path / "dump"
+    (root / "2024").mkdir(parents=True)
+    (root / "a.jsonl").write_text(
+        json.dumps({"id": "a1", "text": base, "url": "u1"})
+        + "\n"
+        + json.dumps({"id": "a2", "text": "other words " * 30})
+        + "\n"
+    )
+    with gzip.open(root / "2024" / "b.jsonl.gz", "wt") as fh:
+        fh.write(json.dumps({"id": "b1", "text": base + " and more"}) + "\n")
+    (root / "2024" / "c.csv").write_text("id,text\nc1,a csv row that is not like the others at all\n")
+    out = tmp_path / "clean"
+    assert main(["dedup", str(root), "-o", str(out), "--shards", "-q"]) == 0
+    kept = {}
+    for f in ("a.jsonl", "2024/b.jsonl.gz"):
+        opener = gzip.open if f.endswith(".gz") else open
+        with opener(out / f, "rt") as fh:
+            kept.update({r["id"]: r for r in map(json.loads, fh)})
+    rows = list(csv.DictReader(io.StringIO((out / "2024" / "c.csv").read_text())))
+    kept.update({r["id"]: r for r in rows})
+    removed = [
+        json.loads(line)["removed"] for line in (tmp_path / "clean.mapping.jsonl").read_text().splitlines()
+    ]
+    assert sorted([*kept, *removed]) == ["a1", "a2", "b1", "c1"] and len(removed) == 1
+    assert "a1" not in kept or kept["a1"]["url"] == "u1"  # records written back whole
+    assert main(["dedup", str(root), "-o", str(tmp_path / "x.jsonl"), "--shards", "-q"]) == 2

@@ -22,7 +22,7 @@ import typer
 
 from . import interrupts
 from .config import Config, dump_yaml, explicit_keys, load_config
-from .dedup import write_corpus
+from .dedup import write_corpus, write_shards
 from .engines.local import keep_freed_memory
 from .errors import ConfigError, DedupeError, IndexStoreError, InputError, NoDocumentsError, OutputError
 from .index import Index
@@ -588,6 +588,14 @@ def dedup(
             help="Also write the full JSON report (clusters, pairs, skipped) here.", show_default=False
         ),
     ] = None,
+    shards: Annotated[
+        bool,
+        typer.Option(
+            "--shards",
+            help="Write a directory mirroring the input shards: each kept record into the file of the "
+            "same path and format (compression included) it was read from.",
+        ),
+    ] = False,
     config: ConfigOpt = None,
     profile: ProfileOpt = None,
     jaccard_threshold: JaccardOpt = None,
@@ -608,7 +616,10 @@ def dedup(
     _not_an_input(paths, output, mapping, report)
     cfg = _config(config, locals())
     result, documents = _detect(paths, cfg, quiet, keep=True)
-    summary = write_corpus(result, documents, output, mapping, cfg.input.max_chars)
+    if shards:
+        summary = write_shards(result, documents, output, expand(paths), mapping, cfg.input.max_chars)
+    else:
+        summary = write_corpus(result, documents, output, mapping, cfg.input.max_chars)
     if report:
         with _output(report) as fh:
             write_report(result, "json", fh)

@@ -21,7 +21,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -30,6 +30,7 @@ from .interrupts import checkpoint
 from .output import COMPRESSIONS, OUTPUT_ERRORS, _as_output_error, _umask, atomic_binary, atomic_write
 from .records import Document
 from .result import Result
+from .sources import RECORD_FORMATS, _format_suffix
 
 MAPPING_COLUMNS = [
     "removed",
@@ -184,21 +185,9 @@ def _write_parquet(out: Path, records: list[dict]) -> None:
 
 
 def _write_directory(out: Path, output: str, docs: list[Document]) -> None:
-    """One text file a document, written in a new directory beside ``out`` and moved into place
-    when all are written: an interrupted run leaves the old directory (or none), never half."""
-    if out.exists() and not out.is_dir():
-        raise InputError(
-            f"output {output} exists and is not a directory (use a .jsonl or .csv name for a file)"
-        )
-    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists():
-        raise ConfigError(
-            f"--output {output}: directory exists and is not an earlier dedup output: give a new or "
-            "empty directory (it is replaced whole)"
-        )
-    parent = out.parent if str(out.parent) else Path(".")
-    with _as_output_error(out):
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=parent))
-    try:
+    """One text file a document (a document whose id is a safe relative path keeps it)."""
+
+    def fill(tmp: Path) -> None:
         used: set[str] = set()
         for d in docs:
             rel = _safe_relpath(d.id)
@@ -212,6 +201,102 @@ def _write_directory(out: Path, output: str, docs: list[Document]) -> None:
             with _as_output_error(target):
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_text(d.text, encoding="utf-8", errors=OUTPUT_ERRORS)
+
+    _replace_directory(out, output, fill)
+
+
+def shard_of(doc: Document) -> str:
+    """The input file a document was read from: its source without the line or row number that
+    follows a record file's name (``dump/a.jsonl:12`` -> ``dump/a.jsonl``), or its source."""
+    head, _, tail = doc.source.rpartition(":")
+    if head and tail.isdigit() and _format_suffix(Path(head)) in RECORD_FORMATS:
+        return head
+    return doc.source
+
+
+def write_shards(
+    result: Result,
+    documents: Iterable[Document],
+    output: str,
+    inputs: list[str],
+    mapping: str | None = None,
+    max_chars: int | None = None,
+) -> DedupSummary:
+    """The kept documents written as the input shards were laid out (``--shards``): each record
+    into the file of the same relative path and format (compression included) under ``output``,
+    in input order; a text file as a text file. ``inputs``: the paths the run read (a directory's
+    shards keep their paths in it, a file its name)."""
+    out = Path(output)
+    if out.suffix and not out.is_dir():
+        raise ConfigError(f"--output {output}: with --shards, give a directory (a name without a suffix)")
+    removed = result.removed()
+    known = {d.id for d in result.documents}
+    kept = [d for d in processed(documents, max_chars) if d.id not in removed and d.id in known]
+    roots = [os.path.normpath(p) for p in inputs]
+    by_shard: dict[str, list[Document]] = {}
+    for d in kept:
+        shard = shard_of(d)
+        by_shard.setdefault(_relative(os.path.normpath(shard), roots), []).append(d)
+
+    def fill(tmp: Path) -> None:
+        for rel, docs in by_shard.items():
+            target = tmp / rel
+            with _as_output_error(target):
+                target.parent.mkdir(parents=True, exist_ok=True)
+            fmt = _format_suffix(target)
+            compression = COMPRESSIONS.get(target.suffix.lower())
+            if fmt in (".jsonl", ".ndjson"):
+                with atomic_write(target, compression=compression) as fh:
+                    for d in docs:
+                        fh.write(json.dumps(_record(d), ensure_ascii=False) + "\n")
+            elif fmt == ".csv":
+                records = [_record(d) for d in docs]
+                columns = list(dict.fromkeys(k for r in records for k in r))
+                with atomic_write(target, newline="", compression=compression) as fh:
+                    writer = csv.DictWriter(fh, fieldnames=columns, restval="")
+                    writer.writeheader()
+                    writer.writerows({k: _cell(v) for k, v in r.items()} for r in records)
+            elif fmt == ".parquet":
+                _write_parquet(target, [_record(d) for d in docs])
+            else:  # a text file: one document
+                with atomic_write(target) as fh:
+                    fh.write(docs[0].text)
+
+    _replace_directory(out, output, fill)
+    mapping = mapping or default_mapping_path(output)
+    write_mapping(result, mapping)
+    return DedupSummary(kept=len(kept), removed=len(removed), output=output, mapping=mapping)
+
+
+def _relative(shard: str, roots: list[str]) -> str:
+    """A shard's path under the output: its path in the input directory it was found in, else its
+    file name (standard input: ``stdin.jsonl``)."""
+    if shard == "<stdin>":
+        return "stdin.jsonl"
+    for root in roots:
+        if shard.startswith(root.rstrip(os.sep) + os.sep):
+            return shard[len(root.rstrip(os.sep)) + 1 :]
+    return Path(shard).name
+
+
+def _replace_directory(out: Path, output: str, fill: Callable[[Path], None]) -> None:
+    """A directory output: ``fill(tmp)`` writes it in a new directory beside ``out``, moved into
+    place when complete: an interrupted run leaves the old directory (or none), never half. A
+    non-empty directory dedup did not write is refused (it would be replaced whole)."""
+    if out.exists() and not out.is_dir():
+        raise InputError(
+            f"output {output} exists and is not a directory (use a .jsonl or .csv name for a file)"
+        )
+    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists():
+        raise ConfigError(
+            f"--output {output}: directory exists and is not an earlier dedup output: give a new or "
+            "empty directory (it is replaced whole)"
+        )
+    parent = out.parent if str(out.parent) else Path(".")
+    with _as_output_error(out):
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=parent))
+    try:
+        fill(tmp)
         with _as_output_error(out):
             (tmp / MARKER).write_text("a corpus written by dedupe dedup; it replaces this directory whole\n")
         checkpoint()
