@@ -22,7 +22,6 @@ from dedupe import Detector  # noqa: E402
 from dedupe.cli import main  # noqa: E402
 from dedupe.config import load_config  # noqa: E402
 from dedupe.engines.spark import SparkEngine, connected_components, spark_session  # noqa: E402
-from dedupe.errors import InputError  # noqa: E402
 from dedupe.sources import read_sources  # noqa: E402
 
 SENTENCE = "the quick brown fox jumps over the lazy dog near the river bank today"
@@ -218,13 +217,12 @@ def test_cli_spark_scan_of_seeds_writes_the_local_records(spark, tmp_path, seeds
     assert "give --output DIR" in capsys.readouterr().err
     assert main(["scan", "--engine", "spark", str(tmp_path / "missing"), "-q"]) == 3
     assert "path not found" in capsys.readouterr().err
-    shards = tmp_path / "shards"  # read record by record locally; refused here, never read as texts
+    shards = tmp_path / "shards"  # shards are read record by record, as locally (never as texts)
     shards.mkdir()
     (shards / "a.jsonl").write_text(json.dumps({"id": "a", "text": SENTENCE}) + "\n")
-    assert (
-        main(["scan", "--engine", "spark", str(shards), "-q", "--config", str(_jsonl_as_text(tmp_path))]) == 3
-    )
-    assert "a directory holding record files" in capsys.readouterr().err
+    ext = _jsonl_as_text(tmp_path)
+    assert main(["scan", "--engine", "spark", str(shards), "-q", "-f", "json", "--config", str(ext)]) == 0
+    assert [d["id"] for d in json.loads(capsys.readouterr().out)["documents"]] == ["a"]
     assert main(["scan", str(seeds_dir), "-f", "parquet", "-q"]) == 2
     nothing = tmp_path / "nothing"
     nothing.mkdir()
@@ -239,21 +237,41 @@ def _jsonl_as_text(tmp_path: Path) -> Path:
     return path
 
 
-def test_compressed_json_lines_equal_local(spark, tmp_path, reuters_stories):
-    """gzip and bzip2 JSON Lines are read through Hadoop's codecs as the local engine reads them
-    (the same documents, clusters and pairs); zstd and xz are refused with the fix named."""
+def test_compressed_files_and_shard_directories_equal_local(spark, tmp_path, reuters_stories):
+    """JSON Lines compressed four ways (gzip, bzip2, xz, zstd: known by their bytes) and a directory
+    of shards (JSON Lines plain and compressed, Parquet, texts plain and compressed) give the local
+    engine's documents, skipped records, clusters and pairs."""
     import bz2
     import gzip
+    import lzma
 
-    lines = "".join(json.dumps(s) + "\n" for s in reuters_stories[:400])
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import zstandard
+
+    lines = "".join(json.dumps(s) + "\n" for s in reuters_stories[:300])
     lines += json.dumps({"text": reuters_stories[0]["text"]}) + "\n{broken\n"  # no id; malformed
-    for name, pack in (("r.jsonl.gz", gzip.compress), ("r.jsonl.bz2", bz2.compress)):
-        path = tmp_path / name
+    packers = {
+        "gz": gzip.compress,
+        "bz2": bz2.compress,
+        "xz": lzma.compress,
+        "zst": lambda b: zstandard.ZstdCompressor().compress(b),
+    }
+    for ext, pack in packers.items():
+        path = tmp_path / f"r.jsonl.{ext}"
         path.write_bytes(pack(lines.encode()))
         remote, local = both(spark, [str(path)])
         assert_same(remote, local)
-        assert remote["clusters"] and remote["skipped"]
-    zst = tmp_path / "r.jsonl.zst"
-    zst.write_bytes(b"\x28\xb5\x2f\xfd")
-    with pytest.raises(InputError, match="recompress it as .gz"):
-        SparkEngine(load_config(None, OVERRIDES), spark).scan([str(zst)])
+        assert remote["clusters"] and remote["skipped"], ext
+    root = tmp_path / "dump"
+    (root / "2024").mkdir(parents=True)
+    (root / "a.jsonl").write_text("".join(json.dumps(s) + "\n" for s in reuters_stories[300:500]))
+    (root / "2024" / "b.jsonl.zst").write_bytes(packers["zst"](lines.encode()))
+    stories = reuters_stories[500:600]
+    pq.write_table(pa.table({"text": [s["text"] for s in stories]}), root / "2024" / "c.parquet")
+    (root / "d.txt").write_text(reuters_stories[1]["text"])
+    (root / "e.txt.gz").write_bytes(gzip.compress(reuters_stories[2]["text"].encode()))
+    remote, local = both(spark, [str(root)])
+    assert_same(remote, local)
+    ids = {d["id"] for d in remote["documents"]}
+    assert {"d.txt", "e.txt.gz", "2024/c.parquet:1", "2024/b.jsonl.zst:301"} <= ids

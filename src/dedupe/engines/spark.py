@@ -38,7 +38,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
@@ -49,7 +49,7 @@ from ..config import Config
 from ..errors import ConfigError, DedupeError, EngineError, InputError, NoDocumentsError
 from ..records import Cluster, Cohesion, DocumentInfo, MemberScore, PairScore, Skipped
 from ..result import SCHEMA_VERSION, Result, cluster_dict, pair_dict, summary, summary_line
-from ..sources import _format_suffix
+from ..sources import _COMPRESSION_SUFFIXES, RECORD_FORMATS, _format_suffix
 
 # the record every reader yields: where it was read (pos: the input path's position; file, line:
 # its place there), then the document or why it was skipped, and the map stage's fingerprints
@@ -193,11 +193,14 @@ class _Input:
     pos: int
     given: str  # as the user wrote it (names sources, as the local readers do)
     uri: str  # as Hadoop qualifies it
-    kind: str  # jsonl, parquet, text-dir, text-file
+    kind: str  # jsonl, parquet, text-dir, text-file, packed (a compressed file, read whole)
     is_dir: bool
+    # a shard found in a directory: its path there, which names a record without an id and orders
+    # the shard among the directory's files (as the local reader does)
+    base: str | None = None
 
 
-def resolve_inputs(spark: Any, paths: list[str]) -> list[_Input]:
+def resolve_inputs(spark: Any, paths: list[str], extensions: Sequence[str] = (".txt", ".md")) -> list[_Input]:
     """Each path (a glob matches several) with the reader it takes, checked on the driver: a path
     that does not exist, stdin and CSV are one-line errors."""
     jvm = spark.sparkContext._jvm
@@ -219,13 +222,10 @@ def resolve_inputs(spark: Any, paths: list[str]) -> list[_Input]:
             name = given if len(statuses) == 1 else uri
             is_dir = st.isDirectory()
             suffix = _format_suffix(PurePosixPath(uri))  # .jsonl for x.jsonl.gz
-            packed = PurePosixPath(uri).suffix.lower()
-            if not is_dir and packed in (".zst", ".zstd", ".xz"):
-                raise InputError(
-                    f"{given}: the spark engine reads gzip and bzip2 files (Hadoop's codecs), not "
-                    f"{packed}: recompress it as .gz, or use the local engine"
-                )
-            if suffix in (".jsonl", ".ndjson"):
+            packed = PurePosixPath(uri).suffix.lower() in _COMPRESSION_SUFFIXES
+            if not is_dir and packed and suffix != ".csv":
+                kind = "packed"  # read whole and decompressed by its bytes, as locally
+            elif suffix in (".jsonl", ".ndjson"):
                 kind = "jsonl"
             elif suffix == ".parquet":
                 kind = "parquet"
@@ -235,8 +235,42 @@ def resolve_inputs(spark: Any, paths: list[str]) -> list[_Input]:
                 )
             else:
                 kind = "text-dir" if is_dir else "text-file"
-            found.append(_Input(len(found), name, uri, kind, is_dir))
+            pos = len(found)
+            found.append(_Input(pos, name, uri, kind, is_dir))
+            if kind == "text-dir":  # not a Parquet dataset's directory
+                found.extend(_directory_shards(fs, st.getPath(), name, uri, pos, extensions))
     return found
+
+
+def _directory_shards(
+    fs: Any, hpath: Any, given: str, uri: str, pos: int, extensions: Sequence[str]
+) -> list[_Input]:
+    """The shards of records (and the compressed files) under a directory, each an input of its
+    own at the directory's position, named as the local reader names them: its path in the
+    directory orders it among the directory's files and names its records without an id."""
+    root = uri.rstrip("/") + "/"
+    out = []
+    listing = fs.listFiles(hpath, True)
+    while listing.hasNext():
+        file_uri = listing.next().getPath().toString()
+        rel = file_uri[len(root) :] if file_uri.startswith(root) else PurePosixPath(file_uri).name
+        path = PurePosixPath(rel)
+        fmt = _format_suffix(path)
+        packed = path.suffix.lower() in _COMPRESSION_SUFFIXES
+        if fmt == ".csv":
+            raise InputError(
+                f"{given}: holds CSV shards ({rel}): the spark engine reads JSON Lines, Parquet and text files"
+            )
+        texts = tuple(e.lower() for e in extensions)
+        if fmt in (".jsonl", ".ndjson", ".parquet") or (packed and fmt in texts):
+            kind = "packed" if packed else "parquet" if fmt == ".parquet" else "jsonl"
+            source = (
+                given.rstrip("/") + "/" + rel
+                if "://" in given or given.startswith("file:")
+                else str(PurePosixPath(given) / rel)
+            )
+            out.append(_Input(pos, source, file_uri, kind, False, rel))
+    return out
 
 
 class _Fingerprint:
@@ -313,9 +347,9 @@ def _jsonl_map(
             seen[key] = k + 1
             lineno = bases[key] + k + 1
             name = inp.given if not inp.is_dir else file
-            rec = jsonl_record(raw, lineno, name, PurePosixPath(name).name, fp.config.input)
+            rec = jsonl_record(raw, lineno, name, inp.base or PurePosixPath(name).name, fp.config.input)
             if rec is not None:
-                items.append(((inp.pos, file, lineno), rec))
+                items.append(((inp.pos, inp.base or file, lineno), rec))
         yield fp.batch(items)
 
 
@@ -353,8 +387,8 @@ def _parquet_map(fp: _Fingerprint, inp: _Input, columns: list[str], batches: Ite
         for row in batch.to_pylist():
             file, row_no = row.pop("_file"), row.pop("_row") + 1
             name = inp.given if not inp.is_dir else file
-            rec = parquet_record(row, row_no, name, PurePosixPath(name).name, fp.config.input)
-            items.append(((inp.pos, file, row_no), rec))
+            rec = parquet_record(row, row_no, name, inp.base or PurePosixPath(name).name, fp.config.input)
+            items.append(((inp.pos, inp.base or file, row_no), rec))
         yield fp.batch(items)
 
 
@@ -366,11 +400,15 @@ def _skipped_rows(spark: Any, rows: list[tuple[_Input, str]]) -> Any:
     return spark.createDataFrame(data, _spark_schema(_FINGERPRINT))
 
 
+def _shard_or_packed(path: str) -> bool:
+    """Whether a file in a directory is read as an input of its own (:func:`_directory_shards`)."""
+    p = PurePosixPath(path)
+    return _format_suffix(p) in RECORD_FORMATS or p.suffix.lower() in _COMPRESSION_SUFFIXES
+
+
 def _empty_files(spark: Any, inp: _Input, extensions: list[str]) -> list[str]:
     """Zero-length text files, which Spark's file sources never read (so they would go unreported):
     listed through Hadoop's FileSystem, skipping names Spark ignores (starting with _ or .)."""
-    from ..sources import RECORD_FORMATS, _format_suffix
-
     jvm = spark.sparkContext._jvm
     hpath = jvm.org.apache.hadoop.fs.Path(inp.uri)
     fs = hpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
@@ -381,13 +419,8 @@ def _empty_files(spark: Any, inp: _Input, extensions: list[str]) -> list[str]:
     while listing.hasNext():
         st = listing.next()
         path = st.getPath().toString()
-        if inp.is_dir and _format_suffix(PurePosixPath(path)) in RECORD_FORMATS:
-            # the local engine reads such shards record by record; this engine would read them as
-            # texts, or not at all: refused rather than a wrong result
-            raise InputError(
-                f"{inp.given}: a directory holding record files ({PurePosixPath(path).name}): the spark "
-                f"engine reads them when named, or by a pattern ('{inp.given.rstrip('/')}/**/*.jsonl')"
-            )
+        if inp.is_dir and _shard_or_packed(path):
+            continue  # read as an input of its own
         if st.getLen() != 0:
             continue
         rel = path[len(root) :] if inp.is_dir and path.startswith(root) else PurePosixPath(path).name
@@ -406,6 +439,7 @@ def read_and_fingerprint(spark: Any, inputs: list[_Input], fp: _Fingerprint) -> 
         "parquet": _read_parquet,
         "text-dir": _read_text,
         "text-file": _read_text,
+        "packed": _read_packed,
     }
     parts = [part for inp in inputs for part in readers[inp.kind](spark, inp, fp)]
     return functools.reduce(lambda a, b: a.unionByName(b), parts)
@@ -428,6 +462,63 @@ def _read_jsonl(spark: Any, inp: _Input, fp: _Fingerprint) -> list[Any]:
         bases[(row["file"], row["block"])] = running.get(row["file"], 0)
         running[row["file"]] = running.get(row["file"], 0) + row["count"]
     return [lines.mapInArrow(functools.partial(_jsonl_map, fp, inp, bases), _spark_schema(_FINGERPRINT))]
+
+
+def _read_packed(spark: Any, inp: _Input, fp: _Fingerprint) -> list[Any]:
+    """A compressed file (gzip, bzip2, xz, zstd: by its first bytes, as locally), read whole by one
+    task and decompressed as it is parsed: JSON Lines when its name says so under the compression
+    suffix, else one text."""
+    files = spark.read.format("binaryFile").load(inp.uri).select("path", "content")
+    return [files.mapInArrow(functools.partial(_packed_map, fp, inp), _spark_schema(_FINGERPRINT))]
+
+
+def _packed_map(fp: _Fingerprint, inp: _Input, batches: Iterator[Any]) -> Iterator[Any]:
+    import io
+
+    from ..sources import (
+        _bounded_lines,
+        _corrupt_errors,
+        _open_compressed,
+        compression,
+        jsonl_limit,
+        jsonl_record,
+        text_record,
+        too_large_file,
+    )
+
+    cfg = fp.config.input
+    base = inp.base or PurePosixPath(inp.given).name
+    doc_id = inp.base or inp.given  # a text file's id: its path in the directory, or as given
+    for batch in batches:
+        for content in batch.column(1).to_pylist():
+            kind = compression(content[:8])
+            stream = _open_compressed(io.BytesIO(content), kind) if kind else io.BytesIO(content)
+            items: list[Any] = []
+            order = (inp.pos, inp.base or inp.given)
+            try:
+                if _format_suffix(PurePosixPath(inp.given)) in (".jsonl", ".ndjson"):
+                    for lineno, raw in _bounded_lines(stream, jsonl_limit(cfg)):
+                        rec = jsonl_record(raw, lineno, inp.given, base, cfg)
+                        if rec is not None:
+                            items.append(((*order, lineno), rec))
+                        if len(items) >= 10_000:
+                            yield fp.batch(items)
+                            items = []
+                else:
+                    data = stream.read(4 * cfg.max_chars + 5)
+                    if len(data) > 4 * cfg.max_chars + 4:
+                        rec = Skipped(
+                            source=inp.given, id=doc_id, reason=too_large_file(len(data), cfg.max_chars)
+                        )
+                    else:
+                        rec = text_record(data, doc_id, inp.given, cfg.max_chars)
+                    items.append(((*order, 0), rec))
+            except _corrupt_errors() as err:
+                items.append(
+                    ((*order, 1 << 40), Skipped(source=inp.given, reason=f"damaged {kind} data: {err}"))
+                )
+            if items:
+                yield fp.batch(items)
 
 
 def _read_parquet(spark: Any, inp: _Input, fp: _Fingerprint) -> list[Any]:
@@ -468,6 +559,13 @@ def _read_text(spark: Any, inp: _Input, fp: _Fingerprint) -> list[Any]:
         files = files.where(
             functools.reduce(lambda a, b: a | b, [lower.endswith(e.lower()) for e in cfg.extensions])
         )
+        # shards of records and compressed files are inputs of their own
+        shard = functools.reduce(
+            lambda a, b: a | b,
+            [lower.endswith(x) for x in (*RECORD_FORMATS, *_COMPRESSION_SUFFIXES)]
+            + [lower.contains(f"{x}.") for x in RECORD_FORMATS],
+        )
+        files = files.where(~shard)
     limit = 4 * cfg.max_chars
     root = inp.uri.rstrip("/") + "/"
     rows = []
@@ -931,7 +1029,7 @@ class SparkEngine:
         describe = spark.sparkContext.setJobDescription  # names each stage's jobs in the Spark UI
         t0 = time.perf_counter()
         describe("dedupe: read+fingerprint")
-        inputs = resolve_inputs(spark, paths)
+        inputs = resolve_inputs(spark, paths, cfg.input.extensions)
         records = read_and_fingerprint(spark, inputs, fp).persist(level)
         n_records = records.count()
         timings["read+fingerprint"] = time.perf_counter() - t0
