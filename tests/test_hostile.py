@@ -438,8 +438,8 @@ def test_sigterm_and_sighup_stop_like_ctrl_c_and_end_the_workers(tmp_path, busy_
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_jsonl_file_truncated_during_the_scan_is_an_error(tmp_path, workers):
-    """Lines split off to be parsed later (on the workers) and then cut from the file: exit 3,
-    never a result missing them."""
+    """Lines split off to be parsed later (on the workers), then cut from the file or rewritten in
+    place at the same length: exit 3, never a result missing them or made of other lines."""
     from dedupe.config import Config
     from dedupe.errors import InputError
 
@@ -451,6 +451,15 @@ def test_a_jsonl_file_truncated_during_the_scan_is_an_error(tmp_path, workers):
     items = list(read_sources([str(path)], cfg.input, parse=False))  # read and split, not parsed yet
     with open(path, "r+b") as fh:
         fh.truncate(path.stat().st_size // 2)
+    with pytest.raises(InputError, match="changed while it was read"):
+        Detector(cfg).run(items)
+    # rewritten in place, not one byte longer or shorter: its lines are not the ones split
+    path.write_text(
+        "".join(json.dumps({"id": str(k), "text": f"story {k} " * 20}) + "\n" for k in range(3000))
+    )
+    items = list(read_sources([str(path)], cfg.input, parse=False))
+    time.sleep(0.01)
+    path.write_bytes(path.read_bytes().replace(b"story 1 ", b"STORY 1 "))
     with pytest.raises(InputError, match="changed while it was read"):
         Detector(cfg).run(items)
 

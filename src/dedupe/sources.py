@@ -55,6 +55,7 @@ class Pending(NamedTuple):
     name: str
     base: str
     span: tuple[str, int, int] | None = None  # (path, start, end): the lines are read from there
+    stamp: tuple[int, int] | None = None  # the file's (size, mtime_ns) when it was split
 
     def parse(self, cfg: InputConfig) -> Iterator[Record]:
         """What :func:`read_jsonl_stream` would have yielded for these lines."""
@@ -76,15 +77,17 @@ class Pending(NamedTuple):
             path, start, end = self.span
             try:
                 with open(path, "rb") as fh:
+                    st = os.fstat(fh.fileno())
                     fh.seek(start)
                     data = fh.read(end - start)
                 if locate:
                     base = start
-                if len(data) != end - start:  # truncated since it was split: its records are gone
+                changed = self.stamp is not None and self.stamp != (st.st_size, st.st_mtime_ns)
+                if changed or len(data) != end - start:  # written since it was split: wrong records
                     raise InputError(
                         f"{self.name} changed while it was read (lines {lineno} to "
-                        f"{lineno + self.lines - 1}: {end - start} bytes expected at byte {start}, "
-                        f"{len(data)} there); run again on a file nothing is writing"
+                        f"{lineno + self.lines - 1} were split from another version of it): run again "
+                        "on a file nothing is writing"
                     )
             except OSError as err:
                 skipped = Skipped(
@@ -856,8 +859,14 @@ def read_jsonl_stream(
     limit = jsonl_limit(cfg)
     base = base or Path(name).name  # a record without an id is named {base}:{line}
     if not parse and path is not None:
+        st = os.fstat(
+            stream.fileno()
+        )  # checked again where the lines are read: a file written meanwhile is an error
+        stamp = (st.st_size, st.st_mtime_ns)
         for lineno, start, end, lines in _line_spans(stream, limit):
-            yield Pending(None, lineno, lines, name, base, None if start is None else (path, start, end))
+            yield Pending(
+                None, lineno, lines, name, base, None if start is None else (path, start, end), stamp
+            )
         return
     if not parse:
         for lineno, data, lines in _line_blocks(stream, limit):
