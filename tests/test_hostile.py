@@ -663,3 +663,31 @@ def test_sigterm_at_a_random_moment_of_dedup_and_index_add_leaves_no_half_output
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
     if index.exists():
         assert main(["index", "check", str(index)]) == 0
+
+
+def test_an_index_on_a_read_only_file_system_is_read_and_refuses_writes(tmp_path, seeds_dir):
+    """An index on read-only media (a tmpfs remounted read-only, when this process may mount one):
+    query, stats and check work; add is refused with exit 7, not 'not a dedupe index'."""
+    import subprocess as sp
+
+    mnt = tmp_path / "media"
+    mnt.mkdir()
+    if sp.run(["mount", "-t", "tmpfs", "-o", "size=20m", "tmpfs", str(mnt)], capture_output=True).returncode:
+        pytest.skip("cannot mount a tmpfs here (not root, or no mount permission)")
+    try:
+        index = mnt / "news.db"
+        assert main(["index", "add", str(index), str(seeds_dir), "-q"]) == 0
+        assert sp.run(["mount", "-o", "remount,ro", str(mnt)], capture_output=True).returncode == 0
+        probe = sorted(seeds_dir.iterdir())[0]
+        assert (
+            main(
+                ["index", "query", str(index), str(probe), "-f", "json", "-q", "-o", str(tmp_path / "r.json")]
+            )
+            == 0
+        )
+        assert json.loads((tmp_path / "r.json").read_text())["summary"]["documents"] == 1
+        assert main(["index", "stats", str(index)]) == 0
+        assert main(["index", "check", str(index)]) == 0
+        assert main(["index", "add", str(index), str(probe), "-q"]) == 7
+    finally:
+        sp.run(["umount", str(mnt)], check=False)

@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import IndexStoreError, InputError
+from ..errors import IndexStoreError, InputError, OutputError
 from ..lsh import band_keys
 from ..records import Document
 from ..shingle import sorted_unique
@@ -137,6 +137,15 @@ class SQLiteStore:
         conn.execute("PRAGMA synchronous = NORMAL")
         return conn
 
+    @staticmethod
+    def _connect_read_only(path: Path) -> sqlite3.Connection:
+        """An index on media nothing can write (a read-only file system): opened as immutable, so
+        SQLite needs neither its lock nor its shared-memory file beside it."""
+        from urllib.parse import quote
+
+        uri = f"file:{quote(str(path.resolve()))}?mode=ro&immutable=1"
+        return sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+
     @classmethod
     def create(
         cls, path: str | Path, config: dict[str, Any], dedupe_version: str, exist_ok: bool = False
@@ -192,8 +201,11 @@ class SQLiteStore:
             raise InputError(f"no index at {path} (`dedupe index add {path} PATH...` creates one)")
         if path.is_dir():
             raise InputError(f"index {path}: is a directory, not an index file")
+        read_only_media = not os.access(path.parent, os.W_OK)  # a read-only file system, say
+        if read_only_media and write:
+            raise OutputError(f"index {path}: its folder cannot be written (a read-only file system?)")
         try:
-            conn = cls._connect(path)
+            conn = cls._connect_read_only(path) if read_only_media else cls._connect(path)
             app_id = conn.execute("PRAGMA application_id").fetchone()[0]
             version = conn.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.DatabaseError as err:
