@@ -531,3 +531,78 @@ def test_dedup_shards_mirror_the_input_shards(tmp_path):
     assert sorted([*kept, *removed]) == ["a1", "a2", "b1", "c1"] and len(removed) == 1
     assert "a1" not in kept or kept["a1"]["url"] == "u1"  # records written back whole
     assert main(["dedup", str(root), "-o", str(tmp_path / "x.jsonl"), "--shards", "-q"]) == 2
+
+
+def test_dedup_outputs_keep_every_record_whatever_its_names_and_types(tmp_path, monkeypatch):
+    """Found by a review: two shards of one name given by path stay two (--shards), standard input
+    becomes stdin.jsonl, a Parquet timestamp or bytes column is written as JSON can hold it, a
+    compressed output named by a symlink is written through it, and a text after a closing quote
+    in a CSV row is read as Python's lenient reader reads it."""
+    import datetime as dt
+    import gzip
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    for d in ("a", "b"):
+        (tmp_path / d).mkdir()
+        (tmp_path / d / "x.jsonl").write_text(
+            json.dumps({"id": d, "text": f"story {d} " + "word " * 20}) + "\n"
+        )
+    out = tmp_path / "sh"
+    assert (
+        main(
+            [
+                "dedup",
+                str(tmp_path / "a" / "x.jsonl"),
+                str(tmp_path / "b" / "x.jsonl"),
+                "--shards",
+                "-o",
+                str(out),
+                "-q",
+            ]
+        )
+        == 0
+    )
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("x*.jsonl"))
+    assert len(written) == 2 and sorted(json.loads(p.read_text())["id"] for p in out.rglob("x*.jsonl")) == [
+        "a",
+        "b",
+    ]
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO((tmp_path / "a" / "x.jsonl").read_bytes())))
+    assert main(["dedup", "-", "--shards", "-o", str(tmp_path / "sh2"), "-q"]) == 0
+    assert (tmp_path / "sh2" / "stdin.jsonl").exists()
+    pq.write_table(
+        pa.table(
+            {
+                "id": ["p"],
+                "text": ["a parquet row of text"],
+                "ts": [dt.datetime(2024, 1, 1)],
+                "raw": [b"\x00"],
+            }
+        ),
+        tmp_path / "t.parquet",
+    )
+    assert main(["dedup", str(tmp_path / "t.parquet"), "-o", str(tmp_path / "t.jsonl"), "-q"]) == 0
+    assert json.loads((tmp_path / "t.jsonl").read_text())["ts"] == "2024-01-01T00:00:00"
+    target = tmp_path / "real.jsonl.gz"
+    target.write_bytes(gzip.compress(b"old\n"))
+    (tmp_path / "link.jsonl.gz").symlink_to(target)
+    assert (
+        main(
+            [
+                "dedup",
+                str(tmp_path / "a" / "x.jsonl"),
+                "-o",
+                str(tmp_path / "link.jsonl.gz"),
+                "--mapping",
+                str(tmp_path / "m.jsonl"),
+                "-q",
+            ]
+        )
+        == 0
+    )
+    assert (tmp_path / "link.jsonl.gz").is_symlink() and b'"id": "a"' in gzip.decompress(target.read_bytes())
+    (tmp_path / "q.csv").write_text('id,text\n2,"Quoted" title then body of the row\n')
+    assert main(["scan", str(tmp_path / "q.csv"), "-f", "json", "-o", str(tmp_path / "r.json"), "-q"]) == 0
+    assert json.loads((tmp_path / "r.json").read_text())["summary"]["documents"] == 1

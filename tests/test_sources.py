@@ -432,7 +432,7 @@ def test_a_directory_of_shards_is_read_record_by_record(tmp_path):
                 "e.txt": "a text file",
             }
     matched = [r.id for r in read_sources([str(root / "**" / "*.jsonl*")], cfg) if isinstance(r, Document)]
-    assert sorted(matched) == ["a1", "b.jsonl.gz:1", "b2"]
+    assert sorted(matched) == sorted(["a1", f"{root}/2024/b.jsonl.gz:1", "b2"])  # a match: named by its path
     with pytest.raises(InputError, match="no path matches"):
         list(read_sources([str(root / "*.nothing")], cfg))
 
@@ -497,8 +497,7 @@ def test_remote_paths_are_read_through_fsspec_as_local_ones(tmp_path):
 
     assert records(["memory://dump-test"]) == records([str(local)])
     remote = records(["memory://dump-test/**/*.jsonl*"])
-    assert [r[1:] for r in remote] == [r[1:] for r in records([str(local / "**" / "*.jsonl*")])]
-    assert [r[1] for r in remote] == ["b.jsonl.gz:1", "a1", None]
+    assert [r[1] for r in remote] == ["memory:///dump-test/2024/b.jsonl.gz:1", "a1", None]
     with pytest.raises(InputError, match="path not found"):
         records(["memory://dump-test/missing.jsonl"])
 

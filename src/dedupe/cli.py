@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 import sqlite3
+import stat
 import sys
 from collections.abc import Iterator
 from enum import Enum
@@ -22,7 +23,7 @@ import typer
 
 from . import interrupts
 from .config import Config, dump_yaml, explicit_keys, load_config
-from .dedup import write_corpus, write_shards
+from .dedup import corpus_format, write_corpus, write_shards
 from .engines.local import keep_freed_memory
 from .errors import ConfigError, DedupeError, IndexStoreError, InputError, NoDocumentsError, OutputError
 from .index import Index
@@ -272,6 +273,8 @@ def _input_bytes(paths: list[str], config: Config) -> int | None:
                 ]
             )
             for f in files:
+                if not stat.S_ISREG(os.stat(f).st_mode):  # a FIFO is never opened here: it would block
+                    continue
                 with open(f, "rb") as fh:
                     if compression(fh.read(8)):
                         return None
@@ -354,6 +357,14 @@ def _output(path: str | None) -> Iterator[IO[str]]:
     else:
         with atomic_write(path, newline="" if path.lower().endswith(".csv") else None) as fh:
             yield fh
+
+
+def _file_format(output: str) -> bool:
+    """Whether an output name asks for a file format (clean.jsonl, clean.parquet), not a directory."""
+    try:
+        return corpus_format(output)[0] != "dir"
+    except ConfigError:  # an unknown suffix (out.v2): a directory's name is free
+        return False
 
 
 def _not_an_input(paths: list[str], *outputs: str | None) -> None:
@@ -614,6 +625,10 @@ def dedup(
 ) -> None:
     """Write the corpus back with one representative per cluster, and a mapping of each removed document to the one kept."""
     _not_an_input(paths, output, mapping, report)
+    if not shards:
+        corpus_format(output)  # an unknown suffix is refused before the run, not after it
+    elif not os.path.isdir(output) and _file_format(output):
+        raise ConfigError(f"--output {output}: --shards writes a directory: give it a directory's name")
     cfg = _config(config, locals())
     result, documents = _detect(paths, cfg, quiet, keep=True)
     if shards:
@@ -922,7 +937,8 @@ def main(argv: list[str] | None = None) -> int:
             typer.echo(interrupts.stopped_message(), err=True)
             return interrupts.exit_code()
         if _no_memory(err):  # a library could not be mapped
-            typer.echo(f"dedupe: error: {OUT_OF_MEMORY} (loading {err.name or 'a library'})", err=True)
+            what = getattr(err, "name", None) or "a library"
+            typer.echo(f"dedupe: error: {OUT_OF_MEMORY} (loading {what})", err=True)
             return OUT_OF_MEMORY_EXIT
         if os.environ.get("DEDUPE_DEBUG"):
             raise

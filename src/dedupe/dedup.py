@@ -79,7 +79,8 @@ def corpus_format(output: str) -> tuple[str, str | None]:
         return "dir", None
     raise ConfigError(
         f"--output {output}: unknown format {''.join(p.suffixes)!r}; write .jsonl, .csv (either maybe "
-        ".gz, .zst, .bz2 or .xz), .parquet, or a directory of text files (a name without a suffix)"
+        ".gz, .zst, .bz2 or .xz), .parquet, or a directory of text files (a name without a suffix, or "
+        "one ending in /)"
     )
 
 
@@ -136,7 +137,7 @@ def write_corpus(
     if fmt in (".jsonl", ".ndjson"):
         with atomic_write(out, compression=compression) as fh:
             for d in kept_docs:
-                fh.write(json.dumps(_record(d), ensure_ascii=False) + "\n")
+                fh.write(_json(_record(d)) + "\n")
     elif fmt == ".csv":
         records = [_record(d) for d in kept_docs]
         columns = list(dict.fromkeys(k for r in records for k in r)) or ["id", "text"]
@@ -153,13 +154,33 @@ def write_corpus(
     return DedupSummary(kept=len(kept_docs), removed=len(removed), output=output, mapping=mapping)
 
 
+def _json_default(value: object) -> object:
+    """A value JSON has no type for, as Parquet columns hold them: dates and times in ISO 8601,
+    bytes as base64, decimals and the rest as their text."""
+    import base64
+    import datetime as dt
+
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    return str(value)
+
+
+def _json(record: dict) -> str:
+    return json.dumps(record, ensure_ascii=False, default=_json_default)
+
+
 def _cell(value: object) -> object:
-    """A record's value as a CSV cell: nested values as JSON, null as empty."""
+    """A record's value as a CSV cell: nested values as JSON, null as empty, other types as JSON
+    writes them (:func:`_json_default`)."""
     if value is None:
         return ""
     if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
-    return value
+        return _json(value)  # type: ignore[arg-type]
+    if isinstance(value, (str, int, float, bool)):
+        return value
+    return _json_default(value)
 
 
 def _write_parquet(out: Path, records: list[dict]) -> None:
@@ -176,12 +197,17 @@ def _write_parquet(out: Path, records: list[dict]) -> None:
         table = pa.table(
             {k: pa.array([r.get(k) for r in records], None if records else pa.string()) for k in columns}
         )
-    except (pa.ArrowInvalid, pa.ArrowTypeError) as err:
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError) as err:
         raise ConfigError(
             f"--output {out}: the records do not fit one Parquet schema ({err}); write .jsonl instead"
         ) from None
-    with atomic_binary(out) as fh:
-        pq.write_table(table, fh)
+    try:
+        with atomic_binary(out) as fh:
+            pq.write_table(table, fh)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as err:
+        raise ConfigError(
+            f"--output {out}: cannot write these records as Parquet ({err}); write .jsonl instead"
+        ) from None
 
 
 def _write_directory(out: Path, output: str, docs: list[Document]) -> None:
@@ -209,7 +235,7 @@ def shard_of(doc: Document) -> str:
     """The input file a document was read from: its source without the line or row number that
     follows a record file's name (``dump/a.jsonl:12`` -> ``dump/a.jsonl``), or its source."""
     head, _, tail = doc.source.rpartition(":")
-    if head and tail.isdigit() and _format_suffix(Path(head)) in RECORD_FORMATS:
+    if head and tail.isdigit() and (head == "<stdin>" or _format_suffix(Path(head)) in RECORD_FORMATS):
         return head
     return doc.source
 
@@ -227,16 +253,19 @@ def write_shards(
     in input order; a text file as a text file. ``inputs``: the paths the run read (a directory's
     shards keep their paths in it, a file its name)."""
     out = Path(output)
-    if out.suffix and not out.is_dir():
-        raise ConfigError(f"--output {output}: with --shards, give a directory (a name without a suffix)")
     removed = result.removed()
     known = {d.id for d in result.documents}
     kept = [d for d in processed(documents, max_chars) if d.id not in removed and d.id in known]
-    roots = [os.path.normpath(p) for p in inputs]
+    roots = [os.path.normpath(p) for p in inputs if os.path.isdir(p)]
     by_shard: dict[str, list[Document]] = {}
+    named: dict[str, str] = {}  # output path -> the shard it holds: two shards never share one
     for d in kept:
-        shard = shard_of(d)
-        by_shard.setdefault(_relative(os.path.normpath(shard), roots), []).append(d)
+        shard = os.path.normpath(shard_of(d))
+        rel = named.get(shard)
+        if rel is None:
+            rel = _unique(_relative(shard, roots), set(named.values()))
+            named[shard] = rel
+        by_shard.setdefault(rel, []).append(d)
 
     def fill(tmp: Path) -> None:
         for rel, docs in by_shard.items():
@@ -248,7 +277,7 @@ def write_shards(
             if fmt in (".jsonl", ".ndjson"):
                 with atomic_write(target, compression=compression) as fh:
                     for d in docs:
-                        fh.write(json.dumps(_record(d), ensure_ascii=False) + "\n")
+                        fh.write(_json(_record(d)) + "\n")
             elif fmt == ".csv":
                 records = [_record(d) for d in docs]
                 columns = list(dict.fromkeys(k for r in records for k in r))
@@ -258,8 +287,8 @@ def write_shards(
                     writer.writerows({k: _cell(v) for k, v in r.items()} for r in records)
             elif fmt == ".parquet":
                 _write_parquet(target, [_record(d) for d in docs])
-            else:  # a text file: one document
-                with atomic_write(target) as fh:
+            else:  # a text file (maybe compressed): one document
+                with atomic_write(target, compression=compression) as fh:
                     fh.write(docs[0].text)
 
     _replace_directory(out, output, fill)
@@ -269,14 +298,29 @@ def write_shards(
 
 
 def _relative(shard: str, roots: list[str]) -> str:
-    """A shard's path under the output: its path in the input directory it was found in, else its
-    file name (standard input: ``stdin.jsonl``)."""
+    """A shard's path under the output: its path in the input directory it was found in (the
+    current directory, given as ``.``, included), else the path given, made relative
+    (standard input: ``stdin.jsonl``)."""
     if shard == "<stdin>":
         return "stdin.jsonl"
     for root in roots:
+        if root == "." and not os.path.isabs(shard) and not shard.startswith(".."):
+            return shard
         if shard.startswith(root.rstrip(os.sep) + os.sep):
             return shard[len(root.rstrip(os.sep)) + 1 :]
-    return Path(shard).name
+    parts = [x for x in Path(shard).parts if x not in (os.sep, "..", ".") and not x.endswith(":")]
+    return str(Path(*parts)) if parts else Path(shard).name
+
+
+def _unique(rel: str, taken: set[str]) -> str:
+    """``rel``, or ``name.2.ext``, ``name.3.ext``, ... when another shard has it already."""
+    if rel not in taken:
+        return rel
+    root, ext = os.path.splitext(rel)
+    n = 2
+    while f"{root}.{n}{ext}" in taken:
+        n += 1
+    return f"{root}.{n}{ext}"
 
 
 def _replace_directory(out: Path, output: str, fill: Callable[[Path], None]) -> None:

@@ -83,6 +83,16 @@ def atomic_binary(path: str | Path) -> Iterator[IO[bytes]]:
     (a temporary file beside it, renamed into place)."""
     path = Path(path)
     with _as_output_error(path):
+        if path.is_symlink():  # written through, as atomic_write writes through a link
+            path = Path(os.path.realpath(path))
+        try:
+            mode: int | None = os.stat(path).st_mode
+        except OSError:
+            mode = None
+        if mode is not None and not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+            with open(path, "wb") as direct:  # a device or a FIFO: written to, never replaced
+                yield direct
+            return
         directory = path.parent if str(path.parent) else Path(".")
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
         try:

@@ -350,8 +350,12 @@ def read_sources(
     the same string object, so only the other fields cost memory), for writing it back unchanged.
     ``parse=False`` yields JSON Lines records as :class:`Pending` lines for the pipeline's map
     stage to parse (blank lines are dropped here, as parsing would drop them)."""
-    paths = expand(paths)
+    given = list(paths)
+    paths = expand(given)
     check_paths(paths)
+    # what a pattern matched is named by its path as matched (two shards of one name in two
+    # folders of 'dumps/*' must not share their records' ids); a path given is named as before
+    matched = set(paths) - set(given)
     for p in paths:
         if p == "-":
             stream = stdin if stdin is not None else sys.stdin.buffer
@@ -366,23 +370,24 @@ def read_sources(
         elif is_remote(p):
             yield from read_remote(p, cfg, keep_records, parse)
         elif os.path.isdir(p):
-            yield from read_directory(Path(p), cfg, keep_records, parse)
+            yield from read_directory(Path(p), cfg, keep_records, parse, p if p in matched else None)
         else:
-            yield from read_file(Path(p), p, cfg, keep_records, parse)
+            yield from read_file(Path(p), p, cfg, keep_records, parse, base=p if p in matched else None)
 
 
 RECORD_FORMATS = (".jsonl", ".ndjson", ".csv", ".parquet")  # read record by record, in directories too
 
 
 def read_directory(
-    root: Path, cfg: InputConfig, keep_records: bool = False, parse: bool = True
+    root: Path, cfg: InputConfig, keep_records: bool = False, parse: bool = True, prefix: str | None = None
 ) -> Iterator[Record | Pending]:
     """Every file under ``root`` (symlinks followed, loops reported) whose format dedupe reads: a
     shard of records (``.jsonl``, ``.ndjson``, ``.csv``, ``.parquet``, each maybe compressed:
     ``part-0.jsonl.gz``) is read record by record, a record without an id taking its path in the
     directory and its line (``2024/part-0.jsonl:12``); a file ending in one of
     ``input.extensions`` (maybe compressed) is one text, its id its path in the directory.
-    Files are read in order of those paths."""
+    Files are read in order of those paths. ``prefix`` (a directory a pattern matched) goes
+    before each of those paths in the names."""
     exts = tuple(e.lower() for e in cfg.extensions)
     found: list[tuple[str, Path]] = []
     problems: list[Skipped] = []
@@ -411,6 +416,8 @@ def read_directory(
             if fmt in RECORD_FORMATS or name.lower().endswith(exts) or (fmt and fmt in exts):
                 path = Path(dirpath) / name
                 doc_id = path.relative_to(root).as_posix()
+                if prefix is not None:
+                    doc_id = f"{PurePosixPath(prefix).as_posix()}/{doc_id}"
                 try:
                     mode = os.stat(path).st_mode
                 except OSError as err:
@@ -480,7 +487,8 @@ def read_remote(
     for f in files:
         given = f if "://" in f else f"{protocol}://{f}"
         inside = base_dir is not None and f.startswith(base_dir + "/")
-        rel = f[len(base_dir) + 1 :] if inside else PurePosixPath(f).name  # type: ignore[operator]
+        # a pattern's match is named by its path as matched, as locally
+        rel = f[len(base_dir) + 1 :] if inside else given if _GLOB & set(root) else PurePosixPath(f).name  # type: ignore[operator]
         # as locally: a record without an id is named after its file (its path in a directory),
         # a text file's id is its path in the directory, or the path as given
         yield from _read_remote_file(fs, f, given, rel, rel if inside else given, cfg, keep_records, parse)
@@ -932,9 +940,20 @@ def read_csv(
 def _csv_records(
     fh: IO[str], path: Path, given: str, cfg: InputConfig, keep_records: bool, base: str | None = None
 ) -> Iterator[Record]:
-    """The records of an open CSV text stream (see :func:`read_csv`)."""
-    # strict: a quote left open is an error, not a field that swallows every later row
-    reader = csv.DictReader(fh, strict=True)
+    """The records of an open CSV text stream (see :func:`read_csv`).
+
+    Rows are parsed strictly, so that a quote left open is an error (the rows it would swallow to
+    the end of the file are reported skipped, with their lines), not a field holding every later
+    row. A row that breaks the stricter rule otherwise (text after a closing quote: ``2,"Quoted"
+    title``) is read again from its own lines as Python's lenient reader reads it."""
+    taken: list[str] = []  # the lines the row being parsed has read
+
+    def lines() -> Iterator[str]:
+        for line in fh:
+            taken.append(line)
+            yield line
+
+    reader = csv.DictReader(lines(), strict=True)
     try:
         fields = reader.fieldnames
     except csv.Error as err:
@@ -946,17 +965,24 @@ def _csv_records(
     row_no = 0
     while True:
         first_line = reader.reader.line_num + 1
+        taken.clear()
         try:
             row = next(reader)
         except StopIteration:
             break
         except csv.Error as err:
             row_no += 1
-            last = (
-                reader.reader.line_num
-            )  # the lines the bad row took, up to the end when a quote is left open
-            lines = f"line {first_line}" if last <= first_line else f"lines {first_line}-{last}"
-            yield Skipped(source=f"{given}:{first_line}", reason=f"malformed CSV: {err} ({lines} not read)")
+            last = reader.reader.line_num  # the lines the bad row took (to the end: a quote left open)
+            if "unexpected end of data" not in str(err) and len(taken) == 1:
+                loose = next(csv.reader(taken, strict=False), None)
+                if loose is not None:  # one line, read as the lenient reader reads it
+                    row = dict(zip(fields, loose))
+                    yield _record_to_doc(
+                        row, f"{given}:{first_line}", f"{base or path.name}:{row_no}", cfg, keep_records
+                    )
+                    continue
+            lines_ = f"line {first_line}" if last <= first_line else f"lines {first_line}-{last}"
+            yield Skipped(source=f"{given}:{first_line}", reason=f"malformed CSV: {err} ({lines_} not read)")
             continue
         row_no += 1
         source = f"{given}:{reader.line_num}"

@@ -164,6 +164,9 @@ class SQLiteStore:
             raise InputError(f"index {path}: folder {path.parent} does not exist")
         fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".new", dir=path.parent)
         os.close(fd)  # an empty file: SQLite makes a new database in it
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(name, 0o666 & ~mask)  # mkstemp makes 0600: an index is shared as an ordinary file
         tmp = Path(name)
         try:
             conn = cls._connect(tmp)
@@ -204,6 +207,13 @@ class SQLiteStore:
         read_only_media = not os.access(path.parent, os.W_OK)  # a read-only file system, say
         if read_only_media and write:
             raise OutputError(f"index {path}: its folder cannot be written (a read-only file system?)")
+        wal = Path(str(path) + "-wal")
+        if read_only_media and wal.exists() and wal.stat().st_size:
+            # opened immutable, SQLite would not read the commits still in the log: stale answers
+            raise IndexStoreError(
+                f"index {path}: has commits not yet merged from {wal.name}, and its folder cannot be "
+                "written: open it once where it can be (any dedupe index command merges them)"
+            )
         try:
             conn = cls._connect_read_only(path) if read_only_media else cls._connect(path)
             app_id = conn.execute("PRAGMA application_id").fetchone()[0]
