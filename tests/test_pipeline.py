@@ -688,3 +688,28 @@ def test_fingerprint_progress_counts_against_the_inputs_size():
     marks = [(done, total) for stage, done, total in ticks if stage == "fingerprint (MB)"]
     assert len(marks) >= 5 and all(t == detector.input_bytes for _, t in marks)
     assert [d for d, _ in marks] == sorted(d for d, _ in marks) and marks[-1][0] == detector.input_bytes
+
+
+def test_accepted_pairs_are_aligned_again_only_when_they_may_be_templates(monkeypatch):
+    """Near-copies of one story (the same figures, or identical sets) need no alignment for their
+    verdict: only a pair stating other figures is aligned again (a crowd of near-copies cost
+    seconds a thousand pairs before this filter)."""
+    from dedupe import pipeline as pipeline_module
+
+    asked = []
+    real = pipeline_module.aligned_pairs
+
+    def spy(store, pairs, cfg):
+        asked.append(len(pairs))
+        return real(store, pairs, cfg)
+
+    monkeypatch.setattr(pipeline_module, "aligned_pairs", spy)
+    rng = random.Random(5)
+    words = [rng.choice(WORDS) for _ in range(200)]  # no figures but the ones added below
+    docs = []
+    for k in range(40):
+        w = list(words)
+        w[rng.randrange(len(w))] = f"edit{chr(97 + k % 26)}{chr(97 + k // 26)}"  # no digit: the same figures
+        docs.append(Document(f"copy-{k:02d}", " ".join(w) + " The fund paid 12 cts in 1987."))
+    result = Detector().run(docs)
+    assert len(result.clusters) == 1 and sum(asked) == 0

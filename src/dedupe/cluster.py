@@ -197,7 +197,7 @@ class Explainer:
         self.keys = cols[:, 0] * self.n + cols[:, 3]  # in pair order: sorted
 
     def __call__(self, score: MemberScore, m: int, rep: int) -> MemberScore:
-        if m == rep:
+        if m == rep or score.relation == "identical":  # the source's own shingle set: nothing to show
             return score
         a, b = (m, rep) if m < rep else (rep, m)
         lo, hi = np.searchsorted(self.keys, [a * self.n + b, a * self.n + b + 1])

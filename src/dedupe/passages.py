@@ -1532,19 +1532,14 @@ def aligned_pairs(fps: Sequence[PassageFingerprint], pairs: np.ndarray, cfg: Pas
     fps = PassageStore.of(fps, cfg.ngram)
     rows = []
     for a, b in np.asarray(pairs, dtype=np.int64).reshape(-1, 2).tolist():
-        sa, sb = fps[a].seeds, fps[b].seeds
-        common = np.intersect1d(sa, sb)
+        # anchors: the seeds found once in each document (passim's way; a seed repeated in a
+        # text, as a refrain is, would pair every occurrence with every other)
+        ua, ia = _once(fps[a].seeds)
+        ub, ib = _once(fps[b].seeds)
+        common, at_a, at_b = np.intersect1d(ua, ub, assume_unique=True, return_indices=True)
         if not len(common):
             continue
-        pa = np.flatnonzero(np.isin(sa, common))
-        pb = np.flatnonzero(np.isin(sb, common))
-        # every two occurrences of one seed, one in each document: join on the seed hash
-        order_b = pb[np.argsort(sb[pb], kind="stable")]
-        lo = np.searchsorted(sb[order_b], sa[pa], "left")
-        hi = np.searchsorted(sb[order_b], sa[pa], "right")
-        counts = hi - lo
-        left = np.repeat(pa, counts)
-        right = order_b[np.concatenate([np.arange(x, y) for x, y in zip(lo, hi)])] if counts.sum() else pa[:0]
+        left, right = ia[at_a], ib[at_b]
         rows.append(np.column_stack([np.full(len(left), a), left, np.full(len(left), b), right]))
     if not rows:
         return Alignments(np.empty((0, 6), dtype=np.int64), np.empty(0))
@@ -1552,6 +1547,13 @@ def aligned_pairs(fps: Sequence[PassageFingerprint], pairs: np.ndarray, cfg: Pas
     seeds = seeds[np.lexsort((seeds[:, 3], seeds[:, 1], seeds[:, 2], seeds[:, 0]))]
     starts, sizes = alignable(seeds, cfg)
     return _align_runs(fps, cfg, seeds, starts, sizes)
+
+
+def _once(seeds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The seed hashes found exactly once, sorted, and their positions."""
+    values, first, counts = np.unique(seeds, return_index=True, return_counts=True)
+    keep = counts == 1
+    return values[keep], first[keep]
 
 
 def find_passages(

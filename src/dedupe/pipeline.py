@@ -619,7 +619,19 @@ class Detector:
         if not accepted or fp.passages is None:
             return evidence
         n = max(len(fp), 1)
-        keys = np.array(sorted({min(i, j) * n + max(i, j) for i, j in accepted if i != j}), dtype=np.int64)
+        digests, figures = fp.digests, fp.figures
+
+        def may_differ(i: int, j: int) -> bool:
+            # identical shingle sets are accepted whatever their alignments say, and two texts
+            # stating the same figures cannot be a template pair: neither needs aligning
+            if digests[i] and digests[i] == digests[j]:
+                return False
+            return figures is None or not np.array_equal(figures[i], figures[j])
+
+        keys = np.array(
+            sorted({min(i, j) * n + max(i, j) for i, j in accepted if i != j and may_differ(i, j)}),
+            dtype=np.int64,
+        )
         known = evidence.pairs[:, 0] * n + evidence.pairs[:, 1] if len(evidence.pairs) else keys[:0]
         missing = keys[~np.isin(keys, known)]
         if not len(missing):
