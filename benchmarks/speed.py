@@ -516,21 +516,17 @@ def warm_up(workdir: Path) -> None:
     change to ``dedupe/kernels.py``, the first run compiles them (tens of seconds), and the run
     that happened to be first would be timed with it."""
     t0 = time.perf_counter()
-    c = make_corpus(workdir / "news-2000.jsonl", 2000)
-    res = spawn(
-        "--run",
-        "dedupe",
-        "--corpus",
-        str(c),
-        "--workers",
-        "2",
-        "--passages",
-        "--out",
-        str(workdir / "out-warm-up.json"),
-    )
+    res = default_scan(make_corpus(workdir / "news-2000.jsonl", 2000), workdir / "out-warm-up.json")
     print(
         f"warm-up (kernels compiled and cached, not timed): {time.perf_counter() - t0:.1f} s"
         + (f", failed: {res['error']}" if "error" in res else "")
+    )
+
+
+def default_scan(corpus: Path, out: Path) -> dict:
+    """dedupe's default scan (passages on), two workers, in a child process."""
+    return spawn(
+        "--run", "dedupe", "--corpus", str(corpus), "--workers", "2", "--passages", "--out", str(out)
     )
 
 
@@ -549,18 +545,7 @@ def passages_scale(sizes: list[int], workdir: Path) -> list[dict]:
     STEPS = Steps(len(sizes))
     runs = []
     for n in sizes:
-        c = make_corpus(workdir / f"news-{n}.jsonl", n)
-        res = spawn(
-            "--run",
-            "dedupe",
-            "--corpus",
-            str(c),
-            "--workers",
-            "2",
-            "--passages",
-            "--out",
-            str(workdir / f"out-{n}-passages.json"),
-        )
+        res = default_scan(make_corpus(workdir / f"news-{n}.jsonl", n), workdir / f"out-{n}-passages.json")
         res.pop("clusters", None)
         runs.append({"docs": n, "workers": 2, **res})
     STEPS.close()

@@ -3,6 +3,7 @@ no output is left half-written."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -386,6 +387,30 @@ csv_text = st.lists(st.tuples(st.integers(0, 9), hostile_text), max_size=6).map(
 )
 
 
+def write_hostile(root: Path, files: list[bytes], jsonl: list[str], csv_body: str) -> Path:
+    """A hostile corpus: the text files, one JSON Lines and one CSV file, in ``root``."""
+    for i, data in enumerate(files):
+        (root / f"f{i}.txt").write_bytes(data)
+    (root / "data.jsonl").write_text("\n".join(jsonl), encoding="utf-8", errors="surrogatepass")
+    (root / "data.csv").write_text(csv_body, encoding="utf-8", errors="surrogatepass")
+    return root
+
+
+@contextlib.contextmanager
+def tmpfs(mnt: Path, size: str):
+    """A tmpfs of ``size`` mounted at ``mnt`` for the block (the test is skipped where this
+    process may not mount one), unmounted after."""
+    mnt.mkdir()
+    if subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mnt)], capture_output=True
+    ).returncode:
+        pytest.skip("cannot mount a tmpfs here (not root, or no mount permission)")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
 @settings(
     max_examples=40,
     deadline=None,
@@ -393,11 +418,7 @@ csv_text = st.lists(st.tuples(st.integers(0, 9), hostile_text), max_size=6).map(
 )
 @given(st.lists(hostile_bytes, max_size=6), st.lists(jsonl_line, max_size=8), csv_text)
 def test_hostile_corpora_never_break_the_run(tmp_path_factory, capsys, files, jsonl, csv_body):
-    root = tmp_path_factory.mktemp("hostile")
-    for i, data in enumerate(files):
-        (root / f"f{i}.txt").write_bytes(data)
-    (root / "data.jsonl").write_text("\n".join(jsonl), encoding="utf-8", errors="surrogatepass")
-    (root / "data.csv").write_text(csv_body, encoding="utf-8", errors="surrogatepass")
+    root = write_hostile(tmp_path_factory.mktemp("hostile"), files, jsonl, csv_body)
     paths = [root, root / "data.jsonl", root / "data.csv"]
     code = main(["scan", *map(str, paths), "-f", "json", "-q"])
     captured = capsys.readouterr()
@@ -579,13 +600,7 @@ def test_an_os_error_at_a_write_is_exit_7_and_leaves_the_old_output(
 def test_a_full_disk_under_the_index_is_exit_7_and_the_index_stays_usable(tmp_path, seeds_dir):
     """A real full file system (a 600 KB tmpfs, when this process may mount one): 'index add'
     stops with exit 7, and the index still opens and checks ok, holding what was committed."""
-    import subprocess as sp
-
-    mnt = tmp_path / "small"
-    mnt.mkdir()
-    if sp.run(["mount", "-t", "tmpfs", "-o", "size=600k", "tmpfs", str(mnt)], capture_output=True).returncode:
-        pytest.skip("cannot mount a small tmpfs here (not root, or no mount permission)")
-    try:
+    with tmpfs(tmp_path / "small", "600k") as mnt:
         index = mnt / "news.db"
         corpus = tmp_path / "big.jsonl"
         corpus.write_text(
@@ -596,8 +611,6 @@ def test_a_full_disk_under_the_index_is_exit_7_and_the_index_stays_usable(tmp_pa
         assert main(["index", "add", str(index), str(seeds_dir), "-q"]) == 0
         assert main(["index", "add", str(index), str(corpus), "-q"]) == 7
         assert main(["index", "check", str(index)]) == 0
-    finally:
-        sp.run(["umount", str(mnt)], check=False)
 
 
 @settings(
@@ -612,11 +625,7 @@ def test_hostile_corpora_never_break_the_index(tmp_path_factory, capsys, files, 
     the index checks ok after each command."""
     from dedupe.index import Index
 
-    root = tmp_path_factory.mktemp("hostile-index")
-    for i, data in enumerate(files):
-        (root / f"f{i}.txt").write_bytes(data)
-    (root / "data.jsonl").write_text("\n".join(jsonl), encoding="utf-8", errors="surrogatepass")
-    (root / "data.csv").write_text(csv_body, encoding="utf-8", errors="surrogatepass")
+    root = write_hostile(tmp_path_factory.mktemp("hostile-index"), files, jsonl, csv_body)
     index = root / "idx.db"
     with Index.open(index, create=True, write=True) as ix:
         report = ix.add(read_sources([str(root)], InputConfig()))
@@ -668,16 +677,10 @@ def test_sigterm_at_a_random_moment_of_dedup_and_index_add_leaves_no_half_output
 def test_an_index_on_a_read_only_file_system_is_read_and_refuses_writes(tmp_path, seeds_dir):
     """An index on read-only media (a tmpfs remounted read-only, when this process may mount one):
     query, stats and check work; add is refused with exit 7, not 'not a dedupe index'."""
-    import subprocess as sp
-
-    mnt = tmp_path / "media"
-    mnt.mkdir()
-    if sp.run(["mount", "-t", "tmpfs", "-o", "size=20m", "tmpfs", str(mnt)], capture_output=True).returncode:
-        pytest.skip("cannot mount a tmpfs here (not root, or no mount permission)")
-    try:
+    with tmpfs(tmp_path / "media", "20m") as mnt:
         index = mnt / "news.db"
         assert main(["index", "add", str(index), str(seeds_dir), "-q"]) == 0
-        assert sp.run(["mount", "-o", "remount,ro", str(mnt)], capture_output=True).returncode == 0
+        assert subprocess.run(["mount", "-o", "remount,ro", str(mnt)], capture_output=True).returncode == 0
         probe = sorted(seeds_dir.iterdir())[0]
         assert (
             main(
@@ -689,5 +692,3 @@ def test_an_index_on_a_read_only_file_system_is_read_and_refuses_writes(tmp_path
         assert main(["index", "stats", str(index)]) == 0
         assert main(["index", "check", str(index)]) == 0
         assert main(["index", "add", str(index), str(probe), "-q"]) == 7
-    finally:
-        sp.run(["umount", str(mnt)], check=False)

@@ -134,19 +134,8 @@ def write_corpus(
     kept_docs = [d for d in processed(documents, max_chars) if d.id not in removed and d.id in known]
     out = Path(output)
     fmt, compression = corpus_format(output)
-    if fmt in (".jsonl", ".ndjson"):
-        with atomic_write(out, compression=compression) as fh:
-            for d in kept_docs:
-                fh.write(_json(_record(d)) + "\n")
-    elif fmt == ".csv":
-        records = [_record(d) for d in kept_docs]
-        columns = list(dict.fromkeys(k for r in records for k in r)) or ["id", "text"]
-        with atomic_write(out, newline="", compression=compression) as fh:
-            writer = csv.DictWriter(fh, fieldnames=columns, restval="")
-            writer.writeheader()
-            writer.writerows({k: _cell(v) for k, v in r.items()} for r in records)
-    elif fmt == ".parquet":
-        _write_parquet(out, [_record(d) for d in kept_docs])
+    if fmt != "dir":
+        _write_records(out, fmt, compression, kept_docs)
     else:
         _write_directory(out, output, kept_docs)
     mapping = mapping or default_mapping_path(output)
@@ -169,6 +158,23 @@ def _json_default(value: object) -> object:
 
 def _json(record: dict) -> str:
     return json.dumps(record, ensure_ascii=False, default=_json_default)
+
+
+def _write_records(out: Path, fmt: str, compression: str | None, docs: list[Document]) -> None:
+    """The documents' input records, whole, as JSON Lines or CSV (either maybe compressed) or Parquet."""
+    if fmt in (".jsonl", ".ndjson"):
+        with atomic_write(out, compression=compression) as fh:
+            for d in docs:
+                fh.write(_json(_record(d)) + "\n")
+    elif fmt == ".csv":
+        records = [_record(d) for d in docs]
+        columns = list(dict.fromkeys(k for r in records for k in r)) or ["id", "text"]
+        with atomic_write(out, newline="", compression=compression) as fh:
+            writer = csv.DictWriter(fh, fieldnames=columns, restval="")
+            writer.writeheader()
+            writer.writerows({k: _cell(v) for k, v in r.items()} for r in records)
+    else:
+        _write_parquet(out, [_record(d) for d in docs])
 
 
 def _cell(value: object) -> object:
@@ -274,19 +280,8 @@ def write_shards(
                 target.parent.mkdir(parents=True, exist_ok=True)
             fmt = _format_suffix(target)
             compression = COMPRESSIONS.get(target.suffix.lower())
-            if fmt in (".jsonl", ".ndjson"):
-                with atomic_write(target, compression=compression) as fh:
-                    for d in docs:
-                        fh.write(_json(_record(d)) + "\n")
-            elif fmt == ".csv":
-                records = [_record(d) for d in docs]
-                columns = list(dict.fromkeys(k for r in records for k in r))
-                with atomic_write(target, newline="", compression=compression) as fh:
-                    writer = csv.DictWriter(fh, fieldnames=columns, restval="")
-                    writer.writeheader()
-                    writer.writerows({k: _cell(v) for k, v in r.items()} for r in records)
-            elif fmt == ".parquet":
-                _write_parquet(target, [_record(d) for d in docs])
+            if fmt in CORPUS_FORMATS:
+                _write_records(target, fmt, compression, docs)
             else:  # a text file (maybe compressed): one document
                 with atomic_write(target, compression=compression) as fh:
                     fh.write(docs[0].text)

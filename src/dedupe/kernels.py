@@ -638,7 +638,8 @@ def figure_hashes(buf, starts, ends):
 
 @njit(cache=True)
 def intersection_size(a, b):
-    """``|a & b|`` for two sorted arrays of unique values: one merge pass."""
+    """``|a & b|`` for two sorted arrays (of multisets: each value counted as often as both
+    hold it): one merge pass."""
     i = j = count = 0
     while i < len(a) and j < len(b):
         if a[i] < b[j]:
@@ -1164,16 +1165,7 @@ def _replaced(words_a, flags_a, a0, a1, words_b, flags_b, b0, b1):
     templated notice states other ones throughout, wherever the matcher pairs its words."""
     fa = _flagged(words_a, flags_a, a0, a1)
     fb = _flagged(words_b, flags_b, b0, b1)
-    i = j = common = 0
-    while i < len(fa) and j < len(fb):
-        if fa[i] < fb[j]:
-            i += 1
-        elif fb[j] < fa[i]:
-            j += 1
-        else:
-            common += 1
-            i += 1
-            j += 1
+    common = intersection_size(fa, fb)
     return min(len(fa) - common, len(fb) - common)
 
 

@@ -39,6 +39,7 @@ import xxhash
 
 from .config import InputConfig
 from .errors import InputError
+from .output import COMPRESSIONS
 from .records import Document, Skipped
 
 Record = Document | Skipped
@@ -253,7 +254,7 @@ def compression(head: bytes) -> str | None:
     return None
 
 
-_COMPRESSION_SUFFIXES = frozenset({".gz", ".gzip", ".bz2", ".xz", ".zst", ".zstd"})
+_COMPRESSION_SUFFIXES = frozenset(COMPRESSIONS)  # the suffixes a compressed file is named by
 
 
 def _open_compressed(path: Path | IO[bytes], kind: str) -> IO[bytes]:
@@ -521,11 +522,7 @@ def _read_remote_file(
             elif fmt == ".parquet":
                 yield from read_parquet(fh, given, cfg, rel, keep_records)  # type: ignore[arg-type]
             else:
-                data = stream.read(4 * cfg.max_chars + 5)
-                if len(data) > 4 * cfg.max_chars + 4:
-                    yield Skipped(source=given, id=doc_id, reason=too_large_file(len(data), cfg.max_chars))
-                else:
-                    yield text_record(data, doc_id, given, cfg.max_chars)
+                yield stream_text(stream, doc_id, given, cfg.max_chars)
     except _corrupt_errors() as err:
         yield Skipped(source=given, reason=f"unreadable remote file: {err}")
 
@@ -624,14 +621,18 @@ def _read_compressed(
                 text = io.TextIOWrapper(fh, encoding="utf-8-sig", errors="replace", newline="")
                 yield from _csv_records(text, path, given, cfg, keep_records, base)
             else:
-                doc_id = doc_id or given
-                data = fh.read(4 * cfg.max_chars + 5)
-                if len(data) > 4 * cfg.max_chars + 4:
-                    yield Skipped(source=given, id=doc_id, reason=too_large_file(len(data), cfg.max_chars))
-                else:
-                    yield text_record(data, doc_id, given, cfg.max_chars)
+                yield stream_text(fh, doc_id or given, given, cfg.max_chars)
     except _corrupt_errors() as err:
         yield Skipped(source=given, reason=f"damaged {kind} data: {err}")
+
+
+def stream_text(stream: IO[bytes], doc_id: str, source: str, max_chars: int) -> Record:
+    """A whole stream (a decompressed file) as one text, read no further than a text over
+    ``max_chars`` needs to be known as one."""
+    data = stream.read(4 * max_chars + 5)
+    if len(data) > 4 * max_chars + 4:
+        return Skipped(source=source, id=doc_id, reason=too_large_file(len(data), max_chars))
+    return text_record(data, doc_id, source, max_chars)
 
 
 def _too_large(size: int, unit: str, max_chars: int) -> str:

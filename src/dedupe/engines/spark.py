@@ -482,8 +482,7 @@ def _packed_map(fp: _Fingerprint, inp: _Input, batches: Iterator[Any]) -> Iterat
         compression,
         jsonl_limit,
         jsonl_record,
-        text_record,
-        too_large_file,
+        stream_text,
     )
 
     cfg = fp.config.input
@@ -505,14 +504,7 @@ def _packed_map(fp: _Fingerprint, inp: _Input, batches: Iterator[Any]) -> Iterat
                             yield fp.batch(items)
                             items = []
                 else:
-                    data = stream.read(4 * cfg.max_chars + 5)
-                    if len(data) > 4 * cfg.max_chars + 4:
-                        rec = Skipped(
-                            source=inp.given, id=doc_id, reason=too_large_file(len(data), cfg.max_chars)
-                        )
-                    else:
-                        rec = text_record(data, doc_id, inp.given, cfg.max_chars)
-                    items.append(((*order, 0), rec))
+                    items.append(((*order, 0), stream_text(stream, doc_id, inp.given, cfg.max_chars)))
             except _corrupt_errors() as err:
                 items.append(
                     ((*order, 1 << 40), Skipped(source=inp.given, reason=f"damaged {kind} data: {err}"))
