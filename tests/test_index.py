@@ -111,13 +111,15 @@ def test_batches_then_query_equals_one_scan(tmp_path_factory, seed, batches, n):
     old, new = docs[:cut], docs[cut:]
     for passages in (False, True):
         path = tmp_path_factory.mktemp("ix") / "ix.db"
-        config = Config().replace({"passages.enabled": passages})
+        # passages off, the index pairs through bands alone: a scan without containment candidates
+        config = Config().replace({"passages.enabled": passages, "lsh.containment_candidates": passages})
         with Index.open(path, {"passages.enabled": passages}, create=True) as ix:
             size = max(1, len(old) // batches)
             for k in range(0, len(old), size):
                 ix.add(old[k : k + size])
             result = ix.query(new)
             assert ix.check() == []
+        assert result.params["lsh"]["containment_candidates"] is passages
         expected = scan_pairs_with(docs, {d.id for d in new}, config)
         got = {(p.a, p.b): p.match for p in result.pairs}
         if passages:

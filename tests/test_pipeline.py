@@ -52,6 +52,27 @@ def test_identical_trimmed_and_edited_copies_cluster():
     assert result.documents_read == 5
 
 
+def test_short_text_inside_long_ones_is_a_candidate_without_passages():
+    """With the passage stage off, a 100-word text copied whole into texts 4 to 16 times longer
+    still reaches the containment rule: the single-value containment candidates find it where
+    the bands (tuned to Jaccard, here 0.06 to 0.25) do not; with them off the copies are lost."""
+    rng = random.Random(7)
+    short = article(rng, 100)
+    docs = [Document("short", short)]
+    for k, ratio in enumerate((4, 8, 16)):
+        before = article(rng, 50 * ratio)
+        docs.append(Document(f"host{ratio}", before + " " + short + " " + article(rng, 50 * ratio)))
+        docs.append(Document(f"other{k}", article(rng, 100 * ratio)))
+    off = Config().replace({"passages.enabled": False})
+    result = Detector(off).run(docs)
+    pairs = {(p.a, p.b): p for p in result.pairs}
+    assert set(pairs) == {("host16", "short"), ("host4", "short"), ("host8", "short")}
+    assert all(p.match == "containment" and p.jaccard < 0.3 for p in pairs.values())
+    assert result.stats["containment_candidate_pairs"] >= 3
+    without = Detector(off.replace({"lsh.containment_candidates": False})).run(docs)
+    assert len(without.pairs) < 3 and "containment_candidate_pairs" not in without.stats
+
+
 def test_representative_earliest():
     rng = random.Random(2)
     base = article(rng)

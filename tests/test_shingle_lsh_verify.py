@@ -6,7 +6,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dedupe.config import Config, VerifyConfig
-from dedupe.lsh import band_keys, candidate_pairs, signature_pairs
+from dedupe.lsh import (
+    band_keys,
+    candidate_pairs,
+    containment_pairs,
+    containment_threshold_count,
+    signature_pairs,
+)
 from dedupe.shingle import RowsBuilder, Shingler, ShingleSets, ShingleSetsBuilder
 from dedupe.verify import Verifier, intersection_size, score_pair
 
@@ -129,6 +135,63 @@ def test_pairs_from_signatures_equal_pairs_from_the_key_matrix(n, bands, rows, d
         expected, expected_stats = candidate_pairs(keys, cap)
         got, stats = signature_pairs(sigs, bands, rows, cap, threads, among=picked)
         assert got.tolist() == expected.tolist() and stats == expected_stats
+
+
+@given(st.integers(0, 40), st.integers(1, 12), st.integers(1, 3), st.data())
+def test_containment_pairs_equal_counting_shared_values(n, perms, threads, data):
+    """containment_pairs keeps exactly the pairs of usable rows (``among``, at least ``min_size``
+    shingles) whose sizes differ by the ratio and that share at least the test's count of
+    MinHash values, counting only values held by at most ``cap`` usable rows of the extreme sizes
+    (the rows that can pair at all)."""
+    sigs = np.array(data.draw(st.lists(st.integers(0, 3), min_size=n * perms, max_size=n * perms)), np.uint32)
+    sigs = sigs.reshape(n, perms)
+    sizes = np.array(data.draw(st.lists(st.integers(0, 90), min_size=n, max_size=n)), np.int64)
+    among = np.array(
+        sorted(data.draw(st.sets(st.integers(0, max(n - 1, 0)), max_size=n))) if n else [], np.int64
+    )
+    cap, min_size, ratio = (
+        data.draw(st.integers(2, 8)),
+        data.draw(st.integers(1, 20)),
+        data.draw(st.sampled_from([1.5, 2.0, 3.0])),
+    )
+    got, stats = containment_pairs(
+        sigs, sizes, 0.5, cap, threads, among=among, min_ratio=ratio, min_size=min_size
+    )
+
+    size = sizes[among]
+    usable = size >= min_size
+    lo, hi = (size[usable].min(), size[usable].max()) if usable.any() else (0, 0)
+    able = [k for k in range(len(among)) if usable[k] and (size[k] * ratio <= hi or size[k] >= ratio * lo)]
+    shared: dict[tuple[int, int], int] = {}
+    for p in range(perms):
+        holders: dict[int, list[int]] = {}
+        for k in able:
+            holders.setdefault(int(sigs[among[k], p]), []).append(k)
+        for group in holders.values():
+            if len(group) > cap:
+                continue
+            for x in group:
+                for y in group:
+                    small, large = sorted((size[x], size[y]))
+                    if x < y and large >= ratio * small:
+                        shared[x, y] = shared.get((x, y), 0) + 1
+    expected = sorted(
+        pair
+        for pair, count in shared.items()
+        if count
+        >= containment_threshold_count(
+            np.array([min(size[list(pair)])]), np.array([max(size[list(pair)])]), 0.5, perms
+        )[0]
+    )
+    assert [tuple(p) for p in got.tolist()] == expected
+    assert stats.candidate_pairs == len(expected) and stats.shared_values == sum(shared.values())
+
+
+def test_containment_count_falls_with_the_length_ratio():
+    """Pairs of like sizes must share many values, a text 20 times shorter only 2 of 128."""
+    small = np.array([100, 100, 100])
+    counts = containment_threshold_count(small, np.array([100, 400, 2000]), 0.5, 128).tolist()
+    assert counts[0] > counts[1] > counts[2] == 2
 
 
 @given(st.lists(st.integers(0, 5), max_size=12), st.sampled_from([None, 1, 3]))

@@ -38,9 +38,14 @@ def spark():
 
 
 def both(spark, paths: list[str], **overrides) -> tuple[dict, dict]:
-    """The spark and local results' JSON for the same paths and config, run-specific stats removed."""
+    """The spark and local results' JSON for the same paths and config, run-specific stats removed;
+    the scan's cached tables are released (a session runs scan after scan)."""
     cfg = load_config(None, {**OVERRIDES, **overrides})
-    remote = SparkEngine(cfg, spark).scan(paths).result().to_dict()
+    with SparkEngine(cfg, spark).scan(paths) as scan:
+        remote = scan.result().to_dict()
+        frames = list(scan.cached)
+        assert frames and all(f.is_cached for f in frames)
+    assert not any(f.is_cached for f in frames)
     local = Detector(cfg).run(read_sources(paths, cfg.input)).to_dict()
     for data in (remote, local):
         data["stats"] = {k: v for k, v in data["stats"].items() if k not in ("seconds", "engine")}
@@ -76,14 +81,15 @@ def test_passages_and_verdicts_equal_local(spark, reuters_jsonl, seeds_dir):
 
 
 def test_reuters_equal_local(spark, reuters_jsonl):
-    # passages off: every stage on the cluster; earliest: the representative rule that reads
-    # dates; a low bucket cap: oversized buckets too
+    # passages off: every stage on the cluster, containment candidates included; earliest: the
+    # representative rule that reads dates; a low bucket cap: oversized buckets too
     remote, local = both(
         spark, [str(reuters_jsonl)], **{"cluster.representative": "earliest", "lsh.max_bucket_size": 6}
     )
     assert_same(remote, local)
     assert len(remote["clusters"]) > 100 and remote["stats"]["oversized_buckets"] > 0
     assert remote["stats"]["identical_groups"] > 0 and remote["stats"]["rejected_pairs"] > 0
+    assert remote["stats"]["containment_candidate_pairs"] > 0  # texts of skewed sizes, by shared values
 
 
 def _hostile_inputs(tmp_path: Path) -> list[str]:
@@ -137,7 +143,8 @@ def hostile(spark, tmp_path_factory):
     paths = _hostile_inputs(tmp_path_factory.mktemp("hostile"))
     cfg = load_config(None, {**OVERRIDES, "cluster.representative": "earliest"})
     local = Detector(cfg).run(read_sources(paths, cfg.input)).to_dict()
-    return SparkEngine(cfg, spark).scan(paths), local
+    with SparkEngine(cfg, spark).scan(paths) as job:
+        yield job, local
 
 
 def test_hostile_inputs_equal_local(hostile):

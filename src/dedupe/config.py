@@ -127,6 +127,12 @@ class LSHConfig:
         "(linear, not quadratic, work on copies and boilerplate); how often is in the run's stats",
         lo=2,
     )
+    containment_candidates: bool = _opt(
+        True,
+        "with shared passages off, also pair texts of very different lengths that share enough MinHash "
+        "values, so a short text copied into one 2 to 20 times longer still reaches the containment rule "
+        "(its Jaccard is too low for the bands; with passages on, their seeds find such pairs)",
+    )
 
 
 PROFILES = {

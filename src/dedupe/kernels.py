@@ -922,6 +922,50 @@ def group_pairs(sorted_keys, order, max_group):
 
 
 @njit(cache=True, nogil=True)
+def skewed_pairs(sorted_keys, rows, sizes, min_ratio, max_group, n):
+    """The pairs of rows sharing a key whose set sizes differ by ``min_ratio`` or more, as codes
+    ``low * n + high`` (rows ``low < high``): the containment candidates one MinHash value gives
+    (:func:`dedupe.lsh.containment_pairs`). ``rows`` are ordered by key and, within a key, by
+    size (a stable sort by key of rows sorted by size), so each short row meets its long partners
+    as one run of its group. Groups larger than ``max_group`` (a value common to many texts,
+    boilerplate) give no pairs. Returns the codes and how many groups were too large."""
+    m = len(sorted_keys)
+    total = 0
+    oversized = 0
+    out = np.empty(0, dtype=np.int64)
+    for phase in range(2):  # count, then fill
+        if phase == 1:
+            out = np.empty(total, dtype=np.int64)
+        k = 0
+        s = 0
+        while s < m:
+            e = s + 1
+            while e < m and sorted_keys[e] == sorted_keys[s]:
+                e += 1
+            if e - s > max_group:
+                if phase == 0:
+                    oversized += 1
+            elif e - s > 1:
+                hi = s + 1
+                for a in range(s, e):
+                    need = min_ratio * sizes[rows[a]]
+                    if hi <= a:
+                        hi = a + 1
+                    while hi < e and sizes[rows[hi]] < need:
+                        hi += 1
+                    if phase == 0:
+                        total += e - hi
+                    else:
+                        x = rows[a]
+                        for b in range(hi, e):
+                            y = rows[b]
+                            out[k] = min(x, y) * n + max(x, y)
+                            k += 1
+            s = e
+    return out, oversized
+
+
+@njit(cache=True, nogil=True)
 def pair_intersections(flat, starts, ends, left, right, need):
     """``|A & B|`` for each pair of sets ``(left[k], right[k])`` of a flat store
     (:class:`dedupe.shingle.ShingleSets`): the verify stage's merge, over a whole batch of pairs in

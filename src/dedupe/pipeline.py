@@ -40,8 +40,9 @@ from .cluster import Explainer, build_clusters
 from .config import Config
 from .engines import LocalEngine
 from .errors import NoDocumentsError
+from .grouping import unique_pairs
 from .interrupts import checkpoint
-from .lsh import optimal_params, signature_pairs
+from .lsh import containment_pairs, optimal_params, signature_pairs
 from .minhash import MinHasher
 from .passages import Alignments, PairEvidence, PassageBatch, PassageStore, aligned_pairs, find_passages
 from .passages import fingerprints as passage_fingerprints
@@ -489,6 +490,22 @@ class Detector:
         )
         pairs = leaders[local_pairs] if len(local_pairs) else local_pairs
         timings["lsh"] = time.perf_counter() - t0
+        extra_stats: dict[str, Any] = {}
+        if self.containment_candidates:
+            t0 = time.perf_counter()
+            local_pairs, kstats = containment_pairs(
+                fp.signatures,
+                fp.sets.sizes(),
+                self.config.verify.containment_threshold,
+                self.config.lsh.max_bucket_size,
+                self.engine.workers,
+                among=leaders,
+                min_size=self.config.verify.min_containment_shingles,
+            )
+            if len(local_pairs):
+                pairs = unique_pairs(np.concatenate([pairs.reshape(-1, 2), leaders[local_pairs]]), len(fp))
+            extra_stats["containment_candidate_pairs"] = kstats.candidate_pairs
+            timings["containment_lsh"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
         accepted_now, rejected = self.verify(verifier, pairs)
@@ -501,9 +518,19 @@ class Detector:
             "largest_bucket": cstats.largest_bucket,
             "oversized_buckets": cstats.oversized_buckets,
             "candidate_pairs": cstats.candidate_pairs,
+            **extra_stats,
             "rejected_pairs": rejected,
         }
         return self.conclude(fp, verifier, accepted, stats)
+
+    @property
+    def containment_candidates(self) -> bool:
+        """Whether the LSH stage also looks for pairs of very different lengths: the containment
+        rule is in use and the passage stage's seeds are not there to find them."""
+        cfg = self.config
+        return (
+            cfg.lsh.containment_candidates and not cfg.passages.enabled and "containment" in cfg.verify.rules
+        )
 
     def verifier(self, fp: Fingerprints) -> Verifier:
         return Verifier(fp.ids, fp.sets, fp.signatures, self.config.verify, fp.figures)

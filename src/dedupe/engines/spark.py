@@ -8,7 +8,9 @@
                  sets, signatures, set digests, figures (hashed), plus band keys; no text leaves it
     intake       (group-by id) the first document read with an id is kept, later ones skipped
     identical    (group-by set digest) one leader per identical set; the others pair with it
-    lsh          (group-by band key) buckets -> candidate pairs, oversized buckets as star + chain
+    lsh          (group-by band key) buckets -> candidate pairs, oversized buckets as star + chain;
+                 passages off: also (group-by MinHash value) texts of skewed sizes sharing
+                 enough values -> containment candidates (lsh.containment_candidates)
     verify       (join, map) pairs + both documents' sets and signatures -> score_pair
     components   (iterated joins) large-star / small-star: component = its smallest id
     cluster      (group-by component) the local build_clusters over each component
@@ -58,6 +60,8 @@ _PAIR = "pair"
 _PAIR_OUT = "pair_out"
 _CLUSTER = "cluster"
 _AB = "ab"
+_VALUES = "values"
+_SKEWED = "skewed"
 
 
 @functools.cache
@@ -95,6 +99,8 @@ def _arrow_schema(name: str) -> Any:
             ("scores", pa.list_(member)),
         ],
         _AB: [("a", s), ("b", s)],
+        _VALUES: [("perm", pa.int32()), ("value", i64), ("id", s), ("shingles", i64)],
+        _SKEWED: [("a", s), ("b", s), ("small", i64), ("large", i64)],
     }  # fmt: skip
     return pa.schema(schemas[name])
 
@@ -145,6 +151,10 @@ def spark_session(config: Config, quiet: bool = True) -> Any:
         builder = builder.config("spark.driver.memory", cfg.driver_memory)
     progress = not quiet and sys.stderr.isatty()
     builder = builder.config("spark.ui.showConsoleProgress", "true" if progress else "false")
+    if not launched:
+        # a scan runs dozens of SQL queries (the components' rounds), each kept by the UI with
+        # its plan: Spark's default of 1,000 fills a small driver heap over a session of scans
+        builder = builder.config("spark.sql.ui.retainedExecutions", "100")
     try:
         spark = builder.getOrCreate()
     except Exception as err:  # Java missing, a bad master URL: py4j and Spark raise many types
@@ -636,6 +646,72 @@ def _bucket_pairs(max_group: int, batches: Iterator[Any]) -> Iterator[Any]:
         yield pa.RecordBatch.from_pydict({"a": a, "b": b}, schema=_arrow_schema(_AB))
 
 
+def _signature_values(sig_dtype: str, batches: Iterator[Any]) -> Iterator[Any]:
+    """(id, shingles, sig) -> one row per MinHash value: (perm, value, id, shingles)."""
+    import pyarrow as pa
+
+    for batch in batches:
+        ids, sizes, sigs = (batch.column(c).to_pylist() for c in ("id", "shingles", "sig"))
+        if not ids:
+            continue
+        values = np.stack([np.frombuffer(x, dtype=sig_dtype) for x in sigs]).astype(np.uint64).view(np.int64)
+        perms = values.shape[1]
+        cols = {
+            "perm": np.tile(np.arange(perms, dtype=np.int32), len(ids)),
+            "value": values.reshape(-1),
+            "id": np.repeat(np.array(ids, dtype=object), perms),
+            "shingles": np.repeat(np.array(sizes, dtype=np.int64), perms),
+        }
+        yield pa.RecordBatch.from_pydict(cols, schema=_arrow_schema(_VALUES))
+
+
+def _skewed_group_pairs(min_ratio: float, batches: Iterator[Any]) -> Iterator[Any]:
+    """The members (id, shingles) of each group of texts sharing one MinHash value -> the pairs of
+    skewed sizes in it, by the local engine's kernel (:func:`dedupe.kernels.skewed_pairs`)."""
+    import pyarrow as pa
+
+    from ..kernels import skewed_pairs
+
+    for batch in batches:
+        ids: list[str] = []
+        sizes: list[int] = []
+        keys: list[int] = []
+        for g, members in enumerate(batch.column(0).to_pylist()):
+            for m in sorted(members, key=lambda m: (m["shingles"], m["id"])):
+                ids.append(m["id"])
+                sizes.append(m["shingles"])
+                keys.append(g)
+        n = len(ids)
+        size = np.array(sizes, dtype=np.int64)
+        codes, _ = skewed_pairs(
+            np.array(keys, np.int64), np.arange(n, dtype=np.int64), size, min_ratio, n + 1, n
+        )
+        x, y = np.divmod(codes, max(n, 1))
+        a = [min(ids[i], ids[j]) for i, j in zip(x.tolist(), y.tolist())]
+        b = [max(ids[i], ids[j]) for i, j in zip(x.tolist(), y.tolist())]
+        small, large = np.minimum(size[x], size[y]), np.maximum(size[x], size[y])
+        yield pa.RecordBatch.from_pydict(
+            {"a": a, "b": b, "small": small, "large": large}, schema=_arrow_schema(_SKEWED)
+        )
+
+
+def _enough_shared_values(containment: float, perms: int, batches: Iterator[Any]) -> Iterator[Any]:
+    """(a, b, small, large, shared) -> the pairs the containment count test keeps, as (a, b)."""
+    import pyarrow as pa
+
+    from ..lsh import containment_threshold_count
+
+    for batch in batches:
+        cols = batch.to_pydict()
+        need = containment_threshold_count(
+            np.array(cols["small"]), np.array(cols["large"]), containment, perms
+        )
+        keep = np.flatnonzero(np.array(cols["shared"], dtype=np.int64) >= need).tolist()
+        yield pa.RecordBatch.from_pydict(
+            {"a": [cols["a"][k] for k in keep], "b": [cols["b"][k] for k in keep]}, schema=_arrow_schema(_AB)
+        )
+
+
 def _score_pairs(config: Config, set_dtype: str, sig_dtype: str, batches: Iterator[Any]) -> Iterator[Any]:
     """Candidate pairs with both documents' sets, signatures and figures -> score_pair."""
     import pyarrow as pa
@@ -778,7 +854,10 @@ def pair_from_row(row: dict[str, Any]) -> PairScore:
 class SparkScan:
     """A scan's outputs as Spark DataFrames (documents, skipped, clusters, pairs), with the
     summary figures and per-stage timings computed on the way. :meth:`result` collects it into
-    the local engine's :class:`Result`; :meth:`write` has Spark write it."""
+    the local engine's :class:`Result`; :meth:`write` has Spark write it.
+
+    The tables are cached in the session until :meth:`release` (or the end of a ``with`` block):
+    a notebook that runs scan after scan in one session releases each one it is done with."""
 
     params: dict[str, Any]
     documents: Any
@@ -788,6 +867,19 @@ class SparkScan:
     stats: dict[str, Any]
     counts: dict[str, int] = field(default_factory=dict)
     local: Result | None = None  # with passages: the driver's result, clusters and pairs included
+    cached: list[Any] = field(default_factory=list)  # the persisted frames the tables read
+
+    def release(self) -> None:
+        """Drop the scan's cached tables from the session (the DataFrames are unusable after)."""
+        for frame in self.cached:
+            frame.unpersist()
+        self.cached = []
+
+    def __enter__(self) -> SparkScan:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
 
     def summary(self) -> dict[str, int]:
         if self.local is not None:
@@ -947,6 +1039,40 @@ def _conclude_on_driver(
     return detector.conclude(fp, verifier, pairs, stats)
 
 
+def _containment_candidates(leaders: Any, cfg: Config, sig_dtype: str) -> Any:
+    """The containment candidates (a, b) among the leaders (id, sig, shingles), as
+    :func:`dedupe.lsh.containment_pairs` finds them locally: the texts that can pair (enough
+    shingles, a partner ``min_ratio`` times longer or shorter somewhere), one row per MinHash
+    value, grouped by value; groups of 2 to max_bucket_size texts give their pairs of skewed
+    sizes, and the pairs sharing enough values are kept."""
+    F = _pyspark()
+    from ..lsh import CONTAINMENT_MIN_RATIO
+
+    ratio = CONTAINMENT_MIN_RATIO
+    usable = leaders.where(F.col("shingles") >= max(cfg.verify.min_containment_shingles, 1))
+    bounds = usable.agg(F.min("shingles").alias("lo"), F.max("shingles").alias("hi")).first()
+    if bounds["lo"] is None:
+        return leaders.sparkSession.createDataFrame([], _spark_schema(_AB))
+    eligible = usable.where(
+        (F.col("shingles") * ratio <= bounds["hi"]) | (F.col("shingles") >= ratio * bounds["lo"])
+    ).select("id", "shingles", "sig")
+    values = eligible.mapInArrow(functools.partial(_signature_values, sig_dtype), _spark_schema(_VALUES))
+    groups = (
+        values.groupBy("perm", "value")
+        .agg(F.count("*").alias("n"), F.collect_list(F.struct("id", "shingles")).alias("members"))
+        .where((F.col("n") > 1) & (F.col("n") <= cfg.lsh.max_bucket_size))
+        .select("members")
+    )
+    pairs = groups.mapInArrow(functools.partial(_skewed_group_pairs, ratio), _spark_schema(_SKEWED))
+    shared = pairs.groupBy("a", "b").agg(
+        F.count("*").alias("shared"), F.first("small").alias("small"), F.first("large").alias("large")
+    )
+    return shared.select("a", "b", "small", "large", "shared").mapInArrow(
+        functools.partial(_enough_shared_values, cfg.verify.containment_threshold, cfg.minhash.num_perm),
+        _spark_schema(_AB),
+    )
+
+
 def _rounded_clusters(batches: Iterator[Any]) -> Iterator[Any]:
     import pyarrow as pa
 
@@ -1049,7 +1175,7 @@ class SparkEngine:
         identical = with_leader.where(F.col("id") != F.col("leader")).select(
             F.col("leader").alias("a"), F.col("id").alias("b"), F.lit(False).alias("lsh")
         )
-        leaders = with_leader.where(F.col("id") == F.col("leader")).select("id", "bands")
+        leaders = with_leader.where(F.col("id") == F.col("leader")).select("id", "bands", "sig", "shingles")
         timings["identical"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
@@ -1071,12 +1197,25 @@ class SparkEngine:
             buckets.select("ids")
             .mapInArrow(functools.partial(_bucket_pairs, max_bucket), _spark_schema(_AB))
             .distinct()
-            .withColumn("lsh", F.lit(True))
             .persist(level)
         )
         n_candidates = candidates.count()
         buckets.unpersist()
         timings["lsh"] = time.perf_counter() - t0
+        containment_stats: dict[str, int] = {}
+        if self.detector.containment_candidates:
+            t0 = time.perf_counter()
+            describe("dedupe: containment candidates")
+            skewed = _containment_candidates(leaders, cfg, sig_dtype).persist(level)
+            containment_stats["containment_candidate_pairs"] = skewed.count()
+            joined = candidates.unionByName(skewed).distinct().persist(level)
+            joined.count()
+            candidates.unpersist()
+            skewed.unpersist()
+            candidates = joined
+            timings["containment_lsh"] = time.perf_counter() - t0
+        persisted = candidates  # unpersisted once verified
+        candidates = candidates.withColumn("lsh", F.lit(True))
 
         t0 = time.perf_counter()
         describe("dedupe: verify")
@@ -1097,7 +1236,7 @@ class SparkEngine:
         accepted = scored.where(F.col("match").isNotNull()).persist(level)
         n_accepted = accepted.count()
         scored.unpersist()
-        candidates.unpersist()
+        persisted.unpersist()
         groups.unpersist()
         timings["verify"] = time.perf_counter() - t0
 
@@ -1107,6 +1246,7 @@ class SparkEngine:
             "largest_bucket": b["largest"] or 0,
             "oversized_buckets": b["oversized"] or 0,
             "candidate_pairs": n_candidates,
+            **containment_stats,
             "rejected_pairs": rejected,
         }
         engine = {
@@ -1128,6 +1268,7 @@ class SparkEngine:
                 pairs=None,
                 stats=result.stats,
                 local=result,
+                cached=[kept, skipped],
             )
 
         t0 = time.perf_counter()
@@ -1175,6 +1316,7 @@ class SparkEngine:
                 "clustered": cl["members"] or 0,
                 "pairs": n_accepted,
             },
+            cached=[kept, skipped, accepted, clusters],
         )
 
 

@@ -105,6 +105,10 @@ class Index:
 
     def __init__(self, store: IndexStore, config: Config, progress: Progress | None = None) -> None:
         self.store = store
+        if not config.passages.enabled:
+            # the index stores band keys, not every MinHash value: with passages off, its queries
+            # find pairs through the bands alone, and their params say so
+            config = config.replace({"lsh.containment_candidates": False})
         self.config = config
         self.detector = Detector(config, progress=progress)
         self.seeds_stored = config.passages.enabled
