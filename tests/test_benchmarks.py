@@ -30,7 +30,7 @@ SMOKE = {
     "short_in_long.py": ["--cases", "15", "--stories", "2500"],
     "index_daily.py": ["--limit", "1200", "--probes", "3", "--no-rescan"],
     "speed.py": ["--docs", "300", "--competitor-docs", "100", "--repeat", "1", "--no-reuters"],
-    "identical_copies.py": ["--copies", "100,200"],
+    "identical_copies.py": ["--copies", "100,200", "--near", "50,100"],
 }
 
 

@@ -291,3 +291,22 @@ def test_set_store_keeps_every_set(batches, data):
     order = data.draw(st.permutations(range(len(expected))))
     assert [s.tolist() for s in store.take(order)] == [expected[k] for k in order]
     assert [s.tolist() for s in store + store.take(order)] == expected + [expected[k] for k in order]
+
+
+def test_s_curve_in_stats_is_datasketchs():
+    """Every run's stats carry the bands' S-curve: datasketch's own false positive and false
+    negative probabilities for the bands and rows in use, and the Jaccard found half the time."""
+    from datasketch.lsh import _false_negative_probability, _false_positive_probability
+
+    from dedupe import Detector
+    from dedupe.lsh import candidate_probability
+
+    det = Detector(Config().replace({"lsh.threshold": 0.4}))
+    curve = Detector(det.config).run(["one two three four five six seven eight nine"]).stats["lsh_s_curve"]
+    assert curve == det.s_curve()
+    fp = _false_positive_probability(0.4, det.bands, det.rows)
+    fn = _false_negative_probability(0.4, det.bands, det.rows)
+    assert curve["false_positive_probability"] == pytest.approx(fp, abs=1e-6)
+    assert curve["false_negative_probability"] == pytest.approx(fn, abs=1e-6)
+    half = curve["half_found_at_jaccard"]
+    assert candidate_probability(half, det.bands, det.rows) == pytest.approx(0.5, abs=1e-3)

@@ -72,6 +72,60 @@ def test_jsonl_fields_and_bad_lines(tmp_path):
     assert "not an object" in reasons[3]
 
 
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(st.characters(codec=None, exclude_categories=()), max_size=12),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["id", "text", "x"]), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@given(
+    st.one_of(
+        st.builds(
+            lambda doc_id, text, extra: json.dumps(
+                {"id": doc_id, "text": text, "meta": extra}, ensure_ascii=False
+            ),
+            JSON_VALUES,
+            JSON_VALUES,
+            JSON_VALUES,
+        ),
+        st.builds(json.dumps, JSON_VALUES),
+        st.text(max_size=30),
+    ).map(lambda line: line.encode("utf-8", errors="surrogatepass")),
+    st.booleans(),
+)
+def test_fast_json_reads_every_line_as_the_standard_library(raw, keep):
+    """The orjson fast path reads a line into the record json.loads makes, and skips what it skips
+    for the same reason: big integers, NaN, lone surrogates, invalid UTF-8 and junk included."""
+    import dedupe.sources as sources
+
+    fast = sources.jsonl_record(raw, 3, "f.jsonl", "f.jsonl", CFG, keep)
+    saved, sources._orjson = sources._orjson, None
+    try:
+        slow = sources.jsonl_record(raw, 3, "f.jsonl", "f.jsonl", CFG, keep)
+    finally:
+        sources._orjson = saved
+    assert repr(fast) == repr(slow)
+
+
+def test_fast_json_path_is_taken_and_left_where_it_must():
+    import dedupe.sources as sources
+
+    assert sources._fast_loads(b'{"id": "a", "text": "t", "n": [1, {"m": null}]}') == {
+        "id": "a",
+        "text": "t",
+        "n": [1, {"m": None}],
+    }
+    for line in (b'{"id": 12345678901234567890123}', b'{"x": 1.5}', b'{"t": "\\ud800"}', b"\xff{}", b"[NaN]"):
+        assert sources._fast_loads(line) is sources._UNREAD, line
+
+
 def test_stdin_jsonl():
     recs = read(["-"], stdin=io.BytesIO(b'{"id": 1, "text": "from stdin"}\n'))
     assert [(r.id, r.text, r.source) for r in recs] == [("1", "from stdin", "<stdin>:1")]

@@ -996,25 +996,36 @@ def pair_intersections(flat, starts, ends, left, right, need):
 
 
 @njit(cache=True)
-def _longest_match(a, b, alo, ahi, blo, bhi, prev, cur):
+def _longest_match(a, b, alo, ahi, blo, bhi, values, where, first, lens, stamps, generation):
     """difflib's ``find_longest_match`` without junk: the longest common run of ``a[alo:ahi]`` and
-    ``b[blo:bhi]``, the one ending first in ``a`` (then in ``b``) among equally long ones."""
+    ``b[blo:bhi]``, the one ending first in ``a`` (then in ``b``) among equally long ones.
+
+    As difflib does, it walks only the places where words match: for each word of ``a``, the
+    positions of that word in ``b`` (``values``: b's distinct words, sorted; ``where[first[v] :
+    first[v + 1]]``: word ``v``'s positions, ascending), each extending the run that ended just
+    before it on the previous row. Two rows of run lengths by position in ``b`` (``lens``), each
+    entry valid only under its stamp (this call's ``generation`` and the row), so nothing is
+    cleared between rows or calls: the work is the matches, not ``len(a) x len(b)`` cells."""
     besti, bestj, bestsize = alo, blo, 0
-    width = bhi - blo
-    for t in range(width + 1):
-        prev[t] = 0
+    base = generation * (len(a) + 2)
     for i in range(alo, ahi):
-        cur[0] = 0
-        ai = a[i]
-        for j in range(blo, bhi):
-            if b[j] == ai:
-                k = prev[j - blo] + 1
-                cur[j - blo + 1] = k
-                if k > bestsize:
-                    besti, bestj, bestsize = i - k + 1, j - k + 1, k
-            else:
-                cur[j - blo + 1] = 0
-        prev, cur = cur, prev
+        v = np.searchsorted(values, a[i])
+        if v == len(values) or values[v] != a[i]:
+            continue
+        row, before = i & 1, (i - 1) & 1
+        for t in range(first[v], first[v + 1]):
+            j = where[t]
+            if j < blo:
+                continue
+            if j >= bhi:
+                break
+            k = 1
+            if j > 0 and stamps[before, j - 1] == base + i - 1:
+                k = lens[before, j - 1] + 1
+            lens[row, j] = k
+            stamps[row, j] = base + i
+            if k > bestsize:
+                besti, bestj, bestsize = i - k + 1, j - k + 1, k
     return besti, bestj, bestsize
 
 
@@ -1023,7 +1034,7 @@ def matching_blocks(a, b):
     """``difflib.SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks()`` for two integer
     arrays, without the final empty block: an ``m x 3`` array of ``(i, j, size)`` runs, in order.
     Equal arrays (a passage copied word for word, the common case) are one block, found without
-    the quadratic search."""
+    a search; otherwise the search visits matching words only (difflib's index of b)."""
     la, lb = len(a), len(b)
     if la == lb and la > 0:
         same = True
@@ -1035,8 +1046,23 @@ def matching_blocks(a, b):
             whole = np.empty((1, 3), np.int64)
             whole[0, 0], whole[0, 1], whole[0, 2] = 0, 0, la
             return whole
-    prev = np.zeros(lb + 1, np.int64)
-    cur = np.zeros(lb + 1, np.int64)
+    # b's index: its words' positions grouped by word, ascending within a word
+    where = np.argsort(b, kind="mergesort")
+    distinct = 0
+    for t in range(lb):
+        distinct += t == 0 or b[where[t]] != b[where[t - 1]]
+    values = np.empty(distinct, b.dtype)
+    first = np.empty(distinct + 1, np.int64)
+    d = 0
+    for t in range(lb):
+        if t == 0 or b[where[t]] != b[where[t - 1]]:
+            values[d] = b[where[t]]
+            first[d] = t
+            d += 1
+    first[distinct] = lb
+    lens = np.zeros((2, max(lb, 1)), np.int64)
+    stamps = np.full((2, max(lb, 1)), -1, np.int64)
+    generation = 0
     found = np.empty((min(la, lb) + 1, 3), np.int64)
     count = 0
     stack = np.empty((2 * (min(la, lb) + 1) + 2, 4), np.int64)
@@ -1045,7 +1071,8 @@ def matching_blocks(a, b):
     while top:
         top -= 1
         alo, ahi, blo, bhi = stack[top, 0], stack[top, 1], stack[top, 2], stack[top, 3]
-        i, j, k = _longest_match(a, b, alo, ahi, blo, bhi, prev, cur)
+        i, j, k = _longest_match(a, b, alo, ahi, blo, bhi, values, where, first, lens, stamps, generation)
+        generation += 1
         if k:
             found[count, 0], found[count, 1], found[count, 2] = i, j, k
             count += 1
@@ -1056,7 +1083,7 @@ def matching_blocks(a, b):
                 stack[top, 0], stack[top, 1], stack[top, 2], stack[top, 3] = i + k, ahi, j + k, bhi
                 top += 1
     # in order of i (blocks never overlap: in order in a is in order in b); an insertion sort,
-    # as blocks are few and come nearly in order, and numba's argsort costs seconds to compile
+    # as blocks are few and come nearly in order
     for r in range(1, count):
         i, j, k = found[r, 0], found[r, 1], found[r, 2]
         u = r - 1
@@ -1258,6 +1285,7 @@ def align_runs(batch_a, batch_b, rows_a, rows_b, seeds, starts, sizes, params, s
         capacity = max(capacity, sizes[p])
     # chains of the pair in hand: first_a, first_b, last_a, last_b, seeds
     chain = np.empty((capacity, 5), np.int64)
+    spans = np.empty((capacity, 4), np.int64)  # the extended spans of the pair in hand
     active = np.empty(capacity, np.int64)
     done = np.empty(capacity, np.int64)
     found = np.empty((capacity, 5), np.int64)
@@ -1309,6 +1337,7 @@ def align_runs(batch_a, batch_b, rows_a, rows_b, seeds, starts, sizes, params, s
         la_doc, lb_doc = len(wa), len(wb)
         ra, rb = wa[::-1].copy(), wb[::-1].copy()  # contiguous: one compiled extend, not two
         nfound = 0
+        n_spans = 0
         for t in range(n_done):
             c = done[t]
             if chain[c, 4] < needed:
@@ -1318,6 +1347,17 @@ def align_runs(batch_a, batch_b, rows_a, rows_b, seeds, starts, sizes, params, s
             a0, b0 = la_doc - ea, lb_doc - eb
             if min(a1 - a0, b1 - b0) < min(min_words, min_quote_words):
                 continue
+            # chains of one passage broken by a repeated stretch (a table's rows) often extend to
+            # the same span: its pieces are made once (the copies would be dropped as contained)
+            seen = False
+            for u in range(n_spans):
+                if spans[u, 0] == a0 and spans[u, 1] == a1 and spans[u, 2] == b0 and spans[u, 3] == b1:
+                    seen = True
+                    break
+            if seen:
+                continue
+            spans[n_spans, 0], spans[n_spans, 1], spans[n_spans, 2], spans[n_spans, 3] = a0, a1, b0, b1
+            n_spans += 1
             blocks = matching_blocks(wa[a0:a1], wb[b0:b1])
             nb = len(blocks)
             if len(cuts) < nb:

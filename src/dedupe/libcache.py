@@ -89,3 +89,20 @@ def optimal_lsh(threshold: float, num_perm: int, fp_weight: float, fn_weight: fl
     key = {"threshold": threshold, "num_perm": num_perm, "fp_weight": fp_weight, "fn_weight": fn_weight}
     bands, rows = remembered("lsh", key, compute)
     return int(bands), int(rows)
+
+
+def s_curve_errors(threshold: float, bands: int, rows: int) -> tuple[float, float]:
+    """datasketch's false positive and false negative probabilities of ``bands x rows`` around a
+    Jaccard threshold: the areas under the S-curve ``1 - (1 - s^rows)^bands`` below the threshold
+    and above it under ``1 - curve`` (what its optimisation weighs)."""
+
+    def compute() -> list[float]:
+        from datasketch.lsh import _false_negative_probability, _false_positive_probability
+
+        return [
+            float(_false_positive_probability(threshold, bands, rows)),
+            float(_false_negative_probability(threshold, bands, rows)),
+        ]
+
+    fp, fn = remembered("s_curve", {"threshold": threshold, "bands": bands, "rows": rows}, compute)
+    return float(fp), float(fn)

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import xxhash
 
+from . import libcache
 from .cluster import Explainer, build_clusters
 from .config import Config
 from .engines import LocalEngine
@@ -450,6 +451,18 @@ class Detector:
                 lsh.false_negative_weight,
             )
 
+    def s_curve(self) -> dict[str, float]:
+        """The bands' S-curve around ``lsh.threshold``: datasketch's false positive and false negative
+        probabilities (areas) for the bands and rows in use, and the Jaccard at which a pair
+        becomes a candidate half the time. In every run's stats (``lsh_s_curve``)."""
+        fp, fn = libcache.s_curve_errors(self.config.lsh.threshold, self.bands, self.rows)
+        midpoint = (1.0 - 0.5 ** (1.0 / self.bands)) ** (1.0 / self.rows)
+        return {
+            "false_positive_probability": round(fp, 6),
+            "false_negative_probability": round(fn, 6),
+            "half_found_at_jaccard": round(midpoint, 4),
+        }
+
     def params(self) -> dict[str, Any]:
         """The effective config, with the bands and rows in use: a valid config that reproduces the run."""
         params = self.config.to_dict()
@@ -513,6 +526,7 @@ class Detector:
         timings["verify"] = time.perf_counter() - t0
 
         stats = {
+            "lsh_s_curve": self.s_curve(),
             "identical_groups": len(identical_groups),
             "lsh_buckets": cstats.buckets,
             "largest_bucket": cstats.largest_bucket,

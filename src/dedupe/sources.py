@@ -37,6 +37,11 @@ from typing import IO, Any, NamedTuple
 import numpy as np
 import xxhash
 
+try:
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - a dependency; the standard library reads alone
+    _orjson = None
+
 from .config import InputConfig
 from .errors import InputError
 from .output import COMPRESSIONS
@@ -177,7 +182,9 @@ class Texts(Sequence[str]):
         # the very bytes jsonl_record made a document of: its text, without checking them again
         if start == 0 and raw.startswith(codecs.BOM_UTF8):
             raw = raw[len(codecs.BOM_UTF8) :]
-        record = json.loads(raw.decode("utf-8", errors="replace"))
+        record = _fast_loads(raw)
+        if record is _UNREAD:
+            record = json.loads(raw.decode("utf-8", errors="replace"))
         return field(record, self.cfg.text_field)  # type: ignore[no-any-return]
 
     def slices(self, docs: Sequence[int], starts: Sequence[int], ends: Sequence[int]) -> list[str]:
@@ -887,6 +894,33 @@ def read_jsonl_stream(
             yield record
 
 
+_UNREAD = object()
+
+
+def _fast_loads(raw: bytes) -> Any:
+    """``raw`` parsed by orjson (about 2.5 times faster than the standard library), or ``_UNREAD``
+    when orjson is missing or refuses the line: invalid UTF-8, lone surrogates, NaN, integers past
+    64 bits, deep nesting. Those lines go through ``json.loads`` as before, so what is read and
+    what is skipped, and why, do not depend on which parser ran."""
+    if _orjson is None:
+        return _UNREAD
+    try:
+        rec = _orjson.loads(raw)
+    except (_orjson.JSONDecodeError, RecursionError, ValueError, TypeError):
+        return _UNREAD
+    # orjson reads an integer past 64 bits as a float: any float is read again by json.loads,
+    # whose floats are the same and whose integers are exact (records hold few numbers)
+    return _UNREAD if _holds_float(rec) else rec
+
+
+def _holds_float(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(_holds_float(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_holds_float(v) for v in value)
+    return isinstance(value, float)
+
+
 def jsonl_record(
     raw: bytes | None, lineno: int, name: str, base: str, cfg: InputConfig, keep_records: bool = False
 ) -> Record | None:
@@ -904,6 +938,9 @@ def jsonl_record(
         raw = raw[len(codecs.BOM_UTF8) :]
     if not raw.strip():
         return None
+    rec = _fast_loads(raw)
+    if rec is not _UNREAD:  # valid UTF-8 and plain JSON: what json.loads would make of it
+        return _record_to_doc(rec, source, f"{base}:{lineno}", cfg, keep_records)
     line = raw.decode("utf-8", errors="replace")
     try:
         rec = json.loads(line)

@@ -1241,6 +1241,7 @@ class SparkEngine:
         timings["verify"] = time.perf_counter() - t0
 
         stats: dict[str, Any] = {
+            "lsh_s_curve": self.detector.s_curve(),
             "identical_groups": identical_groups,
             "lsh_buckets": b["buckets"],
             "largest_bucket": b["largest"] or 0,

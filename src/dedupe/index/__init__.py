@@ -341,6 +341,7 @@ class Index:
         is_new = np.zeros(len(universe), dtype=bool)
         is_new[q_at] = True
         stats = {
+            "lsh_s_curve": det.s_curve(),
             "lsh_buckets": cstats.buckets,
             "largest_bucket": cstats.largest_bucket,
             "oversized_buckets": cstats.oversized_buckets,
