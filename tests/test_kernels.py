@@ -103,12 +103,21 @@ def test_intersection_size_equals_sets(a, b):
         assert intersection_size(x, y) == len(a & b)
 
 
-@given(st.lists(st.integers(0, 5), max_size=60), st.lists(st.integers(0, 5), max_size=60))
-def test_matching_blocks_equal_difflib(a, b):
+@given(
+    st.integers(1, 40).flatmap(
+        lambda words: st.tuples(
+            st.lists(st.integers(0, words), max_size=160), st.lists(st.integers(0, words), max_size=160)
+        )
+    )
+)
+def test_matching_blocks_equal_difflib(ab):
+    """Small spans fill every cell, larger ones walk b's index of matching words (past
+    _SMALL_CELLS cells): both are difflib, with few distinct words (repeats) or many."""
     from difflib import SequenceMatcher
 
     from dedupe.kernels import matching_blocks
 
+    a, b = ab
     for x, y in ((a, b), (a, a)):  # and equal arrays, which take a short cut
         expected = [
             tuple(m) for m in SequenceMatcher(None, x, y, autojunk=False).get_matching_blocks() if m.size

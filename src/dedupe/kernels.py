@@ -1030,6 +1030,32 @@ def _longest_match(a, b, alo, ahi, blo, bhi, values, where, first, lens, stamps,
 
 
 @njit(cache=True)
+def _longest_match_cells(a, b, alo, ahi, blo, bhi, prev, cur):
+    """:func:`_longest_match` by filling every cell: cheaper for small spans (the windows
+    :func:`extend` matches), where building b's index would cost more than the cells."""
+    besti, bestj, bestsize = alo, blo, 0
+    width = bhi - blo
+    for t in range(width + 1):
+        prev[t] = 0
+    for i in range(alo, ahi):
+        cur[0] = 0
+        ai = a[i]
+        for j in range(blo, bhi):
+            if b[j] == ai:
+                k = prev[j - blo] + 1
+                cur[j - blo + 1] = k
+                if k > bestsize:
+                    besti, bestj, bestsize = i - k + 1, j - k + 1, k
+            else:
+                cur[j - blo + 1] = 0
+        prev, cur = cur, prev
+    return besti, bestj, bestsize
+
+
+_SMALL_CELLS = 4096  # below this many cells, matching_blocks fills them (no index of b)
+
+
+@njit(cache=True)
 def matching_blocks(a, b):
     """``difflib.SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks()`` for two integer
     arrays, without the final empty block: an ``m x 3`` array of ``(i, j, size)`` runs, in order.
@@ -1046,6 +1072,8 @@ def matching_blocks(a, b):
             whole = np.empty((1, 3), np.int64)
             whole[0, 0], whole[0, 1], whole[0, 2] = 0, 0, la
             return whole
+    if la * lb <= _SMALL_CELLS:
+        return _matching_blocks_cells(a, b)
     # b's index: its words' positions grouped by word, ascending within a word
     where = np.argsort(b, kind="mergesort")
     distinct = 0
@@ -1082,6 +1110,39 @@ def matching_blocks(a, b):
             if i + k < ahi and j + k < bhi:
                 stack[top, 0], stack[top, 1], stack[top, 2], stack[top, 3] = i + k, ahi, j + k, bhi
                 top += 1
+    return _ordered_blocks(found, count)
+
+
+@njit(cache=True)
+def _matching_blocks_cells(a, b):
+    """:func:`matching_blocks` for small spans, every cell filled (:func:`_longest_match_cells`)."""
+    la, lb = len(a), len(b)
+    prev = np.zeros(lb + 1, np.int64)
+    cur = np.zeros(lb + 1, np.int64)
+    found = np.empty((min(la, lb) + 1, 3), np.int64)
+    count = 0
+    stack = np.empty((2 * (min(la, lb) + 1) + 2, 4), np.int64)
+    stack[0, 0], stack[0, 1], stack[0, 2], stack[0, 3] = 0, la, 0, lb
+    top = 1
+    while top:
+        top -= 1
+        alo, ahi, blo, bhi = stack[top, 0], stack[top, 1], stack[top, 2], stack[top, 3]
+        i, j, k = _longest_match_cells(a, b, alo, ahi, blo, bhi, prev, cur)
+        if k:
+            found[count, 0], found[count, 1], found[count, 2] = i, j, k
+            count += 1
+            if alo < i and blo < j:
+                stack[top, 0], stack[top, 1], stack[top, 2], stack[top, 3] = alo, i, blo, j
+                top += 1
+            if i + k < ahi and j + k < bhi:
+                stack[top, 0], stack[top, 1], stack[top, 2], stack[top, 3] = i + k, ahi, j + k, bhi
+                top += 1
+    return _ordered_blocks(found, count)
+
+
+@njit(cache=True)
+def _ordered_blocks(found, count):
+    """The ``count`` blocks found, in order of i, adjacent ones joined (as difflib returns them)."""
     # in order of i (blocks never overlap: in order in a is in order in b); an insertion sort,
     # as blocks are few and come nearly in order
     for r in range(1, count):
