@@ -310,3 +310,11 @@ def test_s_curve_in_stats_is_datasketchs():
     assert curve["false_negative_probability"] == pytest.approx(fn, abs=1e-6)
     half = curve["half_found_at_jaccard"]
     assert candidate_probability(half, det.bands, det.rows) == pytest.approx(0.5, abs=1e-3)
+
+
+@given(st.lists(st.integers(-50, 50), max_size=40), st.sets(st.integers(-50, 50), max_size=40))
+def test_in_sorted_equals_isin(values, table):
+    from dedupe.grouping import in_sorted
+
+    v, t = np.array(values, dtype=np.int64), np.array(sorted(table), dtype=np.int64)
+    assert in_sorted(v, t).tolist() == np.isin(v, t).tolist()

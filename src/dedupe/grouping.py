@@ -79,3 +79,13 @@ def unique_pairs(pairs: np.ndarray, n: int) -> np.ndarray:
         return np.empty((0, 2), dtype=np.int64)
     codes = sorted_unique(pairs[:, 0] * np.int64(n) + pairs[:, 1])
     return np.stack([codes // n, codes % n], axis=1)
+
+
+def in_sorted(values: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """For each of ``values``, whether it is in ``table`` (sorted ascending): a binary search per
+    value, where ``np.isin`` would hash or sort both sides (a few keys against a million)."""
+    values = np.asarray(values)
+    if not len(table):
+        return np.zeros(len(values), dtype=bool)
+    at = np.minimum(np.searchsorted(table, values), len(table) - 1)
+    return np.asarray(table)[at] == values

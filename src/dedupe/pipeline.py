@@ -41,7 +41,7 @@ from .cluster import Explainer, build_clusters
 from .config import Config
 from .engines import LocalEngine
 from .errors import NoDocumentsError
-from .grouping import unique_pairs
+from .grouping import in_sorted, unique_pairs
 from .interrupts import checkpoint
 from .lsh import containment_pairs, optimal_params, signature_pairs
 from .minhash import MinHasher
@@ -673,8 +673,8 @@ class Detector:
             sorted({min(i, j) * n + max(i, j) for i, j in accepted if i != j and may_differ(i, j)}),
             dtype=np.int64,
         )
-        known = evidence.pairs[:, 0] * n + evidence.pairs[:, 1] if len(evidence.pairs) else keys[:0]
-        missing = keys[~np.isin(keys, known)]
+        known = np.sort(evidence.pairs[:, 0] * n + evidence.pairs[:, 1]) if len(evidence.pairs) else keys[:0]
+        missing = keys[~in_sorted(keys, known)]
         if not len(missing):
             return evidence
         store = PassageStore.of(fp.passages, self.config.passages.ngram)

@@ -34,6 +34,7 @@ import numpy as np
 import xxhash
 
 from .config import VerifyConfig
+from .grouping import in_sorted
 from .minhash import estimate_jaccard
 from .records import MemberScore, PairScore
 from .shingle import ShingleSets, ascii_buffer
@@ -348,10 +349,13 @@ class Verifier:
         before = {(i, j) if i < j else (j, i) for i, j in accepted}
         keep = set(before)
         counts = {"passage_candidates": 0, "accepted_aligned": 0, "rejected_templates": 0}
-        for k, (i, j) in enumerate(pairs.tolist()):
+        # a pair rejected and never accepted has nothing to say: only the others are visited
+        n = np.int64(max(len(self.ids), 1))
+        codes = np.minimum(pairs[:, 0], pairs[:, 1]) * n + np.maximum(pairs[:, 0], pairs[:, 1])
+        was = np.array(sorted(i * int(n) + j for i, j in before), dtype=np.int64)
+        visit = np.flatnonzero(textual | by_alignment | in_sorted(codes, was))
+        for k, i, j in zip(visit.tolist(), pairs[visit, 0].tolist(), pairs[visit, 1].tolist()):
             key = (i, j) if i < j else (j, i)
-            if not (textual[k] or by_alignment[k] or key in before):
-                continue  # rejected, and never accepted: nothing to say of it
             s = self.score(i, j)
             a_first = self.ids[i] == s.a
             ca, cb = (covered[k, 0], covered[k, 1]) if a_first else (covered[k, 1], covered[k, 0])
