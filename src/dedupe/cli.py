@@ -17,7 +17,7 @@ import sys
 from collections.abc import Iterator
 from enum import Enum
 from pathlib import Path
-from typing import IO, Annotated, Any
+from typing import IO, TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -26,13 +26,15 @@ from .config import Config, dump_yaml, explicit_keys, load_config
 from .dedup import corpus_format, write_corpus, write_shards
 from .engines.local import keep_freed_memory
 from .errors import ConfigError, DedupeError, IndexStoreError, InputError, NoDocumentsError, OutputError
-from .index import Index
 from .output import OUTPUT_ERRORS, atomic_write
 from .pipeline import Detector
 from .records import Document
 from .report import write_report
 from .result import Result
 from .sources import Pending, Record, check_paths, expand, read_sources
+
+if TYPE_CHECKING:  # the index (SQLite and its store) is imported by the index commands only
+    from .index import Index
 
 app = typer.Typer(
     add_completion=False,
@@ -719,6 +721,8 @@ IndexArg = Annotated[str, typer.Argument(help="The index file (SQLite).", show_d
 
 def _open_index(path: str, config: str | None, params: dict[str, Any], **kw: Any) -> Index:
     """The index, with the config keys the user gave (file and flags) checked against its own."""
+    from .index import Index
+
     return Index.open(path, explicit_keys(config, _flags(params)), **kw)
 
 
@@ -810,6 +814,8 @@ def index_stats(
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Counts, parameters, size on disk and schema version of an index."""
+    from .index import Index
+
     with Index.open(index) as ix:
         stats = ix.stats()
     if json_out:
@@ -839,6 +845,8 @@ def index_remove(
     quiet: QuietOpt = False,
 ) -> None:
     """Remove documents from an index, in one transaction. Ids not in the index: exit code 3."""
+    from .index import Index
+
     with Index.open(index, write=True) as ix:
         removed, missing = ix.remove(ids)
     _note(quiet, f"removed {len(removed)} documents from {index}")
@@ -854,6 +862,8 @@ def index_check(
     upgrade: Annotated[bool, typer.Option("--upgrade", help="Upgrade an index of an older schema.")] = False,
 ) -> None:
     """Check an index: SQLite's integrity check and the index's own invariants. Exit code 5 on a problem."""
+    from .index import Index
+
     with Index.open(index, write=upgrade) as ix:
         problems = ix.check()
         count = ix.store.count()
