@@ -120,6 +120,8 @@ def test_batches_then_query_equals_one_scan(tmp_path_factory, seed, batches, n):
             result = ix.query(new)
             assert ix.check() == []
         assert result.params["lsh"]["containment_candidates"] is passages
+        with Index.open(path) as ix:  # what it stored, as it reports it
+            assert ix.stats()["params"]["lsh"]["containment_candidates"] is passages
         expected = scan_pairs_with(docs, {d.id for d in new}, config)
         got = {(p.a, p.b): p.match for p in result.pairs}
         if passages:

@@ -114,6 +114,19 @@ def test_fast_json_reads_every_line_as_the_standard_library(raw, keep):
     assert repr(fast) == repr(slow)
 
 
+def test_deeply_nested_records_read_or_skip_as_the_standard_library(tmp_path):
+    """A record nested 600 levels deep (orjson and json both read it) is a document; one nested
+    5,000 levels deep is skipped as too deep: no RecursionError escapes the fast path's check."""
+    p = tmp_path / "deep.jsonl"
+    ok = '{"id": "ok", "text": "a text", "m": ' + "[" * 600 + "1" + "]" * 600 + "}"
+    deep = '{"id": "deep", "text": "a text", "m": ' + "[" * 5000 + "]" * 5000 + "}"
+    p.write_text(ok + "\n" + deep + "\n", encoding="utf-8")
+    recs = read([p])
+    assert [r.id for r in recs if isinstance(r, Document)] == ["ok"]
+    (skip,) = [r for r in recs if isinstance(r, Skipped)]
+    assert "nested too deeply" in skip.reason
+
+
 def test_fast_json_path_is_taken_and_left_where_it_must():
     import dedupe.sources as sources
 

@@ -166,8 +166,11 @@ def containment_pairs(
     Every MinHash value is its own key (a band of one row); two texts whose sizes differ by
     ``min_ratio`` or more and that share a value are paired (:func:`dedupe.kernels.skewed_pairs`),
     and a pair is kept when it shares at least :func:`containment_threshold_count` values. Pairs
-    of closer sizes are left to the bands: at a ratio below 2 a copy whole enough to pass has
-    Jaccard above 0.4, where the default bands find it 9 times in 10 or more. Values held by more
+    of closer sizes are left to the bands, which find a copy by its Jaccard: below a ratio of 2,
+    a text contained 0.8 or more has Jaccard above 0.36 (the default 42 x 3 bands find it nearly
+    9 times in 10), but one contained only 0.5 has 0.2 to 0.33 (found 3 to 8 times in 10).
+    Counting every pair of like sizes would cost what the bands save (on the 100k benchmark
+    corpus, 99M shared values against none). Values held by more
     than ``max_bucket_size`` texts (boilerplate) pair nothing, and neither do texts of fewer than
     ``min_size`` shingles (the containment rule's floor for the smaller text)."""
     from .kernels import band_column, rows_in, skewed_pairs

@@ -20,8 +20,9 @@ the same stages as ``scan`` over the new documents and the indexed documents the
    only for pairs holding a new document, and seed frequencies counted over the whole index.
 
 So a query reports, for each new document, the same pairs and scores as one ``scan`` of the
-index's documents and the new ones together (a property test holds it to that), at a cost that
-depends on the new documents and their matches, not on the size of the index.
+index's documents and the new ones together with the index's params (a property test holds it
+to that; with passages off, those params turn ``lsh.containment_candidates`` off), at a cost
+that depends on the new documents and their matches, not on the size of the index.
 
 The parameters that fingerprints depend on (normalisation, shingles, MinHash, LSH bands and rows,
 passage seeds) are stored in the index; a query or an add that asks for other values is refused
@@ -105,11 +106,7 @@ class Index:
 
     def __init__(self, store: IndexStore, config: Config, progress: Progress | None = None) -> None:
         self.store = store
-        if not config.passages.enabled:
-            # the index stores band keys, not every MinHash value: with passages off, its queries
-            # find pairs through the bands alone, and their params say so
-            config = config.replace({"lsh.containment_candidates": False})
-        self.config = config
+        self.config = config = self._bands_only(config)
         self.detector = Detector(config, progress=progress)
         self.seeds_stored = config.passages.enabled
 
@@ -133,7 +130,7 @@ class Index:
         overrides = dict(overrides or {})
         path = Path(path)
         if create and not path.exists():
-            config = Config().replace(overrides)
+            config = cls._bands_only(Config().replace(overrides))
             params = Detector(config).params()  # lsh bands and rows fixed for the life of the index
             store = SQLiteStore.create(path, params, __version__, exist_ok=True)
             if store is not None:
@@ -146,6 +143,15 @@ class Index:
             store.close()
             raise
         return cls(store, config, progress)
+
+    @staticmethod
+    def _bands_only(config: Config) -> Config:
+        """``config``, with containment candidates off when passages are off: the index stores band
+        keys, not every MinHash value, so its queries then find pairs through the bands alone
+        (and the params it stores and reports say so)."""
+        if config.passages.enabled or not config.lsh.containment_candidates:
+            return config
+        return config.replace({"lsh.containment_candidates": False})
 
     @staticmethod
     def _effective(store: SQLiteStore, overrides: dict[str, Any]) -> Config:
