@@ -606,3 +606,13 @@ def test_dedup_outputs_keep_every_record_whatever_its_names_and_types(tmp_path, 
     (tmp_path / "q.csv").write_text('id,text\n2,"Quoted" title then body of the row\n')
     assert main(["scan", str(tmp_path / "q.csv"), "-f", "json", "-o", str(tmp_path / "r.json"), "-q"]) == 0
     assert json.loads((tmp_path / "r.json").read_text())["summary"]["documents"] == 1
+
+
+def test_rules_say_how_texts_of_other_lengths_are_found():
+    from dedupe.cli import rules_text
+
+    on = Config()
+    off = on.replace({"passages.enabled": False})
+    assert "found by" not in rules_text(on)
+    assert "found by shared MinHash values" in rules_text(off)
+    assert "found by the bands alone" in rules_text(off.replace({"lsh.containment_candidates": False}))

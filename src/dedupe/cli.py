@@ -246,7 +246,14 @@ def rules_text(config: Config) -> str:
         "identical": "identical shingle sets",
         "jaccard": f"Jaccard >= {v.jaccard_threshold:g}",
         "containment": f"containment >= {v.containment_threshold:g} (of a text of {v.min_containment_shingles}+ "
-        "shingles)",
+        "shingles"
+        + (
+            ""
+            if config.passages.enabled
+            else "; texts 2x apart in length: found by "
+            + ("shared MinHash values" if config.lsh.containment_candidates else "the bands alone")
+        )
+        + ")",
         "aligned": f"aligned passages reproducing >= {v.aligned_threshold:g} of the shorter text"
         + ("" if config.passages.enabled else " (off: passages are not searched)"),
     }
