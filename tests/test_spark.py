@@ -256,20 +256,30 @@ def test_compressed_files_and_shard_directories_equal_local(spark, tmp_path, reu
     import pyarrow.parquet as pq
     import zstandard
 
-    lines = "".join(json.dumps(s) + "\n" for s in reuters_stories[:300])
-    lines += json.dumps({"text": reuters_stories[0]["text"]}) + "\n{broken\n"  # no id; malformed
+    def jsonl(prefix: str) -> str:
+        out = "".join(json.dumps({**s, "id": prefix + s["id"]}) + "\n" for s in reuters_stories[:300])
+        return out + json.dumps({"text": reuters_stories[0]["text"]}) + "\n{broken\n"  # no id; malformed
+
+    lines = jsonl("")
     packers = {
         "gz": gzip.compress,
         "bz2": bz2.compress,
         "xz": lzma.compress,
         "zst": lambda b: zstandard.ZstdCompressor().compress(b),
     }
-    for ext, pack in packers.items():
+    paths = []
+    for ext, pack in packers.items():  # one scan of the four, each file's ids its own
         path = tmp_path / f"r.jsonl.{ext}"
-        path.write_bytes(pack(lines.encode()))
-        remote, local = both(spark, [str(path)])
-        assert_same(remote, local)
-        assert remote["clusters"] and remote["skipped"], ext
+        path.write_bytes(pack(jsonl(f"{ext}-").encode()))
+        paths.append(str(path))
+    remote, local = both(spark, paths)
+    assert_same(remote, local)
+    ids = {d["id"] for d in remote["documents"]}
+    for ext in packers:  # every file read whole, its malformed line and id-less record included
+        assert sum(i.startswith(f"{ext}-") for i in ids) == 300, ext
+        assert f"r.jsonl.{ext}:301" in ids
+        assert any(s["source"].endswith(f"r.jsonl.{ext}:302") for s in remote["skipped"]), ext
+    assert remote["clusters"]
     root = tmp_path / "dump"
     (root / "2024").mkdir(parents=True)
     (root / "a.jsonl").write_text("".join(json.dumps(s) + "\n" for s in reuters_stories[300:500]))
