@@ -1060,7 +1060,8 @@ def matching_blocks(a, b):
     """``difflib.SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks()`` for two integer
     arrays, without the final empty block: an ``m x 3`` array of ``(i, j, size)`` runs, in order.
     Equal arrays (a passage copied word for word, the common case) are one block, found without
-    a search; otherwise the search visits matching words only (difflib's index of b)."""
+    a search; otherwise a span of up to ``_SMALL_CELLS`` cells is searched cell by cell, a larger
+    one through difflib's index of b (matching words only)."""
     la, lb = len(a), len(b)
     if la == lb and la > 0:
         same = True
@@ -1072,24 +1073,30 @@ def matching_blocks(a, b):
             whole = np.empty((1, 3), np.int64)
             whole[0, 0], whole[0, 1], whole[0, 2] = 0, 0, la
             return whole
-    if la * lb <= _SMALL_CELLS:
-        return _matching_blocks_cells(a, b)
-    # b's index: its words' positions grouped by word, ascending within a word
-    where = np.argsort(b, kind="mergesort")
-    distinct = 0
-    for t in range(lb):
-        distinct += t == 0 or b[where[t]] != b[where[t - 1]]
-    values = np.empty(distinct, b.dtype)
-    first = np.empty(distinct + 1, np.int64)
-    d = 0
-    for t in range(lb):
-        if t == 0 or b[where[t]] != b[where[t - 1]]:
-            values[d] = b[where[t]]
-            first[d] = t
-            d += 1
-    first[distinct] = lb
-    lens = np.zeros((2, max(lb, 1)), np.int64)
-    stamps = np.full((2, max(lb, 1)), -1, np.int64)
+    small = la * lb <= _SMALL_CELLS
+    if small:  # every cell is filled: no index of b (a placeholder)
+        where = np.empty(0, np.int64)
+        values = np.empty(0, b.dtype)
+        first = np.zeros(1, np.int64)
+    else:  # b's index: its words' positions grouped by word, ascending within a word
+        where = np.argsort(b, kind="mergesort")
+        distinct = 0
+        for t in range(lb):
+            distinct += t == 0 or b[where[t]] != b[where[t - 1]]
+        values = np.empty(distinct, b.dtype)
+        first = np.empty(distinct + 1, np.int64)
+        d = 0
+        for t in range(lb):
+            if t == 0 or b[where[t]] != b[where[t - 1]]:
+                values[d] = b[where[t]]
+                first[d] = t
+                d += 1
+        first[distinct] = lb
+    width = 1 if small else max(lb, 1)
+    lens = np.zeros((2, width), np.int64)
+    stamps = np.full((2, width), -1, np.int64)
+    prev = np.zeros(lb + 1, np.int64)
+    cur = np.zeros(lb + 1, np.int64)
     generation = 0
     found = np.empty((min(la, lb) + 1, 3), np.int64)
     count = 0
@@ -1099,35 +1106,11 @@ def matching_blocks(a, b):
     while top:
         top -= 1
         alo, ahi, blo, bhi = stack[top, 0], stack[top, 1], stack[top, 2], stack[top, 3]
-        i, j, k = _longest_match(a, b, alo, ahi, blo, bhi, values, where, first, lens, stamps, generation)
-        generation += 1
-        if k:
-            found[count, 0], found[count, 1], found[count, 2] = i, j, k
-            count += 1
-            if alo < i and blo < j:
-                stack[top, 0], stack[top, 1], stack[top, 2], stack[top, 3] = alo, i, blo, j
-                top += 1
-            if i + k < ahi and j + k < bhi:
-                stack[top, 0], stack[top, 1], stack[top, 2], stack[top, 3] = i + k, ahi, j + k, bhi
-                top += 1
-    return _ordered_blocks(found, count)
-
-
-@njit(cache=True)
-def _matching_blocks_cells(a, b):
-    """:func:`matching_blocks` for small spans, every cell filled (:func:`_longest_match_cells`)."""
-    la, lb = len(a), len(b)
-    prev = np.zeros(lb + 1, np.int64)
-    cur = np.zeros(lb + 1, np.int64)
-    found = np.empty((min(la, lb) + 1, 3), np.int64)
-    count = 0
-    stack = np.empty((2 * (min(la, lb) + 1) + 2, 4), np.int64)
-    stack[0, 0], stack[0, 1], stack[0, 2], stack[0, 3] = 0, la, 0, lb
-    top = 1
-    while top:
-        top -= 1
-        alo, ahi, blo, bhi = stack[top, 0], stack[top, 1], stack[top, 2], stack[top, 3]
-        i, j, k = _longest_match_cells(a, b, alo, ahi, blo, bhi, prev, cur)
+        if small or (ahi - alo) * (bhi - blo) <= _SMALL_CELLS:
+            i, j, k = _longest_match_cells(a, b, alo, ahi, blo, bhi, prev, cur)
+        else:
+            i, j, k = _longest_match(a, b, alo, ahi, blo, bhi, values, where, first, lens, stamps, generation)
+            generation += 1
         if k:
             found[count, 0], found[count, 1], found[count, 2] = i, j, k
             count += 1
