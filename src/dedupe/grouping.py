@@ -54,23 +54,32 @@ def group_pairs(size: int, max_group: int | None = None) -> np.ndarray:
 def pairs_in_groups(keys: np.ndarray, max_group: int | None = None) -> tuple[np.ndarray, GroupStats]:
     """``m x 2`` row-index pairs (first < second) of rows sharing a key, and the grouping stats.
 
-    Most keys are unique, so the rows are not all sorted: a sort of the keys alone (numpy's
-    vectorised sort) finds the repeated ones, a hash set of those picks their rows
-    (:func:`dedupe.kernels.rows_in`), and only these are ordered by key and paired in one compiled
+    Only the rows sharing a key are ordered (:func:`repeated_rows`) and paired in one compiled
     pass (:func:`dedupe.kernels.group_pairs`, which lists each group's pairs as :func:`group_pairs`
     does). All of it runs without the GIL."""
     from .kernels import group_pairs as kernel
+
+    order = repeated_rows(keys)
+    if not len(order):
+        return np.empty((0, 2), dtype=np.int64), GroupStats()
+    pairs, groups, largest, oversized = kernel(keys[order], order, -1 if max_group is None else max_group)
+    return pairs, GroupStats(int(groups), int(largest), int(oversized))
+
+
+def repeated_rows(keys: np.ndarray) -> np.ndarray:
+    """The rows whose key some other row shares, ordered by key (stably: by row within a key).
+
+    Most keys are unique, so the rows are not all sorted: a sort of the keys alone finds the
+    repeated ones, a hash set of those picks their rows (:func:`dedupe.kernels.rows_in`), and
+    only these are ordered."""
     from .kernels import rows_in
 
     ordered = np.sort(keys)
     repeated = ordered[1:][ordered[1:] == ordered[:-1]]
     if not len(repeated):
-        return np.empty((0, 2), dtype=np.int64), GroupStats()
-    repeated = repeated[np.concatenate(([True], repeated[1:] != repeated[:-1]))]
-    rows = rows_in(keys, repeated)
-    order = rows[np.argsort(keys[rows], kind="stable")]
-    pairs, groups, largest, oversized = kernel(keys[order], order, -1 if max_group is None else max_group)
-    return pairs, GroupStats(int(groups), int(largest), int(oversized))
+        return np.empty(0, dtype=np.int64)
+    rows = rows_in(keys, repeated[np.concatenate(([True], repeated[1:] != repeated[:-1]))])
+    return rows[np.argsort(keys[rows], kind="stable")]
 
 
 def unique_pairs(pairs: np.ndarray, n: int) -> np.ndarray:

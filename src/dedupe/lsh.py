@@ -18,11 +18,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TypeVar
 
 import numpy as np
 
 from . import libcache
-from .grouping import GroupStats, pairs_in_groups, unique_pairs
+from .grouping import GroupStats, pairs_in_groups, repeated_rows, unique_pairs
+
+T = TypeVar("T")
 
 
 @lru_cache(maxsize=64)
@@ -94,6 +97,16 @@ def signature_pairs(
     )
 
 
+def _on_threads(work: Callable[[int], T], count: int, threads: int) -> list[T]:
+    """``[work(k) for k in range(count)]``, shared among ``threads`` (the kernels release the GIL)."""
+    if threads > 1 and count > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(threads) as pool:
+            return list(pool.map(work, range(count)))
+    return [work(k) for k in range(count)]
+
+
 def _pairs_by_band(
     n: int, bands: int, keys_of: Callable[[int], np.ndarray], max_bucket_size: int, threads: int
 ) -> tuple[np.ndarray, CandidateStats]:
@@ -103,13 +116,7 @@ def _pairs_by_band(
     def band(b: int) -> tuple[np.ndarray, GroupStats]:
         return pairs_in_groups(keys_of(b), max_bucket_size)
 
-    if threads > 1 and bands > 1:
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(threads) as pool:
-            per_band = list(pool.map(band, range(bands)))
-    else:
-        per_band = [band(b) for b in range(bands)]
+    per_band = _on_threads(band, bands, threads)
     stats = sum((st for _, st in per_band), GroupStats())
     found = [p for p, _ in per_band]
     pairs = unique_pairs(np.concatenate(found) if found else np.empty((0, 2), np.int64), n)
@@ -170,10 +177,10 @@ def containment_pairs(
     a text contained 0.8 or more has Jaccard above 0.36 (the default 42 x 3 bands find it nearly
     9 times in 10), but one contained only 0.5 has 0.2 to 0.33 (found 3 to 8 times in 10).
     Counting every pair of like sizes would cost what the bands save (on the 100k benchmark
-    corpus, 99M shared values against none). Values held by more
-    than ``max_bucket_size`` texts (boilerplate) pair nothing, and neither do texts of fewer than
-    ``min_size`` shingles (the containment rule's floor for the smaller text)."""
-    from .kernels import band_column, rows_in, skewed_pairs
+    corpus, 99M shared values against none). Values held by more than ``max_bucket_size`` texts
+    (boilerplate) pair nothing, and neither do texts of fewer than ``min_size`` shingles (the
+    containment rule's floor for the smaller text)."""
+    from .kernels import band_column, skewed_pairs
 
     signatures = np.ascontiguousarray(signatures)
     rows_of = np.arange(len(signatures), dtype=np.int64) if among is None else np.asarray(among, np.int64)
@@ -186,29 +193,17 @@ def containment_pairs(
         return np.empty((0, 2), np.int64), ContainmentStats(0, 0, 0)
     smallest, largest = size_of[usable].min(), size_of[usable].max()
     eligible = np.flatnonzero(usable & ((size_of * min_ratio <= largest) | (size_of >= min_ratio * smallest)))
+    if not len(eligible):
+        return np.empty((0, 2), np.int64), ContainmentStats(0, 0, 0)
     eligible = eligible[np.argsort(size_of[eligible], kind="stable")]  # by size: groups come out sorted
 
     def column(p: int) -> tuple[np.ndarray, int]:
         keys = band_column(signatures, rows_of[eligible], p, 1)
-        ordered = np.sort(keys)  # most values are unique: only the repeated ones are ordered by row
-        repeated = ordered[1:][ordered[1:] == ordered[:-1]]
-        if not len(repeated):
-            return np.empty(0, np.int64), 0
-        rows = rows_in(keys, repeated[np.concatenate(([True], repeated[1:] != repeated[:-1]))])
-        order = rows[np.argsort(keys[rows], kind="stable")]
+        order = repeated_rows(keys)
         return skewed_pairs(keys[order], eligible[order], size_of, float(min_ratio), max_bucket_size, n)
 
-    if not len(eligible):
-        return np.empty((0, 2), np.int64), ContainmentStats(0, 0, 0)
-
     perms = signatures.shape[1]
-    if threads > 1:
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(threads) as pool:
-            per_value = list(pool.map(column, range(perms)))
-    else:
-        per_value = [column(p) for p in range(perms)]
+    per_value = _on_threads(column, perms, threads)
     codes = np.sort(np.concatenate([c for c, _ in per_value])) if per_value else np.empty(0, np.int64)
     oversized = sum(o for _, o in per_value)
     if not len(codes):
