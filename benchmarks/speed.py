@@ -17,6 +17,14 @@ same normalised words, word 5-grams and 128 permutations, one core:
 * ``datasketch (update_batch, xxhash)``: ``MinHash(hashfunc=xxh32)`` with ``update_batch``, same LSH;
 * ``rensa``: ``RMinHash`` fed the shingle strings, ``RMinHashLSH`` with the same bands (an extra:
   ``pip install rensa``; if it cannot be imported the table says so and the run goes on);
+* ``gaoya``: ``MinHashStringIndex`` (word 5-grams, lowercased, 32-bit hashes, 42 bands of 3) fed the
+  raw texts through ``par_bulk_insert_docs`` and ``par_bulk_query``, its documented bulk path, on
+  one thread (``RAYON_NUM_THREADS=1``; an extra like rensa: ``pip install gaoya``);
+* ``native floor``: ``benchmarks/floor.c``, compiled here with ``cc -O3 -march=native``: read the
+  JSON Lines, fold and cut words, XXH64, word 5-gram hashes and 128 affine32 MinHash values in
+  plain C, and nothing else (no LSH, verification or output). Its signatures are checked equal to
+  dedupe's, so it is the least work that gives them: dedupe's one-worker rate is reported as a
+  share of it;
 * ``dedupe``: the whole ``dedupe scan`` (read JSONL, normalise, shingle, sign, LSH, verify, cluster,
   write JSON), with ``--no-passages``, one worker and two.
 
@@ -152,6 +160,83 @@ def run_rensa(docs: list[tuple[str, str]]) -> dict:
     return {"seconds": time.perf_counter() - t0, "candidates": candidates}
 
 
+def run_gaoya(docs: list[tuple[str, str]]) -> dict:
+    os.environ["RAYON_NUM_THREADS"] = "1"  # one core, as every method here; read when the pool starts
+    from gaoya.minhash import MinHashStringIndex
+
+    t0 = time.perf_counter()
+    index = MinHashStringIndex(32, 0.5, 42, 3, None, "word", True, (5, 5))
+    texts = [t for _, t in docs]
+    index.par_bulk_insert_docs(list(range(len(texts))), texts)
+    found = index.par_bulk_query(texts)
+    candidates = sum(len(f) - 1 for f in found) // 2
+    return {"seconds": time.perf_counter() - t0, "candidates": candidates}
+
+
+FLOOR_SOURCE = HERE / "floor.c"
+FLOOR_CHECKED = 20000  # documents whose floor signatures are compared with dedupe's
+
+
+def build_floor(workdir: Path) -> Path | str:
+    """benchmarks/floor.c compiled into ``workdir`` (once per run), or why it could not be."""
+    exe = workdir / "floor"
+    cc = os.environ.get("CC", "cc")
+    try:
+        proc = subprocess.run(
+            [cc, "-O3", "-march=native", "-o", str(exe), str(FLOOR_SOURCE)], capture_output=True, text=True
+        )
+    except OSError as e:
+        return f"no C compiler ({cc}: {e.strerror})"
+    if proc.returncode != 0:
+        return f"{cc} failed: " + (proc.stderr.strip().splitlines() or ["?"])[-1]
+    return exe
+
+
+def floor_permutations(workdir: Path) -> Path:
+    """dedupe's 128 affine32 permutations (a, then b, uint32 little-endian) for the floor program."""
+    import numpy as np
+
+    from dedupe.config import load_config
+    from dedupe.minhash import MinHasher
+
+    mh = load_config().minhash
+    hasher = MinHasher(128, mh.seed, "affine32")
+    path = workdir / "floor-perms.bin"
+    np.concatenate([hasher.a, hasher.b]).astype("<u4").tofile(path)
+    return path
+
+
+def run_floor(corpus: Path, exe: Path, workdir: Path) -> dict:
+    """The floor program on ``corpus``; its own clock (reading the file included, process start not)."""
+    from dedupe.config import load_config
+
+    perms = floor_permutations(workdir)
+    sigs = workdir / "floor-signatures.bin"
+    seed = load_config().minhash.seed
+    proc = subprocess.run(
+        [str(exe), str(corpus), str(perms), "5", str(seed), str(sigs)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(proc.stdout)
+
+
+def check_floor(corpus: Path, workdir: Path, limit: int) -> dict:
+    """How many of the first ``limit`` signatures the floor wrote equal dedupe's own."""
+    import numpy as np
+
+    from dedupe.config import load_config
+    from dedupe.minhash import MinHasher
+    from dedupe.shingle import Shingler
+
+    cfg = load_config(overrides={"shingle.size": 5, "minhash.num_perm": 128})
+    texts = [t for _, t in read_corpus(corpus, limit)]
+    ours = MinHasher(128, cfg.minhash.seed, "affine32").signatures([Shingler(cfg).hashes(t) for t in texts])
+    floor = np.fromfile(workdir / "floor-signatures.bin", dtype="<u4").reshape(-1, 128)[: len(texts)]
+    return {"checked": len(texts), "equal": int((floor == ours).all(axis=1).sum())}
+
+
 def run_dedupe(corpus: Path, workers: int, out: Path, passages: bool = False) -> dict:
     from dedupe.cli import main
 
@@ -219,14 +304,21 @@ def child(args: argparse.Namespace) -> None:
         res = run_dedupe(corpus, args.workers, Path(args.out), args.passages)
     elif args.run == "reference":
         res = run_reference(corpus, None)
+    elif args.run == "floor":
+        res = run_floor(corpus, Path(args.out), Path(args.out).parent)
+    elif args.run == "floor_check":
+        res = check_floor(corpus, Path(args.out).parent, args.limit)
     else:
         docs = read_corpus(corpus, args.limit)
         res = {
             "datasketch": lambda: run_datasketch(docs, batch=False),
             "datasketch_batch": lambda: run_datasketch(docs, batch=True),
             "rensa": lambda: run_rensa(docs),
+            "gaoya": lambda: run_gaoya(docs),
         }[args.run]()
     res["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if args.run == "floor":  # the C program's own peak, not its Python parent's
+        res["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     # the largest worker process (with --workers 2), on top of the peak above
     res["worker_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(json.dumps(res))
@@ -338,7 +430,7 @@ def compare(name: str, corpus: Path, competitor_docs: int, workdir: Path, repeat
     the fastest of ``repeat`` runs, the reference run, and the printed table; returns the rows and
     whether the clusters agree."""
     global STEPS
-    STEPS = Steps(5 * repeat + 1)
+    STEPS = Steps(7 * repeat + 2)
     docs = sum(1 for _ in open(corpus, "rb"))
     mb = corpus.stat().st_size / 1e6
     print(
@@ -351,9 +443,28 @@ def compare(name: str, corpus: Path, competitor_docs: int, workdir: Path, repeat
         ("datasketch (documented)", "datasketch"),
         ("datasketch (update_batch, xxhash)", "datasketch_batch"),
         ("rensa (RMinHash)", "rensa"),
+        ("gaoya (MinHashStringIndex)", "gaoya"),
     ):
         res = fastest(repeat, "--run", run, "--corpus", str(corpus), "--limit", str(n_comp))
         rows.append({"method": method, "docs": n_comp, "mb": comp_mb, **res})
+    exe = build_floor(workdir)
+    floor_check = None
+    if isinstance(exe, str):
+        rows.append({"method": "native floor (benchmarks/floor.c)", "error": exe})
+    else:
+        res = fastest(repeat, "--run", "floor", "--corpus", str(corpus), "--out", str(exe))
+        rows.append({"method": "native floor (benchmarks/floor.c)", "docs": docs, "mb": mb, **res})
+        if "error" not in res:
+            floor_check = spawn(
+                "--run",
+                "floor_check",
+                "--corpus",
+                str(corpus),
+                "--out",
+                str(exe),
+                "--limit",
+                str(FLOOR_CHECKED),
+            )
     for w in (1, 2):
         res = fastest(
             repeat,
@@ -379,7 +490,7 @@ def compare(name: str, corpus: Path, competitor_docs: int, workdir: Path, repeat
             print(f"{r['method']:<36}{'unavailable: ' + r['error'][:60]}")
             continue
         rate = r["docs"] / r["seconds"]
-        ratio = f"{ours / rate:.1f}x" if ours else ""
+        ratio = f"{ours / rate:.2f}x" if ours else ""
         print(
             f"{r['method']:<36}{r['docs']:>8}{rate:>10.0f}{r['mb'] / r['seconds']:>8.2f}{r['peak_rss_mb']:>13.0f}{ratio:>14}"
         )
@@ -387,6 +498,25 @@ def compare(name: str, corpus: Path, competitor_docs: int, workdir: Path, repeat
     two = next((r for r in rows if r["method"] == "dedupe scan (2 workers)" and "seconds" in r), None)
     if one and two:
         print(f"\ntwo workers: {one['seconds'] / two['seconds']:.2f}x the one-worker throughput")
+    floor = next((r for r in rows if r["method"].startswith("native floor") and "seconds" in r), None)
+    share_of_floor = None
+    if one and floor:
+        share_of_floor = floor["seconds"] / one["seconds"]
+        print(
+            f"dedupe scan (1 worker) runs at {100 * share_of_floor:.0f}% of the native floor's rate", end=""
+        )
+        if floor_check and "error" not in floor_check:
+            print(
+                f"; the floor's signatures equal dedupe's for {floor_check['equal']} of the first "
+                f"{floor_check['checked']} documents"
+                + (
+                    " (the others hold non-ASCII letters, which the floor does not fold)"
+                    if floor_check["equal"] < floor_check["checked"]
+                    else ""
+                )
+            )
+        else:
+            print(f"; its signatures were not checked: {(floor_check or {}).get('error', 'no run')}")
     equal = False
     if one:
         stages = one["stages"]
@@ -403,7 +533,15 @@ def compare(name: str, corpus: Path, competitor_docs: int, workdir: Path, repeat
         )
     for r in rows:
         r.pop("clusters", None)
-    return {"corpus": name, "documents": docs, "mb": mb, "rows": rows, "reference_equal": equal}
+    return {
+        "corpus": name,
+        "documents": docs,
+        "mb": mb,
+        "rows": rows,
+        "reference_equal": equal,
+        "share_of_floor": share_of_floor,
+        "floor_check": floor_check,
+    }
 
 
 def main() -> None:

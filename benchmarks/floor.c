@@ -1,0 +1,204 @@
+/* The native floor of a MinHash scan: what one core does at least, in plain C, to sign a corpus.
+ *
+ *     cc -O2 -march=native -o floor benchmarks/floor.c
+ *     ./floor CORPUS.jsonl PERMS.bin NGRAM SEED [SIGNATURES.bin]
+ *
+ * For every JSON Lines record it reads the "text" string (JSON escapes decoded), folds ASCII as
+ * dedupe's normaliser does (letters lowercased; every other ASCII byte that is not a letter or a
+ * digit separates words), hashes each word with XXH64 (SEED), combines NGRAM consecutive word
+ * hashes into a word n-gram hash as dedupe.shingle.ngram_hashes does, keeps its top 32 bits and
+ * computes datasketch's affine32 MinHash under the permutations in PERMS.bin (num_perm uint32
+ * values of a, then as many of b, little-endian). It does no de-duplication of shingles (MinHash
+ * needs none), no LSH, no verification and no output beyond the signatures: the least work that
+ * gives dedupe's signatures. With SIGNATURES.bin it writes them (documents x num_perm uint32),
+ * so that benchmarks/speed.py can check they equal dedupe's. It prints one JSON line: documents,
+ * seconds (reading the file included) and the number of n-grams hashed.
+ *
+ * Non-ASCII characters are kept as word bytes (dedupe folds them by Unicode category: the two
+ * agree on ASCII text, which is what the benchmark corpora hold; speed.py reports any signature
+ * that differs). Words broken by a hyphen at a line's end are not joined.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const uint64_t P1 = 11400714785074694791ULL, P2 = 14029467366897019727ULL,
+                      P3 = 1609587929392839161ULL, P4 = 9650029242287828579ULL,
+                      P5 = 2870177450012600261ULL;
+static const uint64_t MULT = 0x9E3779B97F4A7C15ULL;
+
+static inline uint64_t rotl(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
+static inline uint64_t rd64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+static inline uint32_t rd32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static inline uint64_t round64(uint64_t acc, uint64_t lane) { return rotl(acc + lane * P2, 31) * P1; }
+static inline uint64_t merge64(uint64_t acc, uint64_t v) { acc ^= round64(0, v); return acc * P1 + P4; }
+
+static uint64_t xxh64(const uint8_t *p, size_t n, uint64_t seed) {
+    const uint8_t *end = p + n;
+    uint64_t h;
+    if (n >= 32) {
+        uint64_t v1 = seed + P1 + P2, v2 = seed + P2, v3 = seed, v4 = seed - P1;
+        while (p <= end - 32) {
+            v1 = round64(v1, rd64(p)); v2 = round64(v2, rd64(p + 8));
+            v3 = round64(v3, rd64(p + 16)); v4 = round64(v4, rd64(p + 24));
+            p += 32;
+        }
+        h = rotl(v1, 1) + rotl(v2, 7) + rotl(v3, 12) + rotl(v4, 18);
+        h = merge64(merge64(merge64(merge64(h, v1), v2), v3), v4);
+    } else {
+        h = seed + P5;
+    }
+    h += (uint64_t)n;
+    while (p + 8 <= end) { h ^= round64(0, rd64(p)); h = rotl(h, 27) * P1 + P4; p += 8; }
+    if (p + 4 <= end) { h ^= (uint64_t)rd32(p) * P1; h = rotl(h, 23) * P2 + P3; p += 4; }
+    while (p < end) { h ^= (*p) * P5; h = rotl(h, 11) * P1; p++; }
+    h ^= h >> 33; h *= P2; h ^= h >> 29; h *= P3;
+    return h ^ (h >> 32);
+}
+
+static inline uint64_t fmix64(uint64_t h) {
+    h ^= h >> 33; h *= 0xFF51AFD7ED558CCDULL; h ^= h >> 33; h *= 0xC4CEB9FE1A85EC53ULL;
+    return h ^ (h >> 33);
+}
+
+static inline uint32_t fmix32(uint32_t h) {
+    h ^= h >> 16; h *= 0x85EBCA6BU; h ^= h >> 13; h *= 0xC2B2AE35U;
+    return h ^ (h >> 16);
+}
+
+static uint8_t FOLD[256]; /* 0: a separator; else the folded byte (non-ASCII bytes: themselves) */
+
+static inline int is_letter(uint8_t c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+/* Where the word continues after the hyphen at t[i] when it breaks a word at a line's end (a
+ * letter before it, then the line break, any indent and a letter), else 0. */
+static long joined(const uint8_t *t, long i, long n) {
+    if (i == 0 || !is_letter(t[i - 1])) return 0;
+    long k = i + 1;
+    if (k < n && t[k] == '\r') k++;
+    if (k >= n || t[k] != '\n') return 0;
+    k++;
+    while (k < n && (t[k] == ' ' || t[k] == '\t')) k++;
+    return k < n && is_letter(t[k]) ? k : 0;
+}
+
+static int hexval(int c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* The "text" string of a JSON Lines record, decoded into out; its length, or -1. */
+static long folded_text(const char *line, size_t len, uint8_t *out) {
+    const char *key = strstr(line, "\"text\"");
+    if (!key) return -1;
+    const char *p = key + 6, *end = line + len;
+    while (p < end && (*p == ' ' || *p == ':')) p++;
+    if (p >= end || *p != '"') return -1;
+    p++;
+    long o = 0;
+    while (p < end && *p != '"') {
+        unsigned c = (uint8_t)*p++;
+        if (c == '\\' && p < end) {
+            char e = *p++;
+            switch (e) {
+            case 'n': c = '\n'; break;
+            case 'r': c = '\r'; break;
+            case 't': c = '\t'; break;
+            case 'b': case 'f': c = ' '; break;
+            case 'u': {
+                int v = 0;
+                for (int k = 0; k < 4 && p < end; k++) v = v * 16 + hexval(*p++);
+                c = v < 128 ? (unsigned)v : 0x80; /* non-ASCII: a word byte */
+                break;
+            }
+            default: c = (uint8_t)e;
+            }
+        }
+        out[o++] = (uint8_t)c;
+    }
+    return o;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 5) {
+        fprintf(stderr, "usage: floor CORPUS.jsonl PERMS.bin NGRAM SEED [SIGNATURES.bin]\n");
+        return 2;
+    }
+    for (int c = 0; c < 256; c++) {
+        if (c >= 'A' && c <= 'Z') FOLD[c] = (uint8_t)(c + 32);
+        else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) FOLD[c] = (uint8_t)c;
+        else FOLD[c] = c >= 128 ? (uint8_t)c : 0;
+    }
+    int ngram = atoi(argv[3]);
+    uint64_t seed = strtoull(argv[4], NULL, 10);
+    FILE *pf = fopen(argv[2], "rb");
+    if (!pf) { perror(argv[2]); return 2; }
+    uint32_t perms_ab[2048];
+    size_t got = fread(perms_ab, 4, 2048, pf);
+    fclose(pf);
+    int perms = (int)(got / 2);
+    const uint32_t *a = perms_ab, *b = perms_ab + perms;
+    FILE *out = argc > 5 ? fopen(argv[5], "wb") : NULL;
+
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    FILE *f = fopen(argv[1], "rb");
+    if (!f) { perror(argv[1]); return 2; }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    uint8_t *text = NULL;
+    size_t text_cap = 0;
+    uint64_t *words = NULL;
+    size_t words_cap = 0;
+    uint32_t sig[1024];
+    long docs = 0, grams = 0;
+    while ((len = getline(&line, &cap, f)) > 0) {
+        if ((size_t)len + 1 > text_cap) {
+            text_cap = 2 * (size_t)len + 1;
+            text = realloc(text, text_cap);
+            words = realloc(words, text_cap * sizeof(uint64_t));
+            words_cap = text_cap;
+        }
+        long n = folded_text(line, (size_t)len, text);
+        if (n < 0) continue;
+        size_t w = 0;
+        for (long i = 0; i < n;) {
+            while (i < n && FOLD[text[i]] == 0) i++;
+            long s = i, o = i, k;
+            while (i < n) { /* the word's folded bytes, written over it from its start */
+                uint8_t c = FOLD[text[i]];
+                if (c) text[o++] = c, i++;
+                else if (text[i] == '-' && (k = joined(text, i, n))) i = k;
+                else break;
+            }
+            if (o > s && w < words_cap) words[w++] = xxh64(text + s, (size_t)(o - s), seed);
+        }
+        for (int k = 0; k < perms; k++) sig[k] = 0xFFFFFFFFU;
+        for (size_t i = 0; i + ngram <= w; i++) {
+            uint64_t acc = words[i];
+            for (int k = 1; k < ngram; k++) acc = acc * MULT + words[i + k];
+            uint32_t x = fmix32((uint32_t)(fmix64(acc ^ (uint64_t)ngram) >> 32));
+            for (int k = 0; k < perms; k++) {
+                uint32_t v = x * a[k] + b[k];
+                sig[k] = v < sig[k] ? v : sig[k];
+            }
+            grams++;
+        }
+        if (out) fwrite(sig, 4, (size_t)perms, out);
+        docs++;
+    }
+    fclose(f);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (out) fclose(out);
+    double seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    printf("{\"documents\": %ld, \"seconds\": %.6f, \"ngrams\": %ld}\n", docs, seconds, grams);
+    free(line);
+    free(text);
+    free(words);
+    return 0;
+}
