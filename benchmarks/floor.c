@@ -154,6 +154,7 @@ int main(int argc, char **argv) {
     uint8_t *text = NULL;
     size_t text_cap = 0;
     uint64_t *words = NULL;
+    uint32_t *mixed = NULL;
     size_t words_cap = 0;
     uint32_t sig[1024];
     long docs = 0, grams = 0;
@@ -162,6 +163,7 @@ int main(int argc, char **argv) {
             text_cap = 2 * (size_t)len + 1;
             text = realloc(text, text_cap);
             words = realloc(words, text_cap * sizeof(uint64_t));
+            mixed = realloc(mixed, text_cap * sizeof(uint32_t));
             words_cap = text_cap;
         }
         long n = folded_text(line, (size_t)len, text);
@@ -179,16 +181,31 @@ int main(int argc, char **argv) {
             if (o > s && w < words_cap) words[w++] = xxh64(text + s, (size_t)(o - s), seed);
         }
         for (int k = 0; k < perms; k++) sig[k] = 0xFFFFFFFFU;
-        for (size_t i = 0; i + ngram <= w; i++) {
+        /* the n-gram hashes first, then the signature four n-grams at a time, so that each
+         * permutation's running minimum is read and written once for four (it vectorises) */
+        size_t m = w >= (size_t)ngram ? w - (size_t)ngram + 1 : 0;
+        for (size_t i = 0; i < m; i++) {
             uint64_t acc = words[i];
             for (int k = 1; k < ngram; k++) acc = acc * MULT + words[i + k];
-            uint32_t x = fmix32((uint32_t)(fmix64(acc ^ (uint64_t)ngram) >> 32));
+            mixed[i] = fmix32((uint32_t)(fmix64(acc ^ (uint64_t)ngram) >> 32));
+        }
+        size_t i = 0;
+        for (; i + 4 <= m; i += 4) {
+            uint32_t x0 = mixed[i], x1 = mixed[i + 1], x2 = mixed[i + 2], x3 = mixed[i + 3];
             for (int k = 0; k < perms; k++) {
-                uint32_t v = x * a[k] + b[k];
+                uint32_t v0 = x0 * a[k] + b[k], v1 = x1 * a[k] + b[k];
+                uint32_t v2 = x2 * a[k] + b[k], v3 = x3 * a[k] + b[k];
+                uint32_t v = v0 < v1 ? v0 : v1, u = v2 < v3 ? v2 : v3;
+                v = v < u ? v : u;
                 sig[k] = v < sig[k] ? v : sig[k];
             }
-            grams++;
         }
+        for (; i < m; i++)
+            for (int k = 0; k < perms; k++) {
+                uint32_t v = mixed[i] * a[k] + b[k];
+                sig[k] = v < sig[k] ? v : sig[k];
+            }
+        grams += (long)m;
         if (out) fwrite(sig, 4, (size_t)perms, out);
         docs++;
     }
@@ -200,5 +217,6 @@ int main(int argc, char **argv) {
     free(line);
     free(text);
     free(words);
+    free(mixed);
     return 0;
 }

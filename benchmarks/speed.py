@@ -98,15 +98,20 @@ def make_corpus(path: Path, n: int, seed: int = 3) -> Path:
     return path
 
 
-def read_corpus(path: Path, limit: int | None) -> list[tuple[str, str]]:
+def read_records(path: Path, limit: int | None) -> list[tuple[str, str, str | None]]:
+    """Each record's id, text and date (None when it has none), the first ``limit`` of them."""
     out = []
     with open(path, encoding="utf-8") as fh:
         for line in fh:
             rec = json.loads(line)
-            out.append((rec["id"], rec["text"]))
+            out.append((rec["id"], rec["text"], rec.get("date")))
             if limit and len(out) >= limit:
                 break
     return out
+
+
+def read_corpus(path: Path, limit: int | None) -> list[tuple[str, str]]:
+    return [(i, t) for i, t, _ in read_records(path, limit)]
 
 
 def shingle_strings(text: str) -> list[str]:
@@ -285,7 +290,9 @@ def run_reference(corpus: Path, limit: int | None) -> dict:
     from dedupe.config import load_config
 
     cfg = load_config(overrides={"passages.enabled": False, "shingle.size": 5, "minhash.num_perm": 128})
-    docs = [Document(i, t) for i, t in read_corpus(corpus, limit)]
+    # with each record's date, as the CLI reads it: the earliest member is a cluster's source,
+    # and the stars that split a chain start from it
+    docs = [Document(i, t, meta={"date": d} if d else {}) for i, t, d in read_records(corpus, limit)]
     t0 = time.perf_counter()
     result = Detector(cfg, fingerprinter=DatasketchFingerprinter(cfg)).run(docs)
     return {
