@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -222,7 +223,7 @@ def busy_corpus(tmp_path_factory) -> Path:
     return big_corpus(tmp_path_factory.mktemp("busy"), 250000)
 
 
-def start_scan(corpus: Path, out: Path, workers: str) -> subprocess.Popen:
+def start_scan(corpus: Path, out: Path, workers: str, **popen: Any) -> subprocess.Popen:
     """``dedupe scan`` of ``corpus`` to ``out`` in its own process, its output captured."""
     return subprocess.Popen(
         [
@@ -241,6 +242,7 @@ def start_scan(corpus: Path, out: Path, workers: str) -> subprocess.Popen:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        **popen,
     )
 
 
@@ -443,9 +445,17 @@ def test_sigterm_and_sighup_stop_like_ctrl_c_and_end_the_workers(tmp_path, busy_
     """A scan with two workers, sent SIGTERM or SIGHUP: it stops as after Ctrl-C (one line, exit
     128 + the signal's number, nothing half-written), and no worker outlives it."""
     out = tmp_path / "out.json"
-    proc = start_scan(busy_corpus, out, "2")
-    time.sleep(2.0)
-    children = [int(p) for p in open(f"/proc/{proc.pid}/task/{proc.pid}/children").read().split()]
+    # the signal's default disposition, as a terminal gives it: under nohup (SIGHUP ignored, and
+    # inherited so) dedupe leaves SIGHUP ignored on purpose, and the run would end normally
+    proc = start_scan(busy_corpus, out, "2", preexec_fn=lambda: signal.signal(sig, signal.SIG_DFL))
+    # signalled once its workers run, not after a fixed pause: a fast machine finished the whole
+    # corpus within the 2 s this used to wait, and exited 0
+    deadline = time.time() + 60
+    children: list[int] = []
+    while not children and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+        children = [int(p) for p in open(f"/proc/{proc.pid}/task/{proc.pid}/children").read().split()]
+    time.sleep(0.2)
     proc.send_signal(sig)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 128 + sig, stderr

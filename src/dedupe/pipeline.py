@@ -51,7 +51,7 @@ from .records import Cluster, Document, MemberScore, Skipped
 from .result import Documents, Result
 from .shingle import RowsBuilder, Shingler, ShingleSets, ShingleSetsBuilder, hash_width
 from .sources import Pending, Texts
-from .verify import Verifier, figure_hashes
+from .verify import Verifier, figure_hashes, figure_hashes_flat
 
 Progress = Callable[[str, int, int], None]
 InputItem = Document | Skipped | Pending | str | tuple[str, str]
@@ -64,6 +64,7 @@ class FingerprintBatch:
     sets: list[np.ndarray]
     signatures: np.ndarray
     passages: PassageBatch | None
+    flat: tuple[np.ndarray, np.ndarray] | None = None  # the sets concatenated, and their offsets
 
 
 # per process: the shingler (with its token-hash cache) and hasher of each config, so that a
@@ -103,7 +104,7 @@ class Fingerprinter:
         bounds = offsets.tolist()
         sets = [flat[a:b] for a, b in zip(bounds, bounds[1:])]
         fps = passage_fingerprints(texts, shingler, pcfg, words) if pcfg.enabled else None
-        return FingerprintBatch(sets, hasher.signatures_flat(flat, offsets), fps)
+        return FingerprintBatch(sets, hasher.signatures_flat(flat, offsets), fps, (flat, offsets))
 
 
 def too_short_note(cfg: Config) -> str:
@@ -210,9 +211,13 @@ class ItemMapper:
         reasons = [Intake.text_reason(d.text, max_chars) for d in docs]
         texts = [d.text for d, r in zip(docs, reasons) if r is None]
         fb = self.fingerprinter(texts)
-        flat, offsets = _concat(fb.sets, np.uint32 if hash_width(cfg.minhash.scheme) == 32 else np.uint64)
-        digests = [xxhash.xxh3_128_digest(s.tobytes()) if len(s) else b"" for s in fb.sets]
-        figures = _concat(figure_hashes(texts), np.uint64) if cfg.verify.distinct_figures else None
+        if fb.flat is not None:  # made concatenated: no copy
+            flat, offsets = fb.flat
+        else:
+            flat, offsets = _concat(fb.sets, np.uint32 if hash_width(cfg.minhash.scheme) == 32 else np.uint64)
+        bounds = offsets.tolist()
+        digests = [xxhash.xxh3_128_digest(flat[a:b]) if b > a else b"" for a, b in zip(bounds, bounds[1:])]
+        figures = figure_hashes_flat(texts) if cfg.verify.distinct_figures else None
         kept: list[str | None] | None = None
         paths: list[str | None] | None = None
         spans = text_digests = None

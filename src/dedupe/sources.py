@@ -913,9 +913,18 @@ def _fast_loads(raw: bytes) -> Any:
     return _UNREAD if _holds_float(rec) else rec
 
 
+_NOT_FLOAT = frozenset({str, int, bool, type(None)})  # scalars that hold no float
+
+
 def _holds_float(value: Any) -> bool:
     """Whether a float stands anywhere in a parsed record (walked with a stack: a record nested
     as deeply as orjson reads, 1,024 levels, must not exhaust Python's recursion limit)."""
+    if type(value) is dict:  # the common record, a flat object of strings and integers: one look
+        for v in value.values():
+            if type(v) not in _NOT_FLOAT:
+                break
+        else:
+            return False
     stack = [value]
     while stack:
         item = stack.pop()

@@ -78,6 +78,19 @@ def figure_hashes(texts: Sequence[str]) -> list[np.ndarray]:
     return out  # type: ignore[return-value]
 
 
+def figure_hashes_flat(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`figure_hashes` of every text, concatenated, and the offsets of each text's part:
+    what the compiled pass makes when every text is ASCII (no split and join again)."""
+    if all(t.isascii() for t in texts) and texts:
+        from .kernels import figure_hashes as kernel
+
+        return kernel(*ascii_buffer(texts, list(range(len(texts)))))
+    parts = figure_hashes(texts)
+    offsets = np.zeros(len(parts) + 1, dtype=np.int64)
+    np.cumsum([len(p) for p in parts], out=offsets[1:])
+    return (np.concatenate(parts) if parts else np.empty(0, dtype=np.uint64)), offsets
+
+
 def different_figures(fa: np.ndarray, fb: np.ndarray) -> bool:
     """True when both texts state at least two figures and most of the smaller set is not in the
     other (``fa``, ``fb``: :func:`figure_hashes` of the two texts)."""
