@@ -195,6 +195,7 @@ class Explainer:
         self.cols, self.similarity = cols, evidence.alignments.similarity
         self.n = max(len(chars), 1)
         self.keys = cols[:, 0] * self.n + cols[:, 3]  # in pair order: sorted
+        self.anchors: dict[int, Any] = {}  # each document's anchors, for the pairs aligned here
 
     def __call__(self, score: MemberScore, m: int, rep: int) -> MemberScore:
         if m == rep or score.relation == "identical":  # the source's own shingle set: nothing to show
@@ -205,7 +206,7 @@ class Explainer:
         if lo == hi and self.cfg is not None:  # not aligned yet: align the two now
             from .passages import aligned_pairs
 
-            extra = aligned_pairs(self.store, np.array([[a, b]]), self.cfg)
+            extra = aligned_pairs(self.store, np.array([[a, b]]), self.cfg, self.anchors)
             rows, similarity = extra.cols, extra.similarity
         if not len(rows):  # no passage between them: the relation the scores show
             added = max(0, self.chars[m] - self.chars[rep]) if score.relation == "extended" else 0

@@ -1524,18 +1524,35 @@ class PairEvidence:
         return share * (1.0 if self.similarity is None else self.similarity[:, None])
 
 
-def aligned_pairs(fps: Sequence[PassageFingerprint], pairs: np.ndarray, cfg: PassagesConfig) -> Alignments:
+def aligned_pairs(
+    fps: Sequence[PassageFingerprint],
+    pairs: np.ndarray,
+    cfg: PassagesConfig,
+    anchors: dict[int, tuple[np.ndarray, np.ndarray]] | None = None,
+) -> Alignments:
     """Alignments of the given document pairs (``m x 2``, ``a < b``), each from all the seed
     n-grams the two share: the evidence on pairs the passage stage did not align (their shared
     seeds were paired through a hub document, as widely printed text is), for the verdicts only.
-    A templated notice accepted by its shingle sets is then seen stating other figures."""
+    A templated notice accepted by its shingle sets is then seen stating other figures.
+
+    ``anchors`` caches each document's anchors across calls (a cluster's source is aligned with
+    each of its members in turn); without it they are cached for this call, so a document in
+    many pairs (a widely printed text in every copy's pair) is read once."""
     fps = PassageStore.of(fps, cfg.ngram)
+    cache = {} if anchors is None else anchors
+
+    def once(doc: int) -> tuple[np.ndarray, np.ndarray]:
+        # anchors: the seeds found once in the document (passim's way; a seed repeated in a
+        # text, as a refrain is, would pair every occurrence with every other)
+        found = cache.get(doc)
+        if found is None:
+            found = cache[doc] = _once(fps[doc].seeds)
+        return found
+
     rows = []
     for a, b in np.asarray(pairs, dtype=np.int64).reshape(-1, 2).tolist():
-        # anchors: the seeds found once in each document (passim's way; a seed repeated in a
-        # text, as a refrain is, would pair every occurrence with every other)
-        ua, ia = _once(fps[a].seeds)
-        ub, ib = _once(fps[b].seeds)
+        ua, ia = once(a)
+        ub, ib = once(b)
         common, at_a, at_b = np.intersect1d(ua, ub, assume_unique=True, return_indices=True)
         if not len(common):
             continue
