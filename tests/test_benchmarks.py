@@ -62,8 +62,12 @@ def test_benchmark_runs_at_tiny_size(script, tmp_path):
     assert res.stdout.strip(), "a benchmark prints its table"
     data = json.loads(out.read_text())
     assert data
-    if script == "speed.py" and shutil.which("cc"):  # the native floor is built, run and checked
+    if script == "speed.py" and shutil.which(
+        os.environ.get("CC", "cc")
+    ):  # the native floor: built, run, checked
         (corpus,) = data["corpora"]
+        floor = next(r for r in corpus["rows"] if r["method"].startswith("native floor"))
+        assert "error" not in floor, floor
         assert corpus["share_of_floor"] > 0
         assert corpus["floor_check"]["equal"] == corpus["floor_check"]["checked"] == corpus["documents"]
 

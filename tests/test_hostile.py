@@ -452,10 +452,14 @@ def test_sigterm_and_sighup_stop_like_ctrl_c_and_end_the_workers(tmp_path, busy_
     # corpus within the 2 s this used to wait, and exited 0
     deadline = time.time() + 60
     children: list[int] = []
-    while not children and time.time() < deadline and proc.poll() is None:
+    def workers() -> list[int]:
+        return [int(p) for p in open(f"/proc/{proc.pid}/task/{proc.pid}/children").read().split()]
+
+    while len(children) < 2 and time.time() < deadline and proc.poll() is None:
         time.sleep(0.05)
-        children = [int(p) for p in open(f"/proc/{proc.pid}/task/{proc.pid}/children").read().split()]
+        children = workers()
     time.sleep(0.2)
+    children = workers() or children
     proc.send_signal(sig)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 128 + sig, stderr

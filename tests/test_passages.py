@@ -4,6 +4,7 @@ import random
 import string
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -280,9 +281,18 @@ def test_widely_printed_text_is_one_group_at_any_document_frequency():
             assert stats["seed_pairs"] == (k - 1) * (len(quote) - cfg.ngram + 1)
 
 
-def test_passes_give_the_alignments_of_one_pass():
-    """Past max_seed_pairs the pairs are made and aligned in passes: the same alignments, in order."""
+@pytest.mark.parametrize("share", [None, 64], ids=["one-share", "many-shares"])
+def test_passes_give_the_alignments_of_one_pass(share, monkeypatch, tmp_path):
+    """Past max_seed_pairs the pairs are made once, spilled to disk by part and aligned part by
+    part: the same alignments, in order, and no file left. With one share of seeds, the share
+    alone passes the budget and is made in pieces; with many, each share is made whole."""
+    import dedupe.passages as passages_module
     from dedupe.passages import align_all
+
+    if share is not None:
+        monkeypatch.setattr(passages_module, "_SEED_SHARE", share)
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr("tempfile.tempdir", None)  # read TMPDIR again
 
     rng = np.random.default_rng(9)
     base = rng.integers(0, 400, 400).tolist()
@@ -296,6 +306,8 @@ def test_passes_give_the_alignments_of_one_pass():
     many: dict = {}
     assert align_all(fps, tight, stats=many) == whole
     assert many["passage_passes"] >= 7 and many["seed_pairs"] == one["seed_pairs"]
+    assert many["seed_pairs_spilled_bytes"] == 4 * 4 * one["seed_pairs"]  # int32 rows, each made once
+    assert list(tmp_path.iterdir()) == []
 
 
 @given(

@@ -195,7 +195,7 @@ class Explainer:
         self.cols, self.similarity = cols, evidence.alignments.similarity
         self.n = max(len(chars), 1)
         self.keys = cols[:, 0] * self.n + cols[:, 3]  # in pair order: sorted
-        self.anchors: dict[int, Any] = {}  # each document's anchors, for the pairs aligned here
+        self.anchors: dict[int, Any] = {}  # the sources' anchors, kept while their members are aligned
 
     def __call__(self, score: MemberScore, m: int, rep: int) -> MemberScore:
         if m == rep or score.relation == "identical":  # the source's own shingle set: nothing to show
@@ -207,6 +207,7 @@ class Explainer:
             from .passages import aligned_pairs
 
             extra = aligned_pairs(self.store, np.array([[a, b]]), self.cfg, self.anchors)
+            self.anchors.pop(m, None)  # a member is aligned once; its source, with each member
             rows, similarity = extra.cols, extra.similarity
         if not len(rows):  # no passage between them: the relation the scores show
             added = max(0, self.chars[m] - self.chars[rep]) if score.relation == "extended" else 0

@@ -21,7 +21,8 @@ as one byte buffer and do, in one compiled pass per document:
   :func:`seed_group_pairs`: the passage stage's seeds, hashed from the words (batches shared
   among threads), grouped and paired share by share, then sorted as packed
   keys (:func:`pack_seed_rows`, :func:`unpack_seed_rows`) and cut into the runs of document
-  pairs worth aligning (:func:`alignable_runs`);
+  pairs worth aligning (:func:`alignable_runs`); past the stage's budget, routed to their part's
+  spill file by document pair (:func:`route_seed_rows`);
 * :func:`align_runs` (with :func:`extend` and :func:`matching_blocks`): the passage stage's
   alignment of all document pairs of two passage batches at once;
 * :func:`assign_nodes`, :func:`component_labels`, :func:`fold_groups`, :func:`occurrence_reps`,
@@ -784,15 +785,42 @@ def seed_groups(group, docs, groups):
 
 
 @njit(inline="always")
-def _in_part(da, db, parts, part):
-    """Whether the document pair ``(da, db)`` (da < db) falls in ``part`` of ``parts``: a hash of
-    the pair, so that every seed row of one pair lands in one part, and parts are even in size
+def _pair_part(da, db, parts):
+    """The part of ``parts`` the document pair ``(da, db)`` (da < db) falls in: a hash of the
+    pair, so that every seed row of one pair lands in one part, and parts are even in size
     whatever documents are hubs."""
-    if parts <= 1:
-        return True
     h = (np.uint64(da) * np.uint64(0x9E3779B97F4A7C15)) ^ (np.uint64(db) * np.uint64(0xC2B2AE3D27D4EB4F))
     h ^= h >> np.uint64(29)
-    return (h % np.uint64(parts)) == np.uint64(part)
+    return np.int64(h % np.uint64(parts))
+
+
+@njit(inline="always")
+def _in_part(da, db, parts, part):
+    """Whether the document pair ``(da, db)`` falls in ``part`` of ``parts`` (:func:`_pair_part`)."""
+    return parts <= 1 or _pair_part(da, db, parts) == part
+
+
+@njit(cache=True, nogil=True)
+def route_seed_rows(rows, parts, out):
+    """Seed rows (``n x 4``: doc_a, pos_a, doc_b, pos_b) by the part of their document pair
+    (:func:`_pair_part`), copied into ``out`` (``n x 4``, any integer type wide enough): a counting
+    sort, stable within a part. Returns where each part starts in ``out`` (``parts + 1`` bounds)."""
+    n = len(rows)
+    part = np.empty(n, np.int64)
+    bounds = np.zeros(parts + 1, np.int64)
+    for i in range(n):
+        p = _pair_part(rows[i, 0], rows[i, 2], parts)
+        part[i] = p
+        bounds[p + 1] += 1
+    for p in range(parts):
+        bounds[p + 1] += bounds[p]
+    at = bounds[:-1].copy()
+    for i in range(n):
+        k = at[part[i]]
+        at[part[i]] = k + 1
+        for c in range(4):
+            out[k, c] = rows[i, c]
+    return bounds
 
 
 @njit(inline="always")

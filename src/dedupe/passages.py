@@ -41,6 +41,7 @@ printed, from its first word to its last.
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
@@ -1005,13 +1006,18 @@ def align_all(
     receiving copies) and each task carries only its runs' bounds; the result is the same.
     """
     workers = getattr(engine, "workers", 1) if engine is not None else 1
+    spilled = 0
     try:
-        parts = [seed_pairs(fps, cfg, involving, frequent, workers, budget=cfg.max_seed_pairs)]
+        parts: Iterator[np.ndarray] = iter(
+            [seed_pairs(fps, cfg, involving, frequent, workers, budget=cfg.max_seed_pairs)]
+        )
         passes = 1
     except _OverBudget:
         total = seed_pair_count(fps, cfg, frequent, workers)
         passes = -(-3 * total // (2 * cfg.max_seed_pairs))
-        parts = (seed_pairs(fps, cfg, involving, frequent, workers, (p, passes)) for p in range(passes))
+        spill = _SpilledRows(fps, cfg, passes)
+        spilled = spill.write(involving, frequent, workers)
+        parts = spill.parts()
     found, rows = [], 0
     for p, seeds in enumerate(parts):
         rows += len(seeds)
@@ -1030,11 +1036,81 @@ def align_all(
             aligned(1, 1)
         del seeds
     if stats is not None:
-        stats.update(seed_pairs=rows, passage_passes=passes)
+        stats.update(seed_pairs=rows, passage_passes=passes, seed_pairs_spilled_bytes=spilled)
     if len(found) <= 1:
         return found[0] if found else Alignments.concat([])
     joined = Alignments.concat(found)
     return joined.take(np.lexsort((joined.cols[:, 3], joined.cols[:, 0])))  # pair order, each pair's kept
+
+
+class _SpilledRows:
+    """The seed rows of a stage past its budget, made once and spilled to disk in ``passes``
+    parts by document pair (every row of one pair in one part), then read back one part at a
+    time: memory holds one part, and the seeds are grouped once whatever the number of parts.
+    (Made again for each part, they cost the whole seed stage once per pass: 14 passes took 41 of
+    the 72 s of 30,000 copies of one long story.) The parts live in a temporary directory
+    (``TMPDIR``), removed when read or when the stage stops; a full disk is the system's refusal,
+    with the file named."""
+
+    def __init__(self, fps: Sequence[PassageFingerprint], cfg: PassagesConfig, passes: int) -> None:
+        import tempfile
+
+        self.fps, self.cfg, self.passes = fps, cfg, passes
+        store = PassageStore.of(fps, cfg.ngram)
+        longest = max((int(np.diff(b.offsets).max()) for b in store.batches if len(b.offsets) > 1), default=0)
+        # rows hold document numbers and word positions: 4 bytes each when they fit
+        self.dtype = np.int32 if max(len(store), longest) < 2**31 else np.int64
+        self.dir = tempfile.TemporaryDirectory(prefix="dedupe-seed-rows-")
+        self.paths = [os.path.join(self.dir.name, f"part-{p:05d}.rows") for p in range(passes)]
+
+    def write(self, involving: np.ndarray | None, frequent: np.ndarray | None, threads: int) -> int:
+        """Make every row once, each share of the seeds in turn (a share whose rows would pass
+        the budget alone is made in pieces), and append each to its part's file; returns the bytes
+        written."""
+        cfg, passes = self.cfg, self.passes
+        files = [open(path, "wb") for path in self.paths]  # noqa: SIM115 (closed below, all of them)
+        written = 0
+        try:
+            for seeds in _seed_shares(self.fps, cfg, threads):
+                rows, bound = _share_pairs(*seeds, cfg, involving, frequent, cfg.max_seed_pairs, threads)
+                pieces = [rows] if bound <= cfg.max_seed_pairs else None
+                if pieces is None:  # this share alone passes the budget: made in pieces
+                    count = -(-3 * bound // (2 * cfg.max_seed_pairs))
+                    pieces = (
+                        _share_pairs(*seeds, cfg, involving, frequent, None, threads, (q, count))[0]
+                        for q in range(count)
+                    )
+                for piece in pieces:
+                    written += self._route(piece, files, passes)
+        finally:
+            for f in files:
+                f.close()
+        return written
+
+    def _route(self, rows: np.ndarray, files: list[Any], passes: int) -> int:
+        """Append each of ``rows`` to its part's file (:func:`dedupe.kernels.route_seed_rows`)."""
+        from .kernels import route_seed_rows
+
+        if not len(rows):
+            return 0
+        out = np.empty(rows.shape, dtype=self.dtype)
+        bounds = route_seed_rows(rows, passes, out).tolist()
+        del rows
+        for p in range(passes):
+            if bounds[p + 1] > bounds[p]:
+                out[bounds[p] : bounds[p + 1]].tofile(files[p])
+        return out.nbytes
+
+    def parts(self) -> Iterator[np.ndarray]:
+        """Each part's rows in (doc_a, doc_b, pos_a, pos_b) order, its file removed once read."""
+        try:
+            for path in self.paths:
+                rows = np.fromfile(path, dtype=self.dtype).reshape(-1, 4)
+                os.unlink(path)
+                yield _sorted_rows([rows])
+                del rows
+        finally:
+            self.dir.cleanup()
 
 
 _PARALLEL_PAIRS = 2000  # fewer pairs than this are aligned in process: a pool costs more
