@@ -245,8 +245,9 @@ class PassagesConfig:
     )
     max_seed_pairs: int = _opt(
         50_000_000,
-        "most seed pairs (pairs of occurrences of one seed n-gram, about 45 bytes each) made at once; past "
-        "it, the pairs are made and aligned in passes (slower, never skipped; the stats say how many)",
+        "most seed pairs (pairs of occurrences of one seed n-gram, about 45 bytes each) held at once; past "
+        "it, the pairs are made once, spilled to a temporary directory (TMPDIR, 16 bytes a pair) by document "
+        "pair and aligned part by part (slower, never skipped; the stats say how many passes and bytes)",
         lo=1,
     )
     list_boilerplate: bool = _opt(
