@@ -11,6 +11,7 @@ values are then computed as before.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -31,11 +32,18 @@ def cache_dir() -> Path:
     return Path(base) / "dedupe"
 
 
-def _path(kind: str, key: dict[str, Any]) -> Path:
+@functools.cache
+def _datasketch_version() -> str:
+    """The installed datasketch's version, looked up once per process (the look-up reads the
+    installed packages' metadata: about a millisecond, paid by every index query)."""
     try:
-        version = metadata.version("datasketch")
+        return metadata.version("datasketch")
     except metadata.PackageNotFoundError:
-        version = "unknown"
+        return "unknown"
+
+
+def _path(kind: str, key: dict[str, Any]) -> Path:
+    version = _datasketch_version()
     blob = json.dumps({"kind": kind, "datasketch": version, **key}, sort_keys=True)
     return cache_dir() / f"{kind}-{hashlib.sha256(blob.encode()).hexdigest()[:24]}.json"
 
