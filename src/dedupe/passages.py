@@ -40,6 +40,7 @@ printed, from its first word to its last.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import re
@@ -889,14 +890,69 @@ def _share_pairs(
 ) -> tuple[np.ndarray, int]:
     """:func:`seed_pairs` of one share of the seeds (unsorted rows), and a bound on the rows its
     seeds make over all parts (the budget's count); none are made when that exceeds ``room``."""
-    from .kernels import seed_group_pairs, seed_groups
+    groups = _share_groups(hashes, docs, cfg, frequent, threads)
+    if groups is None:
+        return np.empty((0, 4), dtype=np.int64), 0
+    bound = int(groups.bounds.sum())
+    if room is not None and bound > room:  # never made: the caller raises or only counts
+        return np.empty((0, 4), dtype=np.int64), bound
+    return groups.pairs(docs, pos, involving, part), bound
 
-    empty = np.empty((0, 4), dtype=np.int64), 0
+
+@dataclass
+class _ShareGroups:
+    """One share's seeds grouped by hash: each occurrence's group (-1: a seed found once), and per
+    group whether it is paired (``keep``: in two documents at least), as a star, its occurrences
+    and a bound on the rows it makes (``bounds``)."""
+
+    group: np.ndarray
+    keep: np.ndarray
+    star: np.ndarray
+    sizes: np.ndarray
+    bounds: np.ndarray
+
+    def pairs(
+        self,
+        docs: np.ndarray,
+        pos: np.ndarray,
+        involving: np.ndarray | None,
+        part: tuple[int, int] = (0, 1),
+        groups: tuple[int, int] | None = None,
+    ) -> np.ndarray:
+        """The rows of the kept groups (of ``groups``, a range of them, when given)."""
+        from .kernels import seed_group_pairs
+
+        keep = self.keep
+        if groups is not None:
+            keep = np.zeros_like(keep)
+            keep[groups[0] : groups[1]] = self.keep[groups[0] : groups[1]]
+        marked = np.zeros(0, dtype=bool) if involving is None else np.asarray(involving, dtype=bool)
+        return seed_group_pairs(self.group, docs, pos, keep, self.star, self.sizes, marked, part[1], part[0])
+
+    def ranges(self, most: int) -> list[tuple[int, int]]:
+        """Consecutive ranges of groups, each making at most ``most`` rows (a group making more
+        is a range of its own)."""
+        ends = np.cumsum(self.bounds)
+        out, g0, made = [], 0, 0
+        while g0 < len(ends):
+            g1 = int(np.searchsorted(ends, made + most, side="right"))
+            g1 = max(g1, g0 + 1)
+            out.append((g0, g1))
+            made, g0 = int(ends[g1 - 1]), g1
+        return out
+
+
+def _share_groups(
+    hashes: np.ndarray, docs: np.ndarray, cfg: PassagesConfig, frequent: np.ndarray | None, threads: int
+) -> _ShareGroups | None:
+    """One share's seeds grouped (None when no seed repeats)."""
+    from .kernels import seed_groups
+
     # most seeds occur once: a sort of the hashes alone finds the repeated ones; the occurrences of
     # those are counted and paired by group in compiled passes, never sorted
     repeated = _repeated(hashes, threads)
     if not len(repeated):
-        return empty
+        return None
     group = _value_index(hashes, repeated, threads)
     sizes, doc_freq = seed_groups(group, docs, len(repeated))
     keep = doc_freq >= 2
@@ -904,12 +960,9 @@ def _share_pairs(
     star = keep & ((doc_freq > cfg.max_ngram_docs) | (sizes > 4 * cfg.max_ngram_docs))
     if frequent is not None and len(frequent):
         star |= keep & np.isin(repeated, frequent)
-    every = sizes[keep & ~star]
-    bound = int((every * (every - 1) // 2).sum()) + int((sizes[star] - 1).sum())
-    if room is not None and bound > room:  # never made: the caller raises or only counts
-        return np.empty((0, 4), dtype=np.int64), bound
-    marked = np.zeros(0, dtype=bool) if involving is None else np.asarray(involving, dtype=bool)
-    return seed_group_pairs(group, docs, pos, keep, star, sizes, marked, part[1], part[0]), bound
+    sizes64 = sizes.astype(np.int64)
+    bounds = np.where(star, sizes64 - 1, sizes64 * (sizes64 - 1) // 2) * keep
+    return _ShareGroups(group, keep, star, sizes, bounds)
 
 
 def _repeated(hashes: np.ndarray, threads: int) -> np.ndarray:
@@ -1006,18 +1059,10 @@ def align_all(
     receiving copies) and each task carries only its runs' bounds; the result is the same.
     """
     workers = getattr(engine, "workers", 1) if engine is not None else 1
-    spilled = 0
-    try:
-        parts: Iterator[np.ndarray] = iter(
-            [seed_pairs(fps, cfg, involving, frequent, workers, budget=cfg.max_seed_pairs)]
-        )
-        passes = 1
-    except _OverBudget:
-        total = seed_pair_count(fps, cfg, frequent, workers)
-        passes = -(-3 * total // (2 * cfg.max_seed_pairs))
-        spill = _SpilledRows(fps, cfg, passes)
-        spilled = spill.write(involving, frequent, workers)
-        parts = spill.parts()
+    made = _SeedRows(fps, cfg)
+    for share in _seed_shares(fps, cfg, workers):
+        made.add_share(share, involving, frequent, workers)
+    parts, passes = made.rows()
     found, rows = [], 0
     for p, seeds in enumerate(parts):
         rows += len(seeds)
@@ -1036,81 +1081,144 @@ def align_all(
             aligned(1, 1)
         del seeds
     if stats is not None:
-        stats.update(seed_pairs=rows, passage_passes=passes, seed_pairs_spilled_bytes=spilled)
+        stats.update(seed_pairs=rows, passage_passes=passes, seed_pairs_spilled_bytes=made.spilled_bytes)
     if len(found) <= 1:
         return found[0] if found else Alignments.concat([])
     joined = Alignments.concat(found)
     return joined.take(np.lexsort((joined.cols[:, 3], joined.cols[:, 0])))  # pair order, each pair's kept
 
 
-class _SpilledRows:
-    """The seed rows of a stage past its budget, made once and spilled to disk in ``passes``
-    parts by document pair (every row of one pair in one part), then read back one part at a
-    time: memory holds one part, and the seeds are grouped once whatever the number of parts.
-    (Made again for each part, they cost the whole seed stage once per pass: 14 passes took 41 of
-    the 72 s of 30,000 copies of one long story.) The parts live in a temporary directory
-    (``TMPDIR``), removed when read or when the stage stops; a full disk is the system's refusal,
-    with the file named."""
+_SPILL_FILES = 64  # files the rows are spilled to, by document pair (open at once while spilling)
 
-    def __init__(self, fps: Sequence[PassageFingerprint], cfg: PassagesConfig, passes: int) -> None:
+
+class _SeedRows:
+    """Where the seed rows go as the shares of seeds are grouped: kept in memory while their
+    bound stays within ``passages.max_seed_pairs``, and past it spilled to disk. Then every row
+    is made once, whatever the size of the corpus.
+
+    Spilled rows go to one of :data:`_SPILL_FILES` files by a hash of their document pair
+    (:func:`dedupe.kernels.route_seed_rows`; every row of one pair in one file), as int32 when
+    document numbers and word positions fit (16 bytes a row). The files are read back in passes
+    of about two thirds of the budget: consecutive files together, or one file split again when it
+    alone is larger. (Made again for each pass, the rows cost the whole seed stage once per pass:
+    14 passes took 41 of the 72 s of 30,000 copies of one long story.) The files live in a
+    temporary directory (``TMPDIR``), each removed once read and the directory when the stage ends
+    or stops; a full disk is the system's refusal, with the file named."""
+
+    def __init__(self, fps: Sequence[PassageFingerprint], cfg: PassagesConfig) -> None:
+        self.fps, self.cfg, self.budget = fps, cfg, cfg.max_seed_pairs
+        self.held: list[np.ndarray] = []
+        self.bound = 0  # the held rows' bound (the budget's count)
+        self.dir: Any = None  # the spill directory, once the budget is passed
+        self.files: list[Any] = []
+        self.sizes = np.zeros(_SPILL_FILES, dtype=np.int64)  # rows in each file
+        self.spilled_bytes = 0
+
+    def add_share(
+        self, seeds: tuple[np.ndarray, np.ndarray, np.ndarray], involving: Any, frequent: Any, threads: int
+    ) -> None:
+        """Make one share's rows: held while the budget allows, else spilled (in pieces when the
+        share's rows alone would pass the budget)."""
+        cfg, budget = self.cfg, self.budget
+        room = budget - self.bound if self.dir is None else budget
+        rows, bound = _share_pairs(*seeds, cfg, involving, frequent, room, threads)
+        if self.dir is None and bound <= room:
+            self.held.append(rows)
+            self.bound += bound
+            return
+        if self.dir is None:  # the budget is passed: what is held goes to disk first
+            self._start_spilling()
+            if bound > room:  # this share's rows were not made: the room was too small
+                rows, bound = _share_pairs(*seeds, cfg, involving, frequent, budget, threads)
+        if bound <= budget:
+            self._spill(rows)
+            return
+        # this share alone passes the budget: its groups are paired a range at a time
+        hashes, docs, pos = seeds
+        groups = _share_groups(hashes, docs, cfg, frequent, threads)
+        assert groups is not None
+        for span in groups.ranges(max(1, 2 * budget // 3)):
+            self._spill(groups.pairs(docs, pos, involving, groups=span))
+
+    def _start_spilling(self) -> None:
         import tempfile
 
-        self.fps, self.cfg, self.passes = fps, cfg, passes
-        store = PassageStore.of(fps, cfg.ngram)
+        store = PassageStore.of(self.fps, self.cfg.ngram)
         longest = max((int(np.diff(b.offsets).max()) for b in store.batches if len(b.offsets) > 1), default=0)
-        # rows hold document numbers and word positions: 4 bytes each when they fit
         self.dtype = np.int32 if max(len(store), longest) < 2**31 else np.int64
         self.dir = tempfile.TemporaryDirectory(prefix="dedupe-seed-rows-")
-        self.paths = [os.path.join(self.dir.name, f"part-{p:05d}.rows") for p in range(passes)]
+        self.paths = [os.path.join(self.dir.name, f"part-{p:03d}.rows") for p in range(_SPILL_FILES)]
+        self.files = [open(path, "wb") for path in self.paths]  # noqa: SIM115 (closed in rows())
+        while self.held:
+            self._spill(self.held.pop(0))
 
-    def write(self, involving: np.ndarray | None, frequent: np.ndarray | None, threads: int) -> int:
-        """Make every row once, each share of the seeds in turn (a share whose rows would pass
-        the budget alone is made in pieces), and append each to its part's file; returns the bytes
-        written."""
-        cfg, passes = self.cfg, self.passes
-        files = [open(path, "wb") for path in self.paths]  # noqa: SIM115 (closed below, all of them)
-        written = 0
-        try:
-            for seeds in _seed_shares(self.fps, cfg, threads):
-                rows, bound = _share_pairs(*seeds, cfg, involving, frequent, cfg.max_seed_pairs, threads)
-                pieces = [rows] if bound <= cfg.max_seed_pairs else None
-                if pieces is None:  # this share alone passes the budget: made in pieces
-                    count = -(-3 * bound // (2 * cfg.max_seed_pairs))
-                    pieces = (
-                        _share_pairs(*seeds, cfg, involving, frequent, None, threads, (q, count))[0]
-                        for q in range(count)
-                    )
-                for piece in pieces:
-                    written += self._route(piece, files, passes)
-        finally:
-            for f in files:
-                f.close()
-        return written
-
-    def _route(self, rows: np.ndarray, files: list[Any], passes: int) -> int:
-        """Append each of ``rows`` to its part's file (:func:`dedupe.kernels.route_seed_rows`)."""
+    def _spill(self, rows: np.ndarray) -> None:
+        """Append each of ``rows`` to its file."""
         from .kernels import route_seed_rows
 
         if not len(rows):
-            return 0
+            return
         out = np.empty(rows.shape, dtype=self.dtype)
-        bounds = route_seed_rows(rows, passes, out).tolist()
+        bounds = route_seed_rows(rows, _SPILL_FILES, out)
         del rows
-        for p in range(passes):
-            if bounds[p + 1] > bounds[p]:
-                out[bounds[p] : bounds[p + 1]].tofile(files[p])
-        return out.nbytes
+        for p in np.flatnonzero(np.diff(bounds)).tolist():
+            out[bounds[p] : bounds[p + 1]].tofile(self.files[p])
+        self.sizes += np.diff(bounds)
+        self.spilled_bytes += out.nbytes
 
-    def parts(self) -> Iterator[np.ndarray]:
-        """Each part's rows in (doc_a, doc_b, pos_a, pos_b) order, its file removed once read."""
+    def rows(self) -> tuple[Iterator[np.ndarray], int]:
+        """The rows in passes, each in (doc_a, doc_b, pos_a, pos_b) order, and how many passes."""
+        if self.dir is None:
+            held, self.held = self.held, []
+            return iter([_sorted_rows(held)]), 1
+        for f in self.files:
+            f.close()
+        target = max(1, 2 * self.budget // 3)
+        plan: list[list[int]] = [[]]  # consecutive files read together
+        for p, n in enumerate(self.sizes.tolist()):
+            if plan[-1] and sum(self.sizes[plan[-1]]) + n > target:
+                plan.append([])
+            plan[-1].append(p)
+        totals = [int(self.sizes[g].sum()) for g in plan]
+        splits = [-(-n // target) if n > target else 1 for n in totals]  # only a lone file is larger
+        return self._passes(plan, splits), sum(splits)
+
+    def _passes(self, plan: list[list[int]], splits: list[int]) -> Iterator[np.ndarray]:
         try:
-            for path in self.paths:
-                rows = np.fromfile(path, dtype=self.dtype).reshape(-1, 4)
-                os.unlink(path)
-                yield _sorted_rows([rows])
-                del rows
+            for files, split in zip(plan, splits):
+                if split == 1:
+                    rows = [np.fromfile(self.paths[p], dtype=self.dtype).reshape(-1, 4) for p in files]
+                    for p in files:
+                        os.unlink(self.paths[p])
+                    yield _sorted_rows(rows)
+                else:  # one file larger than a pass: split again by the same hash, finer
+                    yield from self._split(files[0], split)
         finally:
             self.dir.cleanup()
+
+    def _split(self, p: int, split: int) -> Iterator[np.ndarray]:
+        """File ``p``'s rows in ``split`` passes: read a budget's worth at a time and routed by the
+        pair hash modulo ``_SPILL_FILES * split`` (its rows all fall on ``p`` modulo the files)."""
+        from .kernels import route_seed_rows
+
+        source = np.memmap(self.paths[p], dtype=self.dtype, mode="r").reshape(-1, 4)
+        subs = [os.path.join(self.dir.name, f"part-{p:03d}-{k:05d}.rows") for k in range(split)]
+        parts = _SPILL_FILES * split
+        with contextlib.ExitStack() as stack:
+            files = [stack.enter_context(open(path, "wb")) for path in subs]
+            step = max(1, 2 * self.budget // 3)
+            for start in range(0, len(source), step):
+                chunk = np.asarray(source[start : start + step], dtype=np.int64)
+                out = np.empty(chunk.shape, dtype=self.dtype)
+                bounds = route_seed_rows(chunk, parts, out)
+                for q in np.flatnonzero(np.diff(bounds)).tolist():
+                    out[bounds[q] : bounds[q + 1]].tofile(files[(q - p) // _SPILL_FILES])
+        del source
+        os.unlink(self.paths[p])
+        for path in subs:
+            rows = np.fromfile(path, dtype=self.dtype).reshape(-1, 4)
+            os.unlink(path)
+            yield _sorted_rows([rows])
 
 
 _PARALLEL_PAIRS = 2000  # fewer pairs than this are aligned in process: a pool costs more
