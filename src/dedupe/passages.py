@@ -12,8 +12,8 @@ Stages, in pipeline order:
    is paired as a star, each occurrence with the first one in its smallest document, so popular
    text costs work linear in its occurrences and is never dropped. No pair of documents is
    compared unless it shares a seed. Seeds are hashed from the words as they are grouped, one
-   share of the hash range at a time, and past ``passages.max_seed_pairs`` rows the document
-   pairs are made and aligned in passes, so the stage's memory stays bounded.
+   share of the hash range at a time; past ``passages.max_seed_pairs`` rows they are spilled to
+   disk by document pair and aligned in passes, so the stage's memory stays bounded.
 3. **align** (per candidate pair): seeds are chained, in order in both documents, across gaps of
    up to ``passages.max_gap`` words on either side (edits, insertions, a changed sentence
    boundary), then extended at both ends over equal words, and across edits as far as at least
@@ -1049,10 +1049,10 @@ def align_all(
 ) -> Alignments:
     """Alignments of every document pair worth aligning, in pair order.
 
-    The seed rows are made in one pass while they fit in ``cfg.max_seed_pairs``; past it, the
-    document pairs are split into as many parts as it takes (each part's rows about two thirds of
-    the budget), each made and aligned in turn: slower, in bounded memory, never skipped.
-    ``stats``, when given, receives the rows made and the passes.
+    The seed rows are made once, share by share (:class:`_SeedRows`): held while they fit in
+    ``cfg.max_seed_pairs``, past it spilled to disk by document pair and aligned in passes of about
+    two thirds of the budget: slower, in bounded memory, never skipped. ``stats``, when given,
+    receives the rows made, the passes and the bytes spilled.
 
     With an ``engine`` of several workers, the pairs are aligned in parallel: the fingerprints
     and the seed rows are published before the workers fork (so they share them instead of
