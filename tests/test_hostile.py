@@ -413,6 +413,26 @@ def tmpfs(mnt: Path, size: str):
         subprocess.run(["umount", "-l", str(mnt)], check=False)
 
 
+def test_a_full_disk_while_seed_rows_are_spilled_is_exit_7_never_rows_lost(tmp_path, seeds_dir, monkeypatch):
+    """Past passages.max_seed_pairs the seed rows are spilled to TMPDIR: on a full disk the scan
+    stops with exit 7 and one line naming the file, leaves no spill file, and writes no result."""
+    cfg = tmp_path / "tight.yaml"
+    cfg.write_text("passages:\n  max_seed_pairs: 10\n")
+    out = tmp_path / "out.json"
+    with tmpfs(tmp_path / "small", "8k") as mnt:
+        monkeypatch.setenv("TMPDIR", str(mnt))
+        monkeypatch.setattr("tempfile.tempdir", None)
+        proc = subprocess.run(
+            [sys.executable, "-m", "dedupe", "scan", str(seeds_dir), "-c", str(cfg), "-o", str(out), "-q"],
+            capture_output=True,
+            text=True,
+        )
+        assert proc.returncode == 7, proc.stderr
+        assert proc.stderr.count("\n") == 1 and "dedupe-seed-rows-" in proc.stderr, proc.stderr
+        assert list(mnt.iterdir()) == []
+    assert not out.exists()
+
+
 @settings(
     max_examples=40,
     deadline=None,
@@ -452,6 +472,7 @@ def test_sigterm_and_sighup_stop_like_ctrl_c_and_end_the_workers(tmp_path, busy_
     # corpus within the 2 s this used to wait, and exited 0
     deadline = time.time() + 60
     children: list[int] = []
+
     def workers() -> list[int]:
         return [int(p) for p in open(f"/proc/{proc.pid}/task/{proc.pid}/children").read().split()]
 

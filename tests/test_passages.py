@@ -310,6 +310,44 @@ def test_passes_give_the_alignments_of_one_pass(share, monkeypatch, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_spilled_rows_leave_nothing_when_the_stage_fails(monkeypatch, tmp_path):
+    """An alignment that fails after the rows were spilled: the error propagates, and the spill
+    directory and its files are gone (not left for the garbage collector)."""
+    import dedupe.passages as passages_module
+    from dedupe.passages import align_all
+
+    rng = np.random.default_rng(3)
+    base = rng.integers(0, 400, 400).tolist()
+    fps = _word_fingerprints([base[s : s + 120] for s in range(0, 280, 14)], 3)
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr("tempfile.tempdir", None)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("alignment failed")
+
+    monkeypatch.setattr(passages_module, "_align_runs", broken)
+    with pytest.raises(RuntimeError, match="alignment failed"):
+        align_all(fps, PassagesConfig(ngram=3, max_seed_pairs=50))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_one_document_pair_past_the_budget_is_aligned_whole(tmp_path, monkeypatch):
+    """Two copies of one long text with a budget of one row: every row belongs to one document
+    pair, which cannot be split; the pair is aligned with all its rows (as without the budget),
+    without opening a file per row."""
+    from dedupe.passages import align_all
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr("tempfile.tempdir", None)
+    words = np.random.default_rng(4).integers(0, 10**9, 3000).tolist()
+    fps = _word_fingerprints([words, words], 3)
+    whole: dict = {}
+    tight: dict = {}
+    expected = align_all(fps, PassagesConfig(ngram=3), stats=whole)
+    assert align_all(fps, PassagesConfig(ngram=3, max_seed_pairs=1), stats=tight) == expected
+    assert tight["seed_pairs"] == whole["seed_pairs"] and list(tmp_path.iterdir()) == []
+
+
 @given(
     st.lists(st.lists(st.integers(0, 2**64 - 1), max_size=30), max_size=8),
     st.integers(2, 4),

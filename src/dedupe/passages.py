@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 import os
 import re
 from collections import defaultdict
@@ -934,9 +935,9 @@ class _ShareGroups:
         is a range of its own)."""
         ends = np.cumsum(self.bounds)
         out, g0, made = [], 0, 0
-        while g0 < len(ends):
+        while g0 < len(ends) and made < int(ends[-1]):
             g1 = int(np.searchsorted(ends, made + most, side="right"))
-            g1 = max(g1, g0 + 1)
+            g1 = max(g1, int(np.searchsorted(ends, made, side="right")) + 1)  # one group that makes rows
             out.append((g0, g1))
             made, g0 = int(ends[g1 - 1]), g1
         return out
@@ -1059,29 +1060,33 @@ def align_all(
     receiving copies) and each task carries only its runs' bounds; the result is the same.
     """
     workers = getattr(engine, "workers", 1) if engine is not None else 1
-    made = _SeedRows(fps, cfg)
-    for share in _seed_shares(fps, cfg, workers):
-        made.add_share(share, involving, frequent, workers)
-    parts, passes = made.rows()
-    found, rows = [], 0
-    for p, seeds in enumerate(parts):
-        rows += len(seeds)
-        if not len(seeds):
-            continue
-        starts, sizes = alignable(seeds, cfg)
+    found, rows, passes = [], 0, 0
+    with _SeedRows(fps, cfg) as made:  # its files and directory go when the stage ends or fails
+        for share in _seed_shares(fps, cfg, workers):
+            made.add_share(share, involving, frequent, workers)
+        parts, planned = made.rows()
+        with contextlib.closing(parts):
+            for p, seeds in enumerate(parts):
+                passes += 1
+                rows += len(seeds)
+                if not len(seeds):
+                    continue
+                starts, sizes = alignable(seeds, cfg)
 
-        def aligned(done: int, total: int, p: int = p) -> None:  # progress in thousandths
-            if tick is not None:
-                tick(1000 * p + 1000 * done // max(total, 1), 1000 * passes)
+                def aligned(done: int, total: int, p: int = p) -> None:  # progress in thousandths
+                    if tick is not None:
+                        tick(min(1000 * p + 1000 * done // max(total, 1), 1000 * planned), 1000 * planned)
 
-        if engine is not None and workers > 1 and len(starts) > _PARALLEL_PAIRS:
-            found.append(_align_parallel(fps, cfg, seeds, starts, sizes, engine, aligned))
-        else:
-            found.append(_align_runs(fps, cfg, seeds, starts, sizes))
-            aligned(1, 1)
-        del seeds
+                if engine is not None and workers > 1 and len(starts) > _PARALLEL_PAIRS:
+                    found.append(_align_parallel(fps, cfg, seeds, starts, sizes, engine, aligned))
+                else:
+                    found.append(_align_runs(fps, cfg, seeds, starts, sizes))
+                    aligned(1, 1)
+                del seeds
     if stats is not None:
-        stats.update(seed_pairs=rows, passage_passes=passes, seed_pairs_spilled_bytes=made.spilled_bytes)
+        stats.update(
+            seed_pairs=rows, passage_passes=max(passes, 1), seed_pairs_spilled_bytes=made.spilled_bytes
+        )
     if len(found) <= 1:
         return found[0] if found else Alignments.concat([])
     joined = Alignments.concat(found)
@@ -1094,131 +1099,177 @@ _SPILL_FILES = 64  # files the rows are spilled to, by document pair (open at on
 class _SeedRows:
     """Where the seed rows go as the shares of seeds are grouped: kept in memory while their
     bound stays within ``passages.max_seed_pairs``, and past it spilled to disk. Then every row
-    is made once, whatever the size of the corpus.
+    is made once, whatever the size of the corpus, and every share is grouped once.
 
     Spilled rows go to one of :data:`_SPILL_FILES` files by a hash of their document pair
-    (:func:`dedupe.kernels.route_seed_rows`; every row of one pair in one file), as int32 when
-    document numbers and word positions fit (16 bytes a row). The files are read back in passes
-    of about two thirds of the budget: consecutive files together, or one file split again when it
-    alone is larger. (Made again for each pass, the rows cost the whole seed stage once per pass:
-    14 passes took 41 of the 72 s of 30,000 copies of one long story.) The files live in a
-    temporary directory (``TMPDIR``), each removed once read and the directory when the stage ends
-    or stops; a full disk is the system's refusal, with the file named."""
+    (:func:`dedupe.kernels.route_seed_rows`; every row of one pair in one file), as int32 (16 bytes
+    a row: the seed pass makes documents and positions int32). The files are read back in passes of
+    about two thirds of the budget: consecutive files together, or one file split again by the same
+    hash when it alone is larger (at most :data:`_SPILL_FILES` ways: the rows of one document pair
+    cannot be split, they are aligned together). (Made again for each pass, the rows cost the
+    whole seed stage once per pass: 14 passes took 41 of the 72 s of 30,000 copies of one long
+    story.) The files live in a temporary directory (``TMPDIR``), each removed once read, the
+    directory when the stage ends or fails (use it as a context manager). Every write is checked
+    and every file's size too before it is read: a full disk is the system's refusal (exit 7, the
+    file named), never rows silently lost."""
 
     def __init__(self, fps: Sequence[PassageFingerprint], cfg: PassagesConfig) -> None:
         self.fps, self.cfg, self.budget = fps, cfg, cfg.max_seed_pairs
         self.held: list[np.ndarray] = []
         self.bound = 0  # the held rows' bound (the budget's count)
         self.dir: Any = None  # the spill directory, once the budget is passed
+        self.paths: list[str] = []
         self.files: list[Any] = []
         self.sizes = np.zeros(_SPILL_FILES, dtype=np.int64)  # rows in each file
         self.spilled_bytes = 0
 
+    def __enter__(self) -> _SeedRows:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the spill files and remove the directory (nothing when nothing was spilled)."""
+        files, self.files = self.files, []
+        for f in files:
+            with contextlib.suppress(OSError):  # the error that stopped the stage is the one to say
+                f.close()
+        if self.dir is not None:
+            self.dir.cleanup()
+
     def add_share(
         self, seeds: tuple[np.ndarray, np.ndarray, np.ndarray], involving: Any, frequent: Any, threads: int
     ) -> None:
-        """Make one share's rows: held while the budget allows, else spilled (in pieces when the
-        share's rows alone would pass the budget)."""
-        cfg, budget = self.cfg, self.budget
-        room = budget - self.bound if self.dir is None else budget
-        rows, bound = _share_pairs(*seeds, cfg, involving, frequent, room, threads)
-        if self.dir is None and bound <= room:
-            self.held.append(rows)
+        """Group one share of seeds and make its rows: held while the budget allows, else spilled
+        (a range of groups at a time when the share's rows alone would pass the budget)."""
+        hashes, docs, pos = seeds
+        groups = _share_groups(hashes, docs, self.cfg, frequent, threads)
+        if groups is None:
+            return
+        bound = int(groups.bounds.sum())
+        if self.dir is None and self.bound + bound <= self.budget:
+            self.held.append(groups.pairs(docs, pos, involving))
             self.bound += bound
             return
         if self.dir is None:  # the budget is passed: what is held goes to disk first
             self._start_spilling()
-            if bound > room:  # this share's rows were not made: the room was too small
-                rows, bound = _share_pairs(*seeds, cfg, involving, frequent, budget, threads)
-        if bound <= budget:
-            self._spill(rows)
+        if bound <= self.budget:
+            self._spill(groups.pairs(docs, pos, involving))
             return
-        # this share alone passes the budget: its groups are paired a range at a time
-        hashes, docs, pos = seeds
-        groups = _share_groups(hashes, docs, cfg, frequent, threads)
-        assert groups is not None
-        for span in groups.ranges(max(1, 2 * budget // 3)):
+        for span in groups.ranges(max(1, 2 * self.budget // 3)):
             self._spill(groups.pairs(docs, pos, involving, groups=span))
 
     def _start_spilling(self) -> None:
         import tempfile
 
-        store = PassageStore.of(self.fps, self.cfg.ngram)
-        longest = max((int(np.diff(b.offsets).max()) for b in store.batches if len(b.offsets) > 1), default=0)
-        self.dtype = np.int32 if max(len(store), longest) < 2**31 else np.int64
         self.dir = tempfile.TemporaryDirectory(prefix="dedupe-seed-rows-")
         self.paths = [os.path.join(self.dir.name, f"part-{p:03d}.rows") for p in range(_SPILL_FILES)]
-        self.files = [open(path, "wb") for path in self.paths]  # noqa: SIM115 (closed in rows())
+        self.files = [open(path, "wb") for path in self.paths]  # noqa: SIM115 (closed by close())
         while self.held:
             self._spill(self.held.pop(0))
 
     def _spill(self, rows: np.ndarray) -> None:
         """Append each of ``rows`` to its file."""
-        from .kernels import route_seed_rows
-
-        if not len(rows):
-            return
-        out = np.empty(rows.shape, dtype=self.dtype)
-        bounds = route_seed_rows(rows, _SPILL_FILES, out)
-        del rows
-        for p in np.flatnonzero(np.diff(bounds)).tolist():
-            out[bounds[p] : bounds[p + 1]].tofile(self.files[p])
-        self.sizes += np.diff(bounds)
-        self.spilled_bytes += out.nbytes
+        with _spilling(self.dir.name):
+            self.sizes += _route(rows, _SPILL_FILES, self.files)
+        self.spilled_bytes += 16 * len(rows)
 
     def rows(self) -> tuple[Iterator[np.ndarray], int]:
-        """The rows in passes, each in (doc_a, doc_b, pos_a, pos_b) order, and how many passes."""
+        """The rows in passes, each in (doc_a, doc_b, pos_a, pos_b) order, and about how many
+        passes (the progress total: empty parts of a split file are not passes)."""
         if self.dir is None:
             held, self.held = self.held, []
-            return iter([_sorted_rows(held)]), 1
-        for f in self.files:
-            f.close()
+            return (rows for rows in [_sorted_rows(held)]), 1  # a generator: closed like the others
+        files, self.files = self.files, []
+        with _spilling(self.dir.name):
+            for f in files:
+                f.close()  # a write the system refused at the last flush raises here
         target = max(1, 2 * self.budget // 3)
         plan: list[list[int]] = [[]]  # consecutive files read together
         for p, n in enumerate(self.sizes.tolist()):
-            if plan[-1] and sum(self.sizes[plan[-1]]) + n > target:
+            if plan[-1] and int(self.sizes[plan[-1]].sum()) + n > target:
                 plan.append([])
             plan[-1].append(p)
         totals = [int(self.sizes[g].sum()) for g in plan]
-        splits = [-(-n // target) if n > target else 1 for n in totals]  # only a lone file is larger
+        splits = [min(_SPILL_FILES, -(-n // target)) if n > target else 1 for n in totals]
         return self._passes(plan, splits), sum(splits)
 
     def _passes(self, plan: list[list[int]], splits: list[int]) -> Iterator[np.ndarray]:
-        try:
-            for files, split in zip(plan, splits):
-                if split == 1:
-                    rows = [np.fromfile(self.paths[p], dtype=self.dtype).reshape(-1, 4) for p in files]
-                    for p in files:
-                        os.unlink(self.paths[p])
-                    yield _sorted_rows(rows)
-                else:  # one file larger than a pass: split again by the same hash, finer
-                    yield from self._split(files[0], split)
-        finally:
-            self.dir.cleanup()
+        for files, split in zip(plan, splits):
+            if split == 1:
+                rows = [_read_rows(self.paths[p], int(self.sizes[p])) for p in files]
+                yield _sorted_rows(rows)
+            else:  # one file larger than a pass: split again by the same hash, finer
+                yield from self._split(files[0], split)
 
     def _split(self, p: int, split: int) -> Iterator[np.ndarray]:
-        """File ``p``'s rows in ``split`` passes: read a budget's worth at a time and routed by the
-        pair hash modulo ``_SPILL_FILES * split`` (its rows all fall on ``p`` modulo the files)."""
-        from .kernels import route_seed_rows
+        """File ``p``'s rows in up to ``split`` passes: read a pass's worth at a time and routed by
+        the pair hash modulo ``_SPILL_FILES * split`` (its rows all fall on ``p`` modulo the files)."""
+        path = self.paths[p]
+        _check_size(path, int(self.sizes[p]))
+        subs = [f"{path}.{k:02d}" for k in range(split)]
+        sizes = np.zeros(split, dtype=np.int64)
+        step = max(1, 2 * self.budget // 3)
+        with _spilling(self.dir.name), contextlib.ExitStack() as stack:
+            files = [stack.enter_context(open(sub, "wb")) for sub in subs]
+            source = np.memmap(path, dtype=np.int32, mode="r").reshape(-1, 4)
+            try:
+                for start in range(0, len(source), step):
+                    chunk = np.asarray(source[start : start + step], dtype=np.int64)
+                    counts = _route(chunk, _SPILL_FILES * split, files, p, _SPILL_FILES)
+                    sizes += counts.reshape(split, _SPILL_FILES)[:, p]
+            finally:
+                del source
+        os.unlink(path)
+        for sub, n in zip(subs, sizes.tolist()):
+            rows = _read_rows(sub, n)
+            if len(rows):
+                yield _sorted_rows([rows])
 
-        source = np.memmap(self.paths[p], dtype=self.dtype, mode="r").reshape(-1, 4)
-        subs = [os.path.join(self.dir.name, f"part-{p:03d}-{k:05d}.rows") for k in range(split)]
-        parts = _SPILL_FILES * split
-        with contextlib.ExitStack() as stack:
-            files = [stack.enter_context(open(path, "wb")) for path in subs]
-            step = max(1, 2 * self.budget // 3)
-            for start in range(0, len(source), step):
-                chunk = np.asarray(source[start : start + step], dtype=np.int64)
-                out = np.empty(chunk.shape, dtype=self.dtype)
-                bounds = route_seed_rows(chunk, parts, out)
-                for q in np.flatnonzero(np.diff(bounds)).tolist():
-                    out[bounds[q] : bounds[q + 1]].tofile(files[(q - p) // _SPILL_FILES])
-        del source
-        os.unlink(self.paths[p])
-        for path in subs:
-            rows = np.fromfile(path, dtype=self.dtype).reshape(-1, 4)
-            os.unlink(path)
-            yield _sorted_rows([rows])
+
+def _route(rows: np.ndarray, parts: int, files: list[Any], base: int = 0, stride: int = 1) -> np.ndarray:
+    """Append each of ``rows`` (as int32) to the file of its part (:func:`dedupe.kernels.route_seed_rows`):
+    part ``q`` goes to ``files[(q - base) // stride]`` (``files[q]``; when file ``base`` is split
+    again, its rows' parts are all ``base`` modulo the files, hence ``stride``); returns the rows
+    each part got."""
+    from .kernels import route_seed_rows
+
+    counts = np.zeros(parts, dtype=np.int64)
+    if not len(rows):
+        return counts
+    out = np.empty(rows.shape, dtype=np.int32)
+    bounds = route_seed_rows(rows, parts, out)
+    del rows
+    for q in np.flatnonzero(np.diff(bounds)).tolist():
+        files[(q - base) // stride].write(memoryview(out[bounds[q] : bounds[q + 1]]).cast("B"))
+    return np.diff(bounds)
+
+
+@contextlib.contextmanager
+def _spilling(where: str) -> Iterator[None]:
+    """The system's refusal to write spilled rows (a full disk), said with where they go."""
+    try:
+        yield
+    except OSError as err:
+        if err.filename:
+            raise
+        raise OSError(err.errno, f"cannot spill seed rows ({err.strerror or err})", where) from err
+
+
+def _check_size(path: str, rows: int) -> None:
+    """A spill file must hold the rows written to it: anything else is the system's refusal."""
+    size = os.path.getsize(path)
+    if size != 16 * rows:
+        raise OSError(errno.EIO, f"spilled seed rows lost ({size} bytes, {16 * rows} written)", path)
+
+
+def _read_rows(path: str, rows: int) -> np.ndarray:
+    """A spill file's rows (checked), the file removed."""
+    _check_size(path, rows)
+    out = np.fromfile(path, dtype=np.int32).reshape(-1, 4)
+    os.unlink(path)
+    return out
 
 
 _PARALLEL_PAIRS = 2000  # fewer pairs than this are aligned in process: a pool costs more
