@@ -49,7 +49,7 @@ from .passages import Alignments, PairEvidence, PassageBatch, PassageStore, alig
 from .passages import fingerprints as passage_fingerprints
 from .records import Cluster, Document, MemberScore, Skipped
 from .result import Documents, Result
-from .shingle import RowsBuilder, Shingler, ShingleSets, ShingleSetsBuilder, hash_width
+from .shingle import RowsBuilder, Shingler, ShingleSets, ShingleSetsBuilder, concat_with_offsets, hash_width
 from .sources import Pending, Texts
 from .verify import Verifier, figure_hashes, figure_hashes_flat
 
@@ -155,12 +155,6 @@ class MappedBatch:
         return [flat[a:b] for a, b in zip(bounds, bounds[1:])]
 
 
-def _concat(arrays: list[np.ndarray], dtype: Any) -> tuple[np.ndarray, np.ndarray]:
-    offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
-    np.cumsum([len(a) for a in arrays], out=offsets[1:])
-    return (np.concatenate(arrays) if arrays else np.empty(0, dtype=dtype)), offsets
-
-
 class ItemMapper:
     """The map stage over input items: parse (:class:`Pending` JSON Lines), check each text
     (intake's rules that need only the text), fingerprint. Picklable (config only).
@@ -214,7 +208,9 @@ class ItemMapper:
         if fb.flat is not None:  # made concatenated: no copy
             flat, offsets = fb.flat
         else:
-            flat, offsets = _concat(fb.sets, np.uint32 if hash_width(cfg.minhash.scheme) == 32 else np.uint64)
+            flat, offsets = concat_with_offsets(
+                fb.sets, np.uint32 if hash_width(cfg.minhash.scheme) == 32 else np.uint64
+            )
         bounds = offsets.tolist()
         digests = [xxhash.xxh3_128_digest(flat[a:b]) if b > a else b"" for a, b in zip(bounds, bounds[1:])]
         figures = figure_hashes_flat(texts) if cfg.verify.distinct_figures else None

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import xxhash
@@ -130,9 +131,7 @@ class Shingler:
         for i, t in enumerate(texts):
             if parts[i] is None:
                 parts[i] = self.hashes(t)
-        lengths = np.fromiter((len(p) for p in parts), dtype=np.int64, count=len(parts))
-        offsets = np.concatenate(([0], np.cumsum(lengths)))
-        flat = np.concatenate(parts) if parts else np.empty(0, dtype=dtype)
+        flat, offsets = concat_with_offsets(parts, dtype)  # type: ignore[arg-type] (none is None here)
         return flat.astype(dtype, copy=False), offsets
 
     def ascii_words(self, texts: Sequence[str]) -> AsciiWords | None:
@@ -204,6 +203,14 @@ def ngram_hashes(token_hashes: np.ndarray, n: int) -> np.ndarray:
         acc *= _MULT
         acc += token_hashes[i : i + windows]
     return fmix64(acc ^ np.uint64(n))
+
+
+def concat_with_offsets(arrays: Sequence[np.ndarray], dtype: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``arrays`` as one flat array (``dtype`` when there are none) and the offsets of each
+    (``flat[offsets[i]:offsets[i + 1]]`` is ``arrays[i]``): how sets travel in a batch."""
+    offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
+    np.cumsum([len(a) for a in arrays], out=offsets[1:])
+    return (np.concatenate(arrays) if len(arrays) else np.empty(0, dtype=dtype)), offsets
 
 
 def ascii_buffer(texts: Sequence[str], rows: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -37,7 +37,7 @@ from .config import VerifyConfig
 from .grouping import in_sorted
 from .minhash import estimate_jaccard
 from .records import MemberScore, PairScore
-from .shingle import ShingleSets, ascii_buffer
+from .shingle import ShingleSets, ascii_buffer, concat_with_offsets
 
 
 def intersection_size(a: np.ndarray, b: np.ndarray) -> int:
@@ -85,10 +85,7 @@ def figure_hashes_flat(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         from .kernels import figure_hashes as kernel
 
         return kernel(*ascii_buffer(texts, list(range(len(texts)))))
-    parts = figure_hashes(texts)
-    offsets = np.zeros(len(parts) + 1, dtype=np.int64)
-    np.cumsum([len(p) for p in parts], out=offsets[1:])
-    return (np.concatenate(parts) if parts else np.empty(0, dtype=np.uint64)), offsets
+    return concat_with_offsets(figure_hashes(texts), np.uint64)
 
 
 def different_figures(fa: np.ndarray, fb: np.ndarray) -> bool:
