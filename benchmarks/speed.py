@@ -196,27 +196,20 @@ def build_floor(workdir: Path) -> Path | str:
     return exe
 
 
-def floor_permutations(workdir: Path) -> Path:
-    """dedupe's 128 affine32 permutations (a, then b, uint32 little-endian) for the floor program."""
+def run_floor(corpus: Path, exe: Path, workdir: Path) -> dict:
+    """The floor program on ``corpus`` with dedupe's seed and 128 affine32 permutations (written
+    for it as a, then b, uint32 little-endian); its own clock (reading the file included, process
+    start not)."""
     import numpy as np
 
     from dedupe.config import load_config
     from dedupe.minhash import MinHasher
 
-    mh = load_config().minhash
-    hasher = MinHasher(128, mh.seed, "affine32")
-    path = workdir / "floor-perms.bin"
-    np.concatenate([hasher.a, hasher.b]).astype("<u4").tofile(path)
-    return path
-
-
-def run_floor(corpus: Path, exe: Path, workdir: Path) -> dict:
-    """The floor program on ``corpus``; its own clock (reading the file included, process start not)."""
-    from dedupe.config import load_config
-
-    perms = floor_permutations(workdir)
-    sigs = workdir / "floor-signatures.bin"
     seed = load_config().minhash.seed
+    hasher = MinHasher(128, seed, "affine32")
+    perms = workdir / "floor-perms.bin"
+    np.concatenate([hasher.a, hasher.b]).astype("<u4").tofile(perms)
+    sigs = workdir / "floor-signatures.bin"
     proc = subprocess.run(
         [str(exe), str(corpus), str(perms), "5", str(seed), str(sigs)],
         capture_output=True,
