@@ -237,6 +237,97 @@ def test_migration_path_upgrades_an_older_schema(tmp_path, monkeypatch):
     assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == index_sqlite.SCHEMA_VERSION
 
 
+def _hubs(path: Path) -> dict[int, str]:
+    """Seed hash -> the id of its hub, as the hubs table holds it."""
+    conn = sqlite3.connect(path)
+    rows = conn.execute("SELECT h.hash, d.id FROM hubs h JOIN documents d ON d.doc = h.doc").fetchall()
+    conn.close()
+    return dict(rows)
+
+
+def _first_holders(path: Path) -> dict[int, tuple[str, int]]:
+    """Seed hash -> the smallest id among the documents holding it, and how many hold it, from
+    the seeds themselves."""
+    conn = sqlite3.connect(path)
+    rows = conn.execute(
+        "SELECT DISTINCT s.hash, d.id FROM seeds s JOIN documents d ON d.doc = s.doc"
+    ).fetchall()
+    conn.close()
+    first: dict[int, tuple[str, int]] = {}
+    for h, doc_id in rows:
+        low, n = first.get(h, (doc_id, 0))
+        first[h] = (min(low, doc_id), n + 1)
+    return first
+
+
+def _hubs_are_right(path: Path) -> None:
+    """Every seed held by two documents or more has its row, naming its first holder; a row
+    left for a seed now held by one names that one."""
+    hubs, first = _hubs(path), _first_holders(path)
+    assert {h for h, (_, n) in first.items() if n >= 2} <= hubs.keys()
+    assert all(first[h][0] == doc_id for h, doc_id in hubs.items())
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 5))
+def test_seed_hubs_follow_adds_and_removes(tmp_path_factory, seed, batches):
+    """Property: whatever order ids arrive in and whatever is removed, each seed's hub is the
+    holder with the smallest id (what a scan pairs a frequent seed's holders with), kept by add and
+    remove, so a query finds it in one look-up; `check` compares the table with the seeds."""
+    rng = random.Random(seed)
+    base = [article(rng, 80) for _ in range(4)]
+    # documents sharing text (so seeds with many holders), with ids in no particular order
+    docs = [
+        Document(f"d{rng.randrange(10**6):06d}-{k}", base[k % 4] + " " + article(rng, 20)) for k in range(24)
+    ]
+    path = tmp_path_factory.mktemp("hubs") / "ix.db"
+    with Index.open(path, create=True) as ix:
+        size = max(1, len(docs) // batches)
+        for k in range(0, len(docs), size):
+            ix.add(docs[k : k + size])
+        _hubs_are_right(path)
+        assert ix.check() == []
+        gone = rng.sample([d.id for d in docs], 8)
+        ix.remove(gone)
+        assert ix.check() == []
+        _hubs_are_right(path)
+        first = _first_holders(path)
+        for h in list(first)[:: max(1, len(first) // 40)]:  # shared seeds and seeds of one document
+            assert ix.store.seed_hub(h)[1] == first[h][0]
+        # the check sees a wrong row
+        conn = sqlite3.connect(path)
+        h = next(iter(_hubs(path)))
+        conn.execute("UPDATE hubs SET doc = (SELECT max(doc) FROM documents) + 1 WHERE hash = ?", (h,))
+        conn.commit()
+        conn.close()
+        assert any("seed hubs out of date" in p for p in ix.check())
+
+
+def test_version_1_index_gains_its_hubs_on_upgrade(tmp_path):
+    """A version-1 index (no hubs table) is refused to readers, and upgraded by a writer: the
+    hubs table is filled from the seeds, and queries give what they gave before."""
+    path = tmp_path / "ix.db"
+    docs = seed_docs()
+    with Index.open(path, create=True) as ix:
+        ix.add(docs[:4])
+        before = ix.query(docs[4:]).to_dict()
+    expected = _hubs(path)
+    conn = sqlite3.connect(path)
+    conn.execute("DROP TABLE hubs")
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    with pytest.raises(IndexStoreError, match="older than"):
+        Index.open(path)
+    with Index.open(path, write=True) as ix:
+        assert ix.check() == []
+        after = ix.query(docs[4:]).to_dict()
+    assert _hubs(path) == expected and len(expected) > 20  # the seeds four articles share
+    for result in (before, after):
+        result["stats"].pop("seconds", None)
+    assert after == before
+
+
 def _write_jsonl(path: Path, n: int, seed: int = 11) -> list[str]:
     rng = random.Random(seed)
     ids = []
@@ -434,6 +525,7 @@ def test_ids_that_are_not_utf8_are_stored_queried_and_removed(tmp_path):
         report = idx.add(docs)
         assert report.added == 2 and not report.skipped
         assert idx.store.existing_ids(odd) == set(odd)
+        assert idx.check() == []  # their seeds' hubs too, ordered as SQLite orders bytes and text
         result = idx.query([Document("probe", docs[0].text)])
         assert {p.b for p in result.pairs} | {p.a for p in result.pairs} >= {"caf\udce9.txt"}
         removed, missing = idx.remove(odd)

@@ -41,7 +41,7 @@ from ..lsh import band_keys
 from ..records import Document
 from ..shingle import sorted_unique
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 APPLICATION_ID = 0x64647570  # "ddup": marks the file as a dedupe index
 _CHUNK = 500  # values per IN (...) look-up
 
@@ -67,12 +67,32 @@ CREATE TABLE bands (key INTEGER NOT NULL, doc INTEGER NOT NULL, PRIMARY KEY (key
 CREATE TABLE seeds (
     hash INTEGER NOT NULL, doc INTEGER NOT NULL, pos INTEGER NOT NULL, PRIMARY KEY (hash, doc, pos)
 ) WITHOUT ROWID;
+CREATE TABLE hubs (hash INTEGER PRIMARY KEY, doc INTEGER NOT NULL);
+"""
+# hubs: for each seed n-gram held by two documents or more, the holder whose id is smallest (its
+# hub: a scan pairs a frequent seed's other holders with it). Kept by every add and remove, so a
+# query finds a hub in one look-up, however many documents hold the seed; a seed held by one
+# document (most of them) needs no row.
+
+_HUBS_FROM_SEEDS = """
+SELECT hash, doc FROM (
+    SELECT s.hash, s.doc, row_number() OVER (PARTITION BY s.hash ORDER BY d.id) AS r,
+        count(*) OVER (PARTITION BY s.hash) AS n
+    FROM (SELECT DISTINCT hash, doc FROM seeds) s JOIN documents d ON d.doc = s.doc
+) WHERE r = 1 AND n >= 2
 """
 
+
+def _add_hubs(conn: sqlite3.Connection) -> None:
+    """Version 1 to 2: the hubs table, filled from the seeds."""
+    conn.execute("CREATE TABLE hubs (hash INTEGER PRIMARY KEY, doc INTEGER NOT NULL)")
+    conn.execute("INSERT INTO hubs (hash, doc) " + _HUBS_FROM_SEEDS)
+
+
 # Upgrades from an older schema: MIGRATIONS[v] turns a version-v index into version v + 1, inside
-# the writer's transaction. Version 1 is the first schema, so there is nothing to upgrade yet; an
-# index whose version has no path here is refused with a message saying so.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {}
+# the writer's transaction; an index whose version has no path here is refused with a message
+# saying so.
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _add_hubs}
 
 
 def _now() -> str:
@@ -102,6 +122,11 @@ def stored(text: str) -> str | bytes:
 def unstored(value: str | bytes) -> str:
     """The string :func:`stored` was given."""
     return value.decode("utf-8", "surrogatepass") if isinstance(value, bytes) else value
+
+
+def _id_key(value: str | bytes) -> tuple[int, str | bytes]:
+    """A stored id as SQLite orders it: text (UTF-8 bytes, so code points) before blobs."""
+    return (1, value) if isinstance(value, bytes) else (0, value)
 
 
 def as_signed(values: np.ndarray) -> np.ndarray:
@@ -334,13 +359,26 @@ class SQLiteStore:
 
     def seed_hub(self, h: int) -> tuple[int, str] | None:
         """The indexed document holding seed ``h`` (signed) whose id is smallest, with that id: the
-        hub a scan pairs the seed's other occurrences with when it is frequent."""
+        hub a scan pairs the seed's other occurrences with when it is frequent. One look-up in the
+        hubs table, whatever the seed's document frequency."""
         row = self.conn.execute(
-            "SELECT d.doc, d.id FROM seeds s JOIN documents d ON d.doc = s.doc WHERE s.hash = ? "
+            "SELECT h.doc, d.id FROM hubs h JOIN documents d ON d.doc = h.doc WHERE h.hash = ?", (h,)
+        ).fetchone()
+        if row is None:  # held by one document at most: that one
+            row = self.conn.execute(
+                "SELECT d.doc, d.id FROM seeds s JOIN documents d ON d.doc = s.doc WHERE s.hash = ? LIMIT 1",
+                (h,),
+            ).fetchone()
+        return None if row is None else (int(row[0]), unstored(row[1]))
+
+    def _first_holder(self, h: int) -> int | None:
+        """The hub of seed ``h`` found from the seeds (O(its document frequency)): for a removal."""
+        row = self.conn.execute(
+            "SELECT d.doc FROM seeds s JOIN documents d ON d.doc = s.doc WHERE s.hash = ? "
             "ORDER BY d.id LIMIT 1",
             (h,),
         ).fetchone()
-        return None if row is None else (int(row[0]), unstored(row[1]))
+        return None if row is None else int(row[0])
 
     def seed_docs(self, h: int) -> list[int]:
         """Every indexed document holding seed ``h`` (signed)."""
@@ -443,15 +481,60 @@ class SQLiteStore:
         if batch.seeds is not None:
             lengths = [len(s) for s in batch.seeds]
             if sum(lengths):
+                hashes = as_signed(np.concatenate(batch.seeds))
+                holders = np.repeat(doc_ids, lengths)
                 cur.executemany(
                     "INSERT INTO seeds VALUES (?, ?, ?)",
                     zip(
-                        as_signed(np.concatenate(batch.seeds)).tolist(),
-                        np.repeat(doc_ids, lengths).tolist(),
+                        hashes.tolist(),
+                        holders.tolist(),
                         np.concatenate([np.arange(n) for n in lengths]).tolist(),
                     ),
                 )
+                self._update_hubs(cur, hashes, holders - first, [d.id for d in docs], doc_ids)
         return number
+
+    @staticmethod
+    def _update_hubs(
+        cur: sqlite3.Cursor, hashes: np.ndarray, holders: np.ndarray, ids: Sequence[str], doc_ids: np.ndarray
+    ) -> None:
+        """After a batch's seeds are stored: the hubs of the seeds it holds (``holders``: the batch
+        position of each seed's document). A seed gets its row when a second document holds it
+        (in this batch, or an earlier one), with the holder whose id is smallest; a row is
+        taken over by a batch document of a smaller id. Ids compare as SQLite compares what
+        :func:`stored` makes of them: text by code point, and text before bytes."""
+        ranks = np.empty(len(ids), dtype=np.int64)
+        ranks[sorted(range(len(ids)), key=lambda k: _id_key(stored(ids[k])))] = np.arange(len(ids))
+        order = np.lexsort((ranks[holders], hashes))
+        hashes, holders = hashes[order], holders[order]
+        first = np.flatnonzero(np.r_[True, hashes[1:] != hashes[:-1]])
+        # documents of this batch holding each seed: more than one makes the seed shared already
+        changes = np.r_[True, (hashes[1:] != hashes[:-1]) | (holders[1:] != holders[:-1])]
+        per_hash = np.add.reduceat(changes.astype(np.int64), first)
+        oldest = int(doc_ids[0]) if len(doc_ids) else 0
+        # one set-wise statement over the batch's seeds (a temporary table), not one per seed
+        cur.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS batch_hubs (hash INTEGER PRIMARY KEY, doc INTEGER, n INTEGER)"
+        )
+        cur.execute("DELETE FROM batch_hubs")
+        cur.executemany(
+            "INSERT INTO batch_hubs VALUES (?, ?, ?)",
+            zip(hashes[first].tolist(), doc_ids[holders[first]].tolist(), per_hash.tolist()),
+        )
+        # the batch's first holder, or the one earlier holder when its id is smaller; an existing
+        # row is kept unless the batch's holder has the smaller id
+        cur.execute(
+            "INSERT INTO hubs (hash, doc) "
+            "SELECT t.hash, (SELECT d.doc FROM documents d WHERE d.doc IN "
+            "  (t.doc, (SELECT s.doc FROM seeds s WHERE s.hash = t.hash AND s.doc < ? LIMIT 1)) "
+            "  ORDER BY d.id LIMIT 1) "
+            "FROM batch_hubs t WHERE t.n >= 2 OR EXISTS (SELECT 1 FROM seeds s WHERE s.hash = t.hash AND s.doc < ?) "
+            "ON CONFLICT (hash) DO UPDATE SET doc = excluded.doc "
+            "WHERE (SELECT id FROM documents WHERE doc = excluded.doc) "
+            "< (SELECT id FROM documents WHERE doc = hubs.doc)",
+            (oldest, oldest),
+        )
+        cur.execute("DELETE FROM batch_hubs")
 
     def remove(self, rows: Sequence[tuple[int, np.ndarray, np.ndarray | None]]) -> None:
         """Remove documents ``(doc, band keys, seeds)`` in one transaction; their batches keep their
@@ -468,6 +551,20 @@ class SQLiteStore:
                         "DELETE FROM seeds WHERE hash = ? AND doc = ? AND pos = ?",
                         ((h, doc, p) for p, h in enumerate(as_signed(seeds).tolist())),
                     )
+                    # the seeds this document was the hub of pass to their next holder, or lose
+                    # their row when one holder is left
+                    for h in sorted_unique(as_signed(seeds)).tolist():
+                        if cur.execute("SELECT 1 FROM hubs WHERE hash = ? AND doc = ?", (h, doc)).fetchone():
+                            left = cur.execute(
+                                "SELECT count(*) FROM (SELECT DISTINCT doc FROM seeds WHERE hash = ? LIMIT 2)",
+                                (h,),
+                            ).fetchone()[0]
+                            if left < 2:
+                                cur.execute("DELETE FROM hubs WHERE hash = ?", (h,))
+                            else:
+                                cur.execute(
+                                    "UPDATE hubs SET doc = ? WHERE hash = ?", (self._first_holder(h), h)
+                                )
                 cur.execute("DELETE FROM documents WHERE doc = ?", (doc,))
 
     def lookup(self, ids: Sequence[str]) -> dict[str, tuple[int, np.ndarray, str]]:
@@ -509,6 +606,19 @@ class SQLiteStore:
             problems.append(f"passage seeds of {orphans} documents that are not in the index")
         if not seeds and q("SELECT count(*) FROM seeds").fetchone()[0]:
             problems.append("seeds stored although passages are disabled")
+        # a row may outlive its seed's second holder (a removal), but never name the wrong hub
+        stale = q(
+            "SELECT count(*) FROM hubs h WHERE h.doc != (SELECT d.doc FROM seeds s JOIN documents d "
+            "ON d.doc = s.doc WHERE s.hash = h.hash ORDER BY d.id LIMIT 1) "
+            "OR NOT EXISTS (SELECT 1 FROM seeds s WHERE s.hash = h.hash)"
+        ).fetchone()[0]
+        missing = q(
+            f"SELECT count(*) FROM ({_HUBS_FROM_SEEDS} EXCEPT SELECT hash, doc FROM hubs)"
+        ).fetchone()[0]
+        if stale or missing:
+            problems.append(
+                f"seed hubs out of date: {missing} seeds lack their hub, {stale} hub rows are wrong"
+            )
         over = q(
             "SELECT count(*) FROM batches b WHERE documents < (SELECT count(*) FROM documents d WHERE d.batch = b.batch)"
         ).fetchone()[0]
