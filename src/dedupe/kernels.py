@@ -242,56 +242,54 @@ def _line_break_join(buf, p, end):
 _MAX_BREAKS = 64  # line breaks joined inside one word; past it (64 lines of one word) the word is cut there, where the Python tokenizer would go on joining
 
 
-@njit
-def _joined_end(folded, word, p, breaks, nbreaks):
-    """Pack the folded bytes of a word ``[word, p)`` over its joined line breaks (``breaks[k]``:
-    the skipped ``[from, to)`` ranges, in order), in place; returns where the packed bytes end."""
-    w = breaks[0, 0]
-    for k in range(nbreaks):
-        stop = breaks[k + 1, 0] if k + 1 < nbreaks else p
-        for r in range(breaks[k, 1], stop):
-            folded[w] = folded[r]
-            w += 1
-    return w
+@njit(inline="always")
+def _word_table(table, space):
+    """One look-up per byte: ``table[b]`` (the folded byte), or 256 when it folds to a separator
+    (``space``)."""
+    out = np.empty(256, np.uint16)
+    for b in range(256):
+        out[b] = 256 if space[table[b]] else table[b]
+    return out
 
 
 @njit(inline="always")
-def _cut_words(buf, start, end, table, space, seed, folded, hashes, word_start, word_end, o, join, breaks):
-    """The words of ``buf[start:end]``: each byte folded by ``table`` (into ``folded``), words cut
-    at the bytes ``space`` marks; with ``join``, a word broken by a hyphen at a line's end
-    (:func:`_line_break_join`; the hyphen must fold to a separator) is one word, its folded bytes
-    packed over the break before it is hashed (``breaks``: scratch, ``_MAX_BREAKS x 2``). Each
-    word's XXH64 hash (of its folded bytes) and its span relative to ``start`` are written from
-    position ``o`` on; returns the position after them."""
-    word = -1
-    nbreaks = 0
-    gap_end = -1  # a joined line break's separators, up to here, do not end the word
-    for p in range(start, end):
+def _cut_words(buf, start, end, table, seed, packed, hashes, word_start, word_end, o, join):
+    """The words of ``buf[start:end]``: each byte folded by ``table`` (:func:`_word_table`: the
+    folded byte, or 256 for a byte that folds to a separator), words cut at separators; with ``join``, a word broken by a hyphen at a line's end
+    (:func:`_line_break_join`; the hyphen must fold to a separator) is one word, the break left out
+    of its bytes (at most :data:`_MAX_BREAKS` a word). Each word's XXH64 hash (of its folded bytes,
+    gathered in ``packed``, a scratch buffer as long as the longest word) and its span relative to
+    ``start`` are written from position ``o`` on; returns the position after them.
+
+    Two tight loops, over separators and over a word's bytes, each byte read and folded once."""
+    p = start
+    while p < end:
         c = table[buf[p]]
-        folded[p] = c
-        if space[c]:
-            if word >= 0 and p >= gap_end:
+        if c > 255:
+            p += 1
+            continue
+        word = p
+        w = 0
+        nbreaks = 0
+        while True:
+            packed[w] = c
+            w += 1
+            p += 1
+            if p >= end:
+                break
+            c = table[buf[p]]
+            if c > 255:
                 if join and buf[p] == 45 and nbreaks < _MAX_BREAKS:  # a hyphen ending a word: rare
                     q = _line_break_join(buf, p, end)
                     if q >= 0:
-                        breaks[nbreaks, 0], breaks[nbreaks, 1] = p, q
                         nbreaks += 1
-                        gap_end = q
+                        p = q
+                        c = table[buf[p]]  # the letter after the break: the word's next byte
                         continue
-                stop = p if nbreaks == 0 else _joined_end(folded, word, p, breaks, nbreaks)
-                hashes[o] = xxh64(folded, word, stop, seed)
-                word_start[o] = word - start
-                word_end[o] = p - start
-                o += 1
-                word = -1
-                nbreaks = 0
-        elif word < 0:
-            word = p
-    if word >= 0:
-        stop = end if nbreaks == 0 else _joined_end(folded, word, end, breaks, nbreaks)
-        hashes[o] = xxh64(folded, word, stop, seed)
+                break
+        hashes[o] = xxh64(packed, 0, w, seed)
         word_start[o] = word - start
-        word_end[o] = end - start
+        word_end[o] = p - start
         o += 1
     return o
 
@@ -303,20 +301,20 @@ def word_spans(buf, starts, ends, table, space, seed, join):
     ``[start, end)`` relative to the document's start. Returns the three arrays, concatenated, and
     ``offsets`` (document ``d`` holds entries ``offsets[d]:offsets[d + 1]``)."""
     ndocs = len(starts)
-    folded = np.empty(len(buf), np.uint8)
-    breaks = np.empty((_MAX_BREAKS, 2), np.int64)
     cap = 0
+    longest = 0
     for d in range(ndocs):
         cap += (ends[d] - starts[d]) // 2 + 1
+        longest = max(longest, ends[d] - starts[d])
+    packed = np.empty(longest + 1, np.uint8)
+    folding = _word_table(table, space)
     hashes = np.empty(cap, np.uint64)
     word_start = np.empty(cap, np.int64)
     word_end = np.empty(cap, np.int64)
     offsets = np.zeros(ndocs + 1, np.int64)
     o = 0
     for d in range(ndocs):
-        o = _cut_words(
-            buf, starts[d], ends[d], table, space, seed, folded, hashes, word_start, word_end, o, join, breaks
-        )
+        o = _cut_words(buf, starts[d], ends[d], folding, seed, packed, hashes, word_start, word_end, o, join)
         offsets[d + 1] = o
     return hashes[:o].copy(), word_start[:o].copy(), word_end[:o].copy(), offsets
 
@@ -469,8 +467,6 @@ def word_shingles(buf, starts, ends, table, space, n, seed, width32, join):
     ``affine32`` and ``legacy`` schemes take.
     """
     ndocs = len(starts)
-    folded = np.empty(len(buf), np.uint8)
-    breaks = np.empty((_MAX_BREAKS, 2), np.int64)
     cap = 0
     longest = 0
     for d in range(ndocs):
@@ -484,10 +480,10 @@ def word_shingles(buf, starts, ends, table, space, n, seed, width32, join):
     nn = np.uint64(n)
     o = 0
     spans = np.empty(longest // 2 + 2, np.int64)  # word spans: not needed here
+    packed = np.empty(longest + 1, np.uint8)
+    folding = _word_table(table, space)
     for d in range(ndocs):
-        count = _cut_words(
-            buf, starts[d], ends[d], table, space, seed, folded, tokens, spans, spans, 0, join, breaks
-        )
+        count = _cut_words(buf, starts[d], ends[d], folding, seed, packed, tokens, spans, spans, 0, join)
         o = _ngram_set(tokens, 0, count, n, nn, width32, out, o, scratch)
         offsets[d + 1] = o
     return out[:o].copy(), offsets
