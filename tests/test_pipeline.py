@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import json
 import random
+import re
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -673,6 +675,34 @@ def test_widely_printed_template_notices_stay_apart():
     docs.append(Document("notice-00-reprint", docs[0].text.replace(" said.", " said on Thursday.")))
     result = Detector().run(docs)
     assert clusters_as_sets(result) == {frozenset({"notice-00", "notice-00-reprint"})}
+
+
+def test_eurobond_notices_of_other_terms_are_not_joined():
+    """The 176 eurobond notices of Reuters-21578 share their wording; many of their 5-grams stand
+    in more documents than the passage stage pairs directly, so it aligns two notices only where
+    they share rarer text. Montedison's and Bacob's notices (the same amount and price, other
+    maturities and coupons) passed by containment that way. Every pair the verdicts may accept
+    is aligned again on its own: no accepted pair joins notices of other maturity or coupon,
+    while notices of the same terms (reissues, corrections) still pair."""
+    import reuters
+
+    if not reuters.available():
+        pytest.fail(f"Reuters-21578 not found at {reuters.DEFAULT_DIR} (set DEDUPE_REUTERS)")
+    terms = re.compile(
+        r"due ([A-Z][a-z]+ \d+, \d{4}) (?:paying|with) (?:an? )?(?:indicated )?(?:coupon of )?([\w/-]+) (?:pct|per cent)"
+    )
+    notices = [
+        s
+        for s in reuters.stories()
+        if "eurobond" in s["text"].lower() and "lead manager" in s["text"].lower()
+    ]
+    assert len(notices) > 150
+    text = {s["id"]: s["text"] for s in notices}
+    result = Detector().run([Document(s["id"], s["text"]) for s in notices])
+    stated = {i: terms.search(t) for i, t in text.items()}
+    compared = [(p, stated[p.a], stated[p.b]) for p in result.pairs if stated[p.a] and stated[p.b]]
+    assert len(compared) >= 5  # notices of the same terms pair (7 here)
+    assert [(p.a, p.b) for p, ta, tb in compared if ta.groups() != tb.groups()] == []
 
 
 def test_each_member_relation_to_its_source_comes_with_its_spans():

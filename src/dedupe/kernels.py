@@ -1814,6 +1814,76 @@ def unpack_seed_rows(keys, doc_bits, pos_bits):
 
 
 @njit(cache=True, nogil=True)
+def once_seeds(seeds, offsets):
+    """Each document's anchors: the seeds found exactly once in it (a seed a text repeats, as a
+    refrain, would pair every occurrence with every other), by hash, with their positions.
+    ``seeds``, ``offsets``: document ``d``'s seed hashes at ``seeds[offsets[d]:offsets[d + 1]]``,
+    in text order. Returns the hashes, positions and offsets of each document's anchors."""
+    n = len(offsets) - 1
+    hashes = np.empty(len(seeds), np.uint64)
+    where = np.empty(len(seeds), np.int64)
+    starts = np.zeros(n + 1, np.int64)
+    o = 0
+    for d in range(n):
+        seg = seeds[offsets[d] : offsets[d + 1]]
+        order = np.argsort(seg, kind="mergesort")
+        i = 0
+        while i < len(seg):
+            j = i + 1
+            while j < len(seg) and seg[order[j]] == seg[order[i]]:
+                j += 1
+            if j == i + 1:
+                hashes[o] = seg[order[i]]
+                where[o] = order[i]
+                o += 1
+            i = j
+        starts[d + 1] = o
+    return hashes[:o].copy(), where[:o].copy(), starts
+
+
+@njit(cache=True, nogil=True)
+def shared_anchor_rows(hashes, where, starts, pairs, docs):
+    """The anchors (:func:`once_seeds`: document ``d``'s at ``starts[d]:starts[d + 1]``) each pair
+    of documents shares: for each row ``(x, y)`` of ``pairs``, rows ``(docs[x], pos_x, docs[y],
+    pos_y)``, pair by pair in the order given, each pair's by position in its first document."""
+    total = 0
+    for k in range(len(pairs)):
+        x, y = pairs[k, 0], pairs[k, 1]
+        i, j = starts[x], starts[y]
+        while i < starts[x + 1] and j < starts[y + 1]:
+            if hashes[i] < hashes[j]:
+                i += 1
+            elif hashes[j] < hashes[i]:
+                j += 1
+            else:
+                total += 1
+                i += 1
+                j += 1
+    rows = np.empty((total, 4), np.int64)
+    o = 0
+    for k in range(len(pairs)):
+        x, y = pairs[k, 0], pairs[k, 1]
+        first = o
+        i, j = starts[x], starts[y]
+        while i < starts[x + 1] and j < starts[y + 1]:
+            if hashes[i] < hashes[j]:
+                i += 1
+            elif hashes[j] < hashes[i]:
+                j += 1
+            else:
+                rows[o, 0], rows[o, 1], rows[o, 2], rows[o, 3] = docs[x], where[i], docs[y], where[j]
+                o += 1
+                i += 1
+                j += 1
+        if o - first > 1:
+            by = np.argsort(rows[first:o, 1])
+            part = rows[first:o].copy()
+            for t in range(o - first):
+                rows[first + t] = part[by[t]]
+    return rows
+
+
+@njit(cache=True, nogil=True)
 def alignable_runs(seeds, min_seeds, reach, look):
     """Runs of sorted seed rows ``(doc_a, pos_a, doc_b, pos_b)`` of one document pair that hold at
     least ``min_seeds`` rows and, when that is more than one, two seeds within ``reach`` words of

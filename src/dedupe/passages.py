@@ -55,7 +55,7 @@ import numpy as np
 
 from .config import PassagesConfig
 from .normalize import tokenize
-from .shingle import AsciiWords, Shingler, ngram_hashes
+from .shingle import AsciiWords, Shingler, concat_with_offsets, ngram_hashes
 
 # Opening and closing double quotation marks. Straight quotes alternate; single quotes are
 # not used, because the same characters serve as apostrophes.
@@ -1773,39 +1773,29 @@ def aligned_pairs(
     ``anchors`` caches each document's anchors across calls (a cluster's source is aligned with
     each of its members in turn); without it they are cached for this call, so a document in
     many pairs (a widely printed text in every copy's pair) is read once."""
+    from .kernels import once_seeds, shared_anchor_rows
+
     fps = PassageStore.of(fps, cfg.ngram)
     cache = {} if anchors is None else anchors
-
-    def once(doc: int) -> tuple[np.ndarray, np.ndarray]:
-        # anchors: the seeds found once in the document (passim's way; a seed repeated in a
-        # text, as a refrain is, would pair every occurrence with every other)
-        found = cache.get(doc)
-        if found is None:
-            found = cache[doc] = _once(fps[doc].seeds)
-        return found
-
-    rows = []
-    for a, b in np.asarray(pairs, dtype=np.int64).reshape(-1, 2).tolist():
-        ua, ia = once(a)
-        ub, ib = once(b)
-        common, at_a, at_b = np.intersect1d(ua, ub, assume_unique=True, return_indices=True)
-        if not len(common):
-            continue
-        left, right = ia[at_a], ib[at_b]
-        rows.append(np.column_stack([np.full(len(left), a), left, np.full(len(left), b), right]))
-    if not rows:
+    pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
+    docs, local = np.unique(pairs, return_inverse=True)
+    need = [d for d in docs.tolist() if d not in cache]
+    if need:  # the anchors of the documents not seen yet, in one compiled pass
+        seeds = [fps[d].seeds for d in need]
+        flat, offsets = concat_with_offsets(seeds, np.uint64)
+        hashes, where, starts = once_seeds(flat, offsets)
+        bounds = starts.tolist()
+        for k, d in enumerate(need):
+            cache[d] = (hashes[bounds[k] : bounds[k + 1]], where[bounds[k] : bounds[k + 1]])
+    held = [cache[d] for d in docs.tolist()]
+    hashes, starts = concat_with_offsets([h for h, _ in held], np.uint64)
+    where = np.concatenate([w for _, w in held]) if held else np.empty(0, dtype=np.int64)
+    rows = shared_anchor_rows(hashes, where.astype(np.int64, copy=False), starts, local.reshape(-1, 2), docs)
+    if not len(rows):
         return Alignments(np.empty((0, 6), dtype=np.int64), np.empty(0))
-    seeds = np.concatenate(rows)
-    seeds = seeds[np.lexsort((seeds[:, 3], seeds[:, 1], seeds[:, 2], seeds[:, 0]))]
-    starts, sizes = alignable(seeds, cfg)
-    return _align_runs(fps, cfg, seeds, starts, sizes)
-
-
-def _once(seeds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The seed hashes found exactly once, sorted, and their positions."""
-    values, first, counts = np.unique(seeds, return_index=True, return_counts=True)
-    keep = counts == 1
-    return values[keep], first[keep]
+    starts, sizes = alignable(rows, cfg)
+    return _align_runs(fps, cfg, rows, starts, sizes)
 
 
 def find_passages(

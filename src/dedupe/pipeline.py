@@ -51,7 +51,7 @@ from .records import Cluster, Document, MemberScore, Skipped
 from .result import Documents, Result
 from .shingle import RowsBuilder, Shingler, ShingleSets, ShingleSetsBuilder, concat_with_offsets, hash_width
 from .sources import Pending, Texts
-from .verify import Verifier, figure_hashes, figure_hashes_flat
+from .verify import Verifier, different_figures, figure_hashes, figure_hashes_flat, intersection_size
 
 Progress = Callable[[str, int, int], None]
 InputItem = Document | Skipped | Pending | str | tuple[str, str]
@@ -604,15 +604,10 @@ class Detector:
             )
             timings["passages"] = time.perf_counter() - t0
             t0 = time.perf_counter()
-            evidence = self._evidence_on_accepted(fp, accepted, evidence)
+            evidence, covered, template = self._evidence_on_accepted(fp, accepted, evidence)
             chars = fp.chars
             accepted, verdicts = verifier.evidence(
-                accepted,
-                evidence.pairs,
-                evidence.covered(chars.__getitem__),
-                evidence.template,
-                chars,
-                self.engine.workers,
+                accepted, evidence.pairs, covered, template, chars, self.engine.workers
             )
             if reported is not None:  # an index query lists every copy, as its LSH look-up does
                 accepted = self._with_copies(fp, verifier, accepted, reported)
@@ -653,38 +648,109 @@ class Detector:
 
     def _evidence_on_accepted(
         self, fp: Fingerprints, accepted: list[tuple[int, int]], evidence: PairEvidence
-    ) -> PairEvidence:
-        """The passage stage's evidence, with alignments made for the pairs the shingle sets
-        accepted that it did not align (their shared text was paired through a hub document):
-        without them, two notices of one template that differ only in figures would pass by
-        containment unchallenged."""
-        if not accepted or fp.passages is None:
-            return evidence
+    ) -> tuple[PairEvidence, np.ndarray, np.ndarray]:
+        """The passage stage's evidence, checked pair by pair: the evidence, and for each of its
+        pairs the share of each side its passages reproduce and whether the pair is a template.
+
+        The stage aligns a pair from the seeds it shares that are rare in the corpus at hand (a
+        frequent seed is paired through a hub document), so what it sees of a pair depends on the
+        other documents: a templated notice whose other figures stand in wording many notices
+        share can look like a reprint in a large corpus and like a template alone. Each pair the
+        verdicts may accept is therefore aligned again from the anchors the two share
+        (:func:`dedupe.passages.aligned_pairs`): the pairs the shingle sets accepted, with those
+        the stage did not align, and the pairs whose passages reproduce
+        ``verify.aligned_threshold`` of the shorter text, unless no alignment could make them a
+        template (identical sets; every figure of one text stands in the other, as in a trimmed
+        reprint) or the stage's alignments already do. A pair is a template when either
+        alignment shows it, and reproduces the lesser of the two shares (the shares its scores
+        print): what the rest of the corpus holds can keep two texts apart, never join them."""
+        chars = fp.chars
+        if fp.passages is None:
+            return evidence, evidence.covered(chars.__getitem__), evidence.template
         n = max(len(fp), 1)
         digests, figures = fp.digests, fp.figures
 
         def may_differ(i: int, j: int) -> bool:
-            # identical shingle sets are accepted whatever their alignments say, and two texts
-            # stating the same figures cannot be a template pair: neither needs aligning
+            # identical shingle sets are accepted whatever their alignments say, and a text whose
+            # figures all stand in the other (the same, or a trimmed reprint's) states no other
+            # figure: neither is a template pair, neither needs aligning again
             if digests[i] and digests[i] == digests[j]:
                 return False
-            return figures is None or not np.array_equal(figures[i], figures[j])
+            if figures is None:
+                return True
+            fa, fb = figures[i], figures[j]
+            return intersection_size(fa, fb) < min(len(fa), len(fb))
 
+        known = evidence.pairs[:, 0] * n + evidence.pairs[:, 1]  # sorted: pair order
+        covered = evidence.covered(chars.__getitem__)
+        # a pair the stage's alignments make a template stays one: only the others are checked
+        flagged = known[evidence.template]  # sorted
         keys = np.array(
-            sorted({min(i, j) * n + max(i, j) for i, j in accepted if i != j and may_differ(i, j)}),
-            dtype=np.int64,
+            [min(i, j) * n + max(i, j) for i, j in accepted if i != j and may_differ(i, j)], dtype=np.int64
         )
-        known = np.sort(evidence.pairs[:, 0] * n + evidence.pairs[:, 1]) if len(evidence.pairs) else keys[:0]
-        missing = keys[~in_sorted(keys, known)]
-        if not len(missing):
-            return evidence
+        keys = keys[~in_sorted(keys, flagged)].tolist()
+        vcfg = self.config.verify
+        if len(known) and "aligned" in vcfg.rules:
+            # the pairs the aligned rule could accept: enough of the shorter text reproduced, not a
+            # template, the shorter text long enough, and the figures rule not against them
+            a, b = evidence.pairs[:, 0], evidence.pairs[:, 1]
+            sizes = np.asarray(chars, dtype=np.int64)
+            first_shorter = sizes[a] <= sizes[b]
+            shorter = np.where(first_shorter, covered[:, 0], covered[:, 1])
+            shingles = fp.sets.sizes()
+            small = np.where(first_shorter, shingles[a], shingles[b])
+            near = (
+                (shorter >= vcfg.aligned_threshold)
+                & ~evidence.template
+                & (small >= vcfg.min_containment_shingles)
+            )
+            for k in np.flatnonzero(near).tolist():
+                i, j = a[k], b[k]
+                near[k] = may_differ(i, j) and not (
+                    vcfg.distinct_figures
+                    and figures is not None
+                    and different_figures(figures[i], figures[j])
+                )
+            keys.extend(known[near].tolist())
+        redo = np.unique(np.array(keys, dtype=np.int64))
+        if not len(redo):
+            return evidence, covered, evidence.template
         store = PassageStore.of(fp.passages, self.config.passages.ngram)
-        extra = aligned_pairs(store, np.column_stack(np.divmod(missing, n)), self.config.passages)
-        if not len(extra):
-            return evidence
+        own = PairEvidence.of(
+            aligned_pairs(store, np.column_stack(np.divmod(redo, n)), self.config.passages), store
+        )
+        own_keys = own.pairs[:, 0] * n + own.pairs[:, 1]
+        own_covered = own.covered(chars.__getitem__)
+        # the stage's pairs checked again: template if either says so, the lesser share
+        template = evidence.template.copy()
+        if len(known):
+            checked = np.flatnonzero(in_sorted(known, redo))
+            at = np.searchsorted(own_keys, known[checked])
+            found = at < len(own_keys)
+            found[found] = own_keys[at[found]] == known[checked[found]]
+            template[checked[found]] |= own.template[at[found]]
+            covered[checked[found]] = np.minimum(covered[checked[found]], own_covered[at[found]])
+            covered[checked[~found]] = 0.0  # no alignment of its own: nothing reproduced
+        # pairs the stage did not align join the evidence with their own alignments
+        new = ~in_sorted(own_keys, np.sort(known)) if len(known) else np.ones(len(own_keys), dtype=bool)
+        if not new.any():
+            return evidence, covered, template
+        own_cols = own.alignments.cols
+        extra = own.alignments.take(
+            np.flatnonzero(in_sorted(own_cols[:, 0] * n + own_cols[:, 3], own_keys[new]))
+        )
         joined = Alignments.concat([evidence.alignments, extra])
         joined = joined.take(np.lexsort((joined.cols[:, 3], joined.cols[:, 0])))  # pair order
-        return PairEvidence.of(joined, store)
+        merged = PairEvidence.of(joined, store)
+        # the merged evidence's rows: the stage's pairs keep what was checked above
+        mk = merged.pairs[:, 0] * n + merged.pairs[:, 1]
+        merged_covered = merged.covered(chars.__getitem__)
+        merged_template = merged.template.copy()
+        if len(known):
+            at = np.searchsorted(mk, known)
+            merged_covered[at] = covered
+            merged_template[at] = template
+        return merged, merged_covered, merged_template
 
     @staticmethod
     def _with_copies(
