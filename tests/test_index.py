@@ -328,6 +328,29 @@ def test_version_1_index_gains_its_hubs_on_upgrade(tmp_path):
     assert after == before
 
 
+def test_a_second_writer_finds_the_index_upgraded_already(tmp_path):
+    """Two writers open a version-1 index at once: both read version 1, one upgrades it while the
+    other waits for the write lock; the other then finds version 2 and takes no step again (it
+    failed with "table hubs already exists", which reads like a damaged index)."""
+    path = tmp_path / "ix.db"
+    with Index.open(path, create=True) as ix:
+        ix.add(seed_docs()[:2])
+    conn = sqlite3.connect(path)
+    conn.execute("DROP TABLE hubs")
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    late = index_sqlite.SQLiteStore._connect(path)
+    seen = late.execute("PRAGMA user_version").fetchone()[0]  # what open() read, before the lock
+    index_sqlite.SQLiteStore.open(path, write=True).close()  # the first writer upgrades
+    store = index_sqlite.SQLiteStore(path, late)
+    store.upgrade(seen, True)
+    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == index_sqlite.SCHEMA_VERSION
+    store.close()
+    with Index.open(path) as ix:
+        assert ix.check() == []
+
+
 def _write_jsonl(path: Path, n: int, seed: int = 11) -> list[str]:
     rng = random.Random(seed)
     ids = []

@@ -705,6 +705,26 @@ def test_eurobond_notices_of_other_terms_are_not_joined():
     assert [(p.a, p.b) for p, ta, tb in compared if ta.groups() != tb.groups()] == []
 
 
+def test_a_text_printed_twice_still_aligns_with_its_damaged_copy():
+    """A pair is aligned again on its own from its anchors (seeds found once in each text); a text
+    printed twice has none, so that alignment says nothing of the pair: the stage's shares stand,
+    and an OCR-damaged copy of the text is accepted against it as against the text printed once."""
+    rng = random.Random(3)
+    vocab = [
+        "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(4, 9)))
+        for _ in range(400)
+    ]
+    text = [rng.choice(vocab) for _ in range(250)]
+    for k in range(10, 250, 25):
+        text[k] = str(1900 + k)
+    damaged = [w if k % 4 else w[:-1] + "q" for k, w in enumerate(text)]
+    damaged[10] = "1911"  # a figure misread
+    once, twice = " ".join(text), " ".join(text) + "\n\n" + " ".join(text)
+    for other in (once, twice):
+        result = Detector().run([Document("copy", " ".join(damaged)), Document("other", other)])
+        assert [p.match for p in result.pairs] == ["aligned"]
+
+
 def test_each_member_relation_to_its_source_comes_with_its_spans():
     """A member matched to its star's center, not to the source, is aligned with the source when
     it is explained: an edited member lists what changed, and no difference is listed twice."""

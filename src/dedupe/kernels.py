@@ -25,6 +25,8 @@ as one byte buffer and do, in one compiled pass per document:
   spill file by document pair (:func:`route_seed_rows`);
 * :func:`align_runs` (with :func:`extend` and :func:`matching_blocks`): the passage stage's
   alignment of all document pairs of two passage batches at once;
+* :func:`once_seeds`, :func:`shared_anchor_rows`: the anchors (seeds found once in a text) each of
+  many document pairs shares, for a pair aligned on its own (:func:`dedupe.passages.aligned_pairs`);
 * :func:`assign_nodes`, :func:`component_labels`, :func:`fold_groups`, :func:`occurrence_reps`,
   :func:`peel_groups`: the passage groups, over arrays of all occurrences at once (the
   occurrences the aligned spans make, their components, fragments folded into longer passages,

@@ -1765,10 +1765,12 @@ def aligned_pairs(
     cfg: PassagesConfig,
     anchors: dict[int, tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> Alignments:
-    """Alignments of the given document pairs (``m x 2``, ``a < b``), each from all the seed
-    n-grams the two share: the evidence on pairs the passage stage did not align (their shared
-    seeds were paired through a hub document, as widely printed text is), for the verdicts only.
-    A templated notice accepted by its shingle sets is then seen stating other figures.
+    """Alignments of the given document pairs (``m x 2``, ``a < b``), each from the anchors the
+    two share (seeds found once in each text: :func:`dedupe.kernels.once_seeds`), whatever else the
+    corpus holds: the evidence on a pair on its own, for the verdicts (a pair the passage stage did
+    not align, its shared seeds paired through a hub document as widely printed text is; a pair
+    it aligned only where they share rarer text) and for a cluster member's relation to its
+    source. A templated notice accepted by its shingle sets is then seen stating other figures.
 
     ``anchors`` caches each document's anchors across calls (a cluster's source is aligned with
     each of its members in turn); without it they are cached for this call, so a document in

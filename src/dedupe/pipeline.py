@@ -662,8 +662,8 @@ class Detector:
         ``verify.aligned_threshold`` of the shorter text, unless no alignment could make them a
         template (identical sets; every figure of one text stands in the other, as in a trimmed
         reprint) or the stage's alignments already do. A pair is a template when either
-        alignment shows it, and reproduces the lesser of the two shares (the shares its scores
-        print): what the rest of the corpus holds can keep two texts apart, never join them."""
+        alignment shows it: a template the rest of the corpus hides from the stage is still seen.
+        The shares stay the stage's."""
         chars = fp.chars
         if fp.passages is None:
             return evidence, evidence.covered(chars.__getitem__), evidence.template
@@ -720,8 +720,9 @@ class Detector:
             aligned_pairs(store, np.column_stack(np.divmod(redo, n)), self.config.passages), store
         )
         own_keys = own.pairs[:, 0] * n + own.pairs[:, 1]
-        own_covered = own.covered(chars.__getitem__)
-        # the stage's pairs checked again: template if either says so, the lesser share
+        # the stage's pairs checked again: a template if either alignment says so. Their shares
+        # stay the stage's: anchors (seeds found once in each text) see less of a text that
+        # repeats itself than the stage's seeds do, so their shares say less
         template = evidence.template.copy()
         if len(known):
             checked = np.flatnonzero(in_sorted(known, redo))
@@ -729,8 +730,6 @@ class Detector:
             found = at < len(own_keys)
             found[found] = own_keys[at[found]] == known[checked[found]]
             template[checked[found]] |= own.template[at[found]]
-            covered[checked[found]] = np.minimum(covered[checked[found]], own_covered[at[found]])
-            covered[checked[~found]] = 0.0  # no alignment of its own: nothing reproduced
         # pairs the stage did not align join the evidence with their own alignments
         new = ~in_sorted(own_keys, np.sort(known)) if len(known) else np.ones(len(own_keys), dtype=bool)
         if not new.any():

@@ -13,6 +13,9 @@ Schema (version :data:`SCHEMA_VERSION`, also in ``PRAGMA user_version``)::
     seeds      (hash, doc, pos): each passage seed n-gram of each document and its word position,
                for shared passages: document frequencies, and which documents can chain two
                shared seeds (see ``passages.alignable``); only when passages are enabled
+    hubs       hash -> doc: for each seed held by two documents or more, the holder whose id is
+               smallest (a frequent seed's hub, found in one look-up); kept by add and remove
+               (version 2)
 
 Shingle sets are not stored: they are recomputed from the text for the few indexed documents a
 query verifies, which costs less than keeping them. Writes go in one transaction per batch, in
@@ -274,6 +277,9 @@ class SQLiteStore:
                 "open it for writing once (`dedupe index add`, or `dedupe index check --upgrade`) to upgrade it"
             )
         with self.transaction():
+            # another writer may have upgraded it while this one waited for the write lock: the
+            # version is read again inside the transaction, and only the steps left are taken
+            version = self.conn.execute("PRAGMA user_version").fetchone()[0]
             for v in range(version, SCHEMA_VERSION):
                 MIGRATIONS[v](self.conn)
                 self.conn.execute(f"PRAGMA user_version = {v + 1}")
