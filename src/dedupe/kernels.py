@@ -460,24 +460,22 @@ def seeds_in(words, starts, ends, doc_ids, n, shift, share, hashes, docs, pos, o
 
 
 @njit(cache=True)
-def word_shingles(buf, starts, ends, table, space, n, seed, width32, join):
+def word_shingles(buf, starts, ends, table, space, n, seed, width32, join, out):
     """Sorted unique word n-gram hashes of each document ``buf[starts[d]:ends[d]]``.
 
     ``table`` folds a byte (case, punctuation), ``space[c]`` says whether a folded byte separates
-    words. Returns the hashes of all documents, concatenated, and ``offsets`` (document ``d``
-    holds ``hashes[offsets[d]:offsets[d + 1]]``); ``width32`` keeps the top 32 bits, as the
-    ``affine32`` and ``legacy`` schemes take.
+    words. The hashes of all documents are written into ``out`` (uint32 or uint64; at least
+    :func:`word_shingle_room` long), concatenated; returns how many, and ``offsets`` (document
+    ``d`` holds ``out[offsets[d]:offsets[d + 1]]``). ``width32`` keeps the top 32 bits, as the
+    ``affine32`` and ``legacy`` schemes take (into a uint32 ``out``: written once, not copied).
     """
     ndocs = len(starts)
-    cap = 0
     longest = 0
     for d in range(ndocs):
-        size = ends[d] - starts[d]
-        cap += size // 2 + 1
-        longest = max(longest, size)
-    out = np.empty(cap, np.uint64)
+        longest = max(longest, ends[d] - starts[d])
     offsets = np.zeros(ndocs + 1, np.int64)
     tokens = np.empty(longest // 2 + 2, np.uint64)
+    work = np.empty(longest // 2 + 2, np.uint64)
     scratch = np.empty(longest // 2 + 2, np.uint64)
     nn = np.uint64(n)
     o = 0
@@ -486,40 +484,63 @@ def word_shingles(buf, starts, ends, table, space, n, seed, width32, join):
     folding = _word_table(table, space)
     for d in range(ndocs):
         count = _cut_words(buf, starts[d], ends[d], folding, seed, packed, tokens, spans, spans, 0, join)
-        o = _ngram_set(tokens, 0, count, n, nn, width32, out, o, scratch)
+        o = _ngram_set(tokens, 0, count, n, nn, width32, out, o, work, scratch)
         offsets[d + 1] = o
-    return out[:o].copy(), offsets
+    return o, offsets
+
+
+def word_shingle_room(starts: np.ndarray, ends: np.ndarray) -> int:
+    """How long :func:`word_shingles`' ``out`` must be for these documents: a word and its
+    separator take two bytes at least, so a document of ``k`` bytes holds at most ``k // 2 + 1``
+    n-grams."""
+    return int(((np.asarray(ends) - np.asarray(starts)) // 2 + 1).sum()) if len(starts) else 0
 
 
 @njit(cache=True, nogil=True)
-def word_ngram_sets(words, word_offsets, n, width32):
+def word_ngram_sets(words, word_offsets, n, width32, out):
     """:func:`word_shingles`' output from the documents' word hashes as :func:`word_spans` gives
     them (document ``d``'s words at ``words[word_offsets[d]:word_offsets[d + 1]]``), for a batch
-    whose words are already cut for the passage stage: the same n-gram hashes, sorted and unique."""
+    whose words are already cut for the passage stage: the same n-gram hashes, sorted and unique,
+    written into ``out`` (at least :func:`word_ngram_room` long). Returns how many, and the
+    offsets of each document's."""
     ndocs = len(word_offsets) - 1
-    cap = 0
     longest = 0
     for d in range(ndocs):
-        count = word_offsets[d + 1] - word_offsets[d]
-        cap += max(count - n + 1, 0)
-        longest = max(longest, count)
-    out = np.empty(cap, np.uint64)
+        longest = max(longest, word_offsets[d + 1] - word_offsets[d])
     offsets = np.zeros(ndocs + 1, np.int64)
+    work = np.empty(longest + 1, np.uint64)
     scratch = np.empty(longest + 1, np.uint64)
     nn = np.uint64(n)
     o = 0
     for d in range(ndocs):
         o = _ngram_set(
-            words, word_offsets[d], word_offsets[d + 1] - word_offsets[d], n, nn, width32, out, o, scratch
+            words,
+            word_offsets[d],
+            word_offsets[d + 1] - word_offsets[d],
+            n,
+            nn,
+            width32,
+            out,
+            o,
+            work,
+            scratch,
         )
         offsets[d + 1] = o
-    return out[:o].copy(), offsets
+    return o, offsets
+
+
+def word_ngram_room(word_offsets: np.ndarray, n: int) -> int:
+    """How long :func:`word_ngram_sets`' ``out`` must be: a document of ``k`` words holds
+    ``k - n + 1`` n-grams."""
+    counts = np.diff(np.asarray(word_offsets)) - n + 1
+    return int(np.maximum(counts, 0).sum())
 
 
 @njit(inline="always")
-def _ngram_set(tokens, first, count, n, nn, width32, out, o, scratch):
+def _ngram_set(tokens, first, count, n, nn, width32, out, o, work, scratch):
     """The sorted unique hashes of the word n-grams of ``tokens[first:first + count]`` (the top 32
-    bits with ``width32``), written from ``out[o]`` on; returns the position after them."""
+    bits with ``width32``), made in ``work`` (uint64, at least ``count`` long) and written from
+    ``out[o]`` on, in ``out``'s width; returns the position after them."""
     windows = count - n + 1
     if windows <= 0:
         return o
@@ -527,16 +548,17 @@ def _ngram_set(tokens, first, count, n, nn, width32, out, o, scratch):
         acc = _ngram_hash(tokens, first + i, n, nn)
         if width32:
             acc >>= np.uint64(32)
-        out[o + i] = acc
-    seg = out[o : o + windows]
+        work[i] = acc
+    seg = work[:windows]
     if width32:
         _radix_sort32(seg, scratch)
     else:
         seg.sort()
+    out[o] = seg[0]
     kept = 1
     for i in range(1, windows):
-        if seg[i] != seg[kept - 1]:
-            seg[kept] = seg[i]
+        if seg[i] != seg[i - 1]:
+            out[o + kept] = seg[i]
             kept += 1
     return o + kept
 

@@ -104,14 +104,17 @@ class Shingler:
             fast = [i for i, t in enumerate(texts) if t.isascii()]
         parts: list[np.ndarray | None] = [None] * len(texts)
         if words is not None and fast:
-            from .kernels import word_ngram_sets
+            from .kernels import word_ngram_room, word_ngram_sets
 
-            flat, offsets = word_ngram_sets(words.hashes, words.offsets, self.size, self.width == 32)
+            out = np.empty(word_ngram_room(words.offsets, self.size), dtype=dtype)
+            used, offsets = word_ngram_sets(words.hashes, words.offsets, self.size, self.width == 32, out)
+            flat = out[:used]
         elif fast:
-            from .kernels import word_shingles
+            from .kernels import word_shingle_room, word_shingles
 
             buf, starts, ends = ascii_buffer(texts, fast)
-            flat, offsets = word_shingles(
+            out = np.empty(word_shingle_room(starts, ends), dtype=dtype)
+            used, offsets = word_shingles(
                 buf,
                 starts,
                 ends,
@@ -121,9 +124,10 @@ class Shingler:
                 np.uint64(self.seed),
                 self.width == 32,
                 self.normalize.join_hyphenated,
+                out,
             )
+            flat = out[:used]  # written once, in the sets' width: no copy
         if fast:
-            flat = flat.astype(dtype)
             if len(fast) == len(texts):
                 return flat, offsets
             for k, i in enumerate(fast):
