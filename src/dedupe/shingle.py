@@ -301,10 +301,10 @@ class RowsBuilder:
     copied once, as it arrives, instead of all at the end (a concatenation of a million
     documents' signatures fills 512 MB of fresh memory at once, on one thread).
 
-    The array is reserved large and untouched (a quarter of the machine's memory, as address space:
-    pages cost memory only once written), so it rarely has to grow; :meth:`finish` gives the unused
-    tail back. Growing past the reservation doubles it (one copy). ``reserve``: values to
-    reserve instead."""
+    The array is reserved large and untouched (a sixteenth of the machine's memory, as address
+    space: pages cost memory only once written), so it rarely has to grow; :meth:`finish` gives
+    the unused tail back. Growing past the reservation doubles it (one copy). ``reserve``: values
+    to reserve instead."""
 
     def __init__(self, dtype: np.dtype | type, width: int | None = None, reserve: int | None = None) -> None:
         self._flat = _reserve(np.dtype(dtype)) if reserve is None else np.empty(reserve, dtype=dtype)
@@ -372,16 +372,18 @@ class ShingleSetsBuilder:
 
 
 def _reserve(dtype: np.dtype) -> np.ndarray:
-    """An empty array as large as a quarter of physical memory (or less, if refused).
+    """An empty array as large as a sixteenth of physical memory (or less, if refused).
 
     Allocated without numpy's request for transparent huge pages: where the kernel compacts
     memory to make them on the first write (``defrag: madvise``), filling this array stalled.
     Copying the sets of 100k documents into it took 0.4-1.2 s with huge pages and 0.2 s without,
-    on the parent's single thread while the workers waited."""
+    on the parent's single thread while the workers waited. A sixteenth, not more: the
+    reservations of a run count against the memory a fork of the process may commit (adjacent
+    ones merge into one mapping), and four of a quarter each made starting the workers fail."""
     import os
 
     try:
-        size = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 4
+        size = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 16
     except (ValueError, OSError, AttributeError):
         size = 1 << 30
     while size > 1 << 20:
