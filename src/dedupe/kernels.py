@@ -1873,16 +1873,7 @@ def shared_anchor_rows(hashes, where, starts, pairs, docs):
     total = 0
     for k in range(len(pairs)):
         x, y = pairs[k, 0], pairs[k, 1]
-        i, j = starts[x], starts[y]
-        while i < starts[x + 1] and j < starts[y + 1]:
-            if hashes[i] < hashes[j]:
-                i += 1
-            elif hashes[j] < hashes[i]:
-                j += 1
-            else:
-                total += 1
-                i += 1
-                j += 1
+        total += intersection_size(hashes[starts[x] : starts[x + 1]], hashes[starts[y] : starts[y + 1]])
     rows = np.empty((total, 4), np.int64)
     o = 0
     for k in range(len(pairs)):
